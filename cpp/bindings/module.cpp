@@ -1,0 +1,14 @@
+#include "common.hpp"
+
+#ifndef FASTCONVEXRELU_VERSION
+#define FASTCONVEXRELU_VERSION "0.0.0+unknown"
+#endif
+
+PYBIND11_MODULE(_core, m) {
+    m.doc() = "fastconvexrelu._core: C++/Eigen kernels for exact convex training of "
+              "two-layer ReLU networks.";
+    m.attr("__version__") = FASTCONVEXRELU_VERSION;
+    bind_extreme_points(m);
+    bind_spline_1d(m);
+    bind_ray_fit(m);
+}

@@ -1,0 +1,510 @@
+r"""scikit-learn compatible estimators for globally optimal two-layer ReLU networks.
+
+scikit-learn is *not* imported here at run time; the estimators implement its API
+(``get_params``/``set_params``, ``fit``/``predict``/``score``, fitted attributes with a
+trailing underscore, ``__sklearn_tags__``) so that ``clone``, ``Pipeline``,
+``GridSearchCV`` and ``cross_val_score`` work with them.
+"""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+
+import numpy as np
+
+from ._objective import network_output
+from ._solvers_1d import fit_extreme_points, line_parametrization
+from ._validation import (
+    ConvergenceWarning,
+    check_is_fitted,
+    check_labels,
+    check_params,
+    check_X,
+    check_X_y,
+)
+
+__all__ = ["ConvexReLURegressor", "ConvexReLUClassifier"]
+
+_VALID_SOLVERS = ("auto", "extreme_points")
+_FITTED_ATTRS = ("output_weights_", "hidden_weights_", "n_features_in_")
+
+
+class _ParamsMixin:
+    """Minimal ``BaseEstimator``: parameters are exactly the ``__init__`` arguments."""
+
+    @classmethod
+    def _get_param_names(cls):
+        sig = inspect.signature(cls.__init__)
+        names = []
+        for p in sig.parameters.values():
+            if p.name == "self" or p.kind == p.VAR_KEYWORD:
+                continue
+            if p.kind == p.VAR_POSITIONAL:
+                raise RuntimeError(f"{cls.__name__} must not take *args in __init__")
+            names.append(p.name)
+        return sorted(names)
+
+    def get_params(self, deep=True):
+        """Get the parameters of this estimator.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Also return parameters of contained estimators (as ``name__param``).
+
+        Returns
+        -------
+        params : dict
+        """
+        out = {}
+        for name in self._get_param_names():
+            value = getattr(self, name)
+            if deep and hasattr(value, "get_params") and not isinstance(value, type):
+                for k, v in value.get_params(deep=True).items():
+                    out[f"{name}__{k}"] = v
+            out[name] = value
+        return out
+
+    def set_params(self, **params):
+        """Set the parameters of this estimator; returns ``self``.
+
+        Raises
+        ------
+        ValueError
+            For a name that is not a parameter of this estimator.
+        """
+        if not params:
+            return self
+        valid = self.get_params(deep=True)
+        nested = {}
+        for key, value in params.items():
+            name, delim, sub = key.partition("__")
+            if name not in valid:
+                raise ValueError(
+                    f"Invalid parameter {name!r} for estimator {type(self).__name__}. "
+                    f"Valid parameters are: {sorted(self._get_param_names())!r}."
+                )
+            if delim:
+                nested.setdefault(name, {})[sub] = value
+            else:
+                setattr(self, name, value)
+                valid[name] = value
+        for name, sub_params in nested.items():
+            valid[name].set_params(**sub_params)
+        return self
+
+    def __repr__(self):
+        sig = inspect.signature(type(self).__init__)
+        parts = []
+        for name in self._get_param_names():
+            value = getattr(self, name)
+            default = sig.parameters[name].default
+            changed = True
+            try:
+                changed = not (value is default or (type(value) is type(default) and value == default))
+            except Exception:  # e.g. arrays
+                pass
+            if changed:
+                parts.append(f"{name}={value!r}")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+    def __getstate__(self):
+        return dict(self.__dict__)
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+
+
+class _BaseConvexReLU(_ParamsMixin):
+    """Shared fitting machinery; subclasses define the losses and the target handling."""
+
+    _valid_losses: tuple = ()
+    _estimator_type: str = ""
+
+    # -- fitting ----------------------------------------------------------------------
+    def _check_params(self):
+        beta, loss, tol, max_iter, bias, verbose = check_params(
+            beta=self.beta,
+            loss=self.loss,
+            valid_losses=self._valid_losses,
+            tol=self.tol,
+            max_iter=self.max_iter,
+            bias=self.bias,
+            verbose=self.verbose,
+        )
+        solver = self.solver
+        if not isinstance(solver, str) or solver not in _VALID_SOLVERS:
+            raise ValueError(
+                f"solver must be one of {', '.join(repr(s) for s in _VALID_SOLVERS)}; got "
+                f"{solver!r}."
+            )
+        return beta, loss, tol, max_iter, bias, verbose, solver
+
+    def _fit_network(self, X, y, params):
+        beta, loss, tol, max_iter, bias, verbose, solver = params
+        line, reason = line_parametrization(X, bias)
+        if line is None:
+            if solver == "auto":
+                raise ValueError(
+                    f"solver='auto': {reason}; general data (d > 1, not rank one) needs the "
+                    "cutting-plane/arrangement solvers, not available yet."
+                )
+            raise ValueError(
+                "solver='extreme_points' needs d = 1 or samples on one line (through any "
+                "point when bias=True, through the origin when bias=False): " + reason + "."
+            )
+        used = "extreme_points"
+        if verbose:
+            print(
+                f"[{type(self).__name__}] solver={used} n_samples={X.shape[0]} "
+                f"n_features={X.shape[1]} loss={loss} beta={beta:g} bias={bias}"
+            )
+        res = fit_extreme_points(
+            X, y, line, loss=loss, beta=beta, bias=bias, tol=tol, max_iter=max_iter
+        )
+
+        self.hidden_weights_ = res.hidden_weights
+        self.hidden_bias_ = res.hidden_bias
+        self.output_weights_ = res.output_weights
+        self.intercept_ = float(res.intercept)
+        self.objective_ = float(res.objective)
+        self.duality_gap_ = float(res.duality_gap)
+        self.dual_coef_ = res.dual_coef
+        self.solver_ = used
+        self.n_iter_ = int(res.n_iter)
+        self.n_features_in_ = int(X.shape[1])
+        self.converged_ = bool(res.converged)
+        self.n_active_ = int(np.count_nonzero(res.output_weights))
+
+        if verbose:
+            hist = list(enumerate(res.history_gap, start=1))
+            if len(hist) > 20:  # keep the log short: first and last 10 checks
+                hist = hist[:10] + [None] + hist[-10:]
+            for item in hist:
+                if item is None:
+                    print("  ...")
+                else:
+                    print(f"  check {item[0]:4d}  certified gap {item[1]:.3e}")
+            status = "converged" if self.converged_ else "NOT converged"
+            print(
+                f"[{type(self).__name__}] {status} after {self.n_iter_} iterations: "
+                f"objective={self.objective_:.10g} duality_gap={self.duality_gap_:.3e} "
+                f"active_neurons={self.n_active_}"
+                + (f" ({res.message})" if res.message else "")
+            )
+        if not self.converged_:
+            warnings.warn(
+                f"{type(self).__name__}: solver '{used}' did not converge within "
+                f"max_iter={max_iter} iterations (certified duality gap "
+                f"{self.duality_gap_:.3e}, tol={tol:g})"
+                + (f": {res.message}" if res.message else "")
+                + ". Increase max_iter or tol.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        return self
+
+    def _decision(self, X):
+        check_is_fitted(self, _FITTED_ATTRS)
+        X = check_X(X, self.n_features_in_)
+        return network_output(
+            X, self.hidden_weights_, self.hidden_bias_, self.output_weights_, self.intercept_
+        )
+
+    # -- sklearn tags -------------------------------------------------------------------
+    def _more_tags(self):  # scikit-learn < 1.6
+        return {"requires_y": True, "allow_nan": False}
+
+    def __sklearn_tags__(self):  # scikit-learn >= 1.6 (imported only when sklearn asks)
+        from sklearn.utils import ClassifierTags, InputTags, RegressorTags, Tags, TargetTags
+
+        is_clf = self._estimator_type == "classifier"
+        return Tags(
+            estimator_type=self._estimator_type,
+            target_tags=TargetTags(required=True),
+            classifier_tags=ClassifierTags(multi_class=False) if is_clf else None,
+            regressor_tags=None if is_clf else RegressorTags(),
+            input_tags=InputTags(two_d_array=True, allow_nan=False),
+        )
+
+
+_OBJECTIVE_DOC = r"""
+    The network is
+
+    .. math::
+
+        f(x) = \sum_{j=1}^m w_j\,(u_j^\top x + b_j)_+ + c
+
+    (``bias=False`` fixes :math:`b_j = 0` and :math:`c = 0`), and ``fit`` minimizes,
+    over networks of any width :math:`m`,
+
+    .. math::
+
+        J = L(f(X), y) + \beta \sum_{j=1}^m |w_j|\,\|u_j\|_2 ,
+
+    which, by positive homogeneity, equals weight-decay training
+    :math:`L + \tfrac{\beta}{2}\sum_j (w_j^2 + \|u_j\|_2^2)` at its optimum. The problem is
+    non-convex, but it is solved to global optimality through its convex dual: for
+    one-dimensional data, or samples on one line, the optimal neurons are the finitely
+    many extreme points with kinks at the samples (paper, Lemma 2.6, Corollaries 3.2 and
+    3.4), and the finite convex program over them is solved with a certified duality gap.
+"""
+
+
+class ConvexReLURegressor(_BaseConvexReLU):
+    __doc__ = (
+        r"""Globally optimal two-layer ReLU network for regression.
+
+    Loss :math:`L(f, y) = \tfrac12 \sum_i (f_i - y_i)^2`.
+    """
+        + _OBJECTIVE_DOC
+        + r"""
+    ``beta = 0`` is minimum-norm interpolation: minimize :math:`\sum_j |w_j|\,\|u_j\|_2`
+    subject to :math:`f(X) = y` (a ``ValueError`` if infeasible, e.g. repeated samples
+    with different targets).
+
+    Parameters
+    ----------
+    beta : float, default=1e-3
+        Regularization strength (>= 0).
+    loss : {"squared"}, default="squared"
+        Only the squared loss is available for regression.
+    solver : {"auto", "extreme_points"}, default="auto"
+        ``"extreme_points"`` needs d = 1 or samples on one line (through the origin when
+        ``bias=False``); ``"auto"`` picks it when it applies.
+    bias : bool, default=True
+        Free hidden biases :math:`b_j` and intercept :math:`c`; ``False`` fixes both to 0.
+    tol : float, default=1e-8
+        Relative duality-gap tolerance of the solver.
+    max_iter : int, default=200
+        Maximum number of solver iterations.
+    verbose : bool, default=False
+        Print the solver, its gap history and a summary.
+
+    Attributes
+    ----------
+    hidden_weights_ : ndarray of shape (n_features, n_neurons)
+        Hidden weights :math:`u_j` (columns, unit norm).
+    hidden_bias_ : ndarray of shape (n_neurons,)
+        Hidden biases :math:`b_j`.
+    output_weights_ : ndarray of shape (n_neurons,)
+        Output weights :math:`w_j` (all nonzero).
+    intercept_ : float
+        Output intercept :math:`c`.
+    objective_ : float
+        :math:`J` of the fitted network (recomputed by :func:`network_objective`).
+    duality_gap_ : float
+        Certified upper bound on ``objective_`` minus the global optimum over networks
+        of any width (``inf`` when nothing can be certified).
+    dual_coef_ : ndarray of shape (n_samples,)
+        Dual-feasible vector :math:`v` giving the certificate.
+    solver_ : str
+        Solver actually used.
+    n_iter_ : int
+        Number of solver iterations.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    converged_ : bool
+        Whether the solver reached ``tol``.
+    n_active_ : int
+        Number of neurons with nonzero output weight.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastconvexrelu import ConvexReLURegressor
+    >>> a = np.array([-2.0, -1.0, 0.0, 1.0, 2.0])
+    >>> y = np.array([1.0, -1.0, 1.0, 1.0, -1.0])
+    >>> est = ConvexReLURegressor(beta=0).fit(a.reshape(-1, 1), y)
+    >>> round(est.objective_, 6)
+    8.0
+    """
+    )
+
+    _valid_losses = ("squared",)
+    _estimator_type = "regressor"
+
+    def __init__(
+        self,
+        beta=1e-3,
+        loss="squared",
+        solver="auto",
+        bias=True,
+        tol=1e-8,
+        max_iter=200,
+        verbose=False,
+    ):
+        self.beta = beta
+        self.loss = loss
+        self.solver = solver
+        self.bias = bias
+        self.tol = tol
+        self.max_iter = max_iter
+        self.verbose = verbose
+
+    def fit(self, X, y):
+        """Train the network to global optimality.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        self
+        """
+        if isinstance(self.loss, str) and self.loss in ("hinge", "logistic"):
+            raise ValueError(
+                f"loss={self.loss!r} is a classification loss; ConvexReLURegressor supports "
+                "only loss='squared' (use ConvexReLUClassifier for hinge/logistic)."
+            )
+        params = self._check_params()
+        X, y = check_X_y(X, y)
+        return self._fit_network(X, y, params)
+
+    def predict(self, X):
+        """Network output :math:`f(x)` for each row of ``X`` (shape (n_samples,))."""
+        return self._decision(X)
+
+    def score(self, X, y, sample_weight=None):
+        r"""Coefficient of determination :math:`R^2 = 1 - \sum (y - f)^2 / \sum (y - \bar y)^2`."""
+        X, y = check_X_y(X, y)
+        pred = self.predict(X)
+        w = np.ones_like(y) if sample_weight is None else np.asarray(sample_weight, float).ravel()
+        if w.shape != y.shape:
+            raise ValueError("sample_weight must have shape (n_samples,).")
+        ybar = np.average(y, weights=w)
+        ss_res = float(np.sum(w * (y - pred) ** 2))
+        ss_tot = float(np.sum(w * (y - ybar) ** 2))
+        if ss_tot == 0.0:
+            return 1.0 if ss_res == 0.0 else 0.0
+        return 1.0 - ss_res / ss_tot
+
+
+class ConvexReLUClassifier(_BaseConvexReLU):
+    __doc__ = (
+        r"""Globally optimal two-layer ReLU network for binary classification.
+
+    Labels of any two values are mapped to :math:`y_i \in \{-1, +1\}` (``classes_[1]``
+    is +1). Losses: hinge :math:`L = \sum_i \max(0, 1 - y_i f_i)` (default), logistic
+    :math:`L = \sum_i \log(1 + e^{-y_i f_i})`, or squared
+    :math:`L = \tfrac12 \sum_i (f_i - y_i)^2`.
+    """
+        + _OBJECTIVE_DOC
+        + r"""
+    ``beta = 0``: hinge is the hard-margin problem (minimize
+    :math:`\sum_j |w_j|\,\|u_j\|_2` s.t. :math:`y_i f_i \ge 1`), squared is minimum-norm
+    interpolation of the :math:`\pm 1` labels, logistic is not allowed (no minimizer).
+    ``predict`` returns ``classes_[1]`` where :math:`f(x) > 0`, else ``classes_[0]``.
+
+    Parameters
+    ----------
+    beta : float, default=1e-3
+        Regularization strength (>= 0; > 0 for the logistic loss).
+    loss : {"hinge", "logistic", "squared"}, default="hinge"
+    solver : {"auto", "extreme_points"}, default="auto"
+        ``"extreme_points"`` needs d = 1 or samples on one line (through the origin when
+        ``bias=False``); ``"auto"`` picks it when it applies.
+    bias : bool, default=True
+        Free hidden biases :math:`b_j` and intercept :math:`c`; ``False`` fixes both to 0.
+    tol : float, default=1e-8
+        Relative duality-gap tolerance of the solver.
+    max_iter : int, default=200
+        Maximum number of solver iterations.
+    verbose : bool, default=False
+        Print the solver, its gap history and a summary.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (2,)
+        The sorted class labels; ``classes_[1]`` is encoded as +1.
+    hidden_weights_ : ndarray of shape (n_features, n_neurons)
+    hidden_bias_ : ndarray of shape (n_neurons,)
+    output_weights_ : ndarray of shape (n_neurons,)
+    intercept_ : float
+    objective_ : float
+        :math:`J` of the fitted network.
+    duality_gap_ : float
+        Certified upper bound on ``objective_`` minus the global optimum (``inf`` when
+        nothing can be certified).
+    dual_coef_ : ndarray of shape (n_samples,)
+    solver_ : str
+    n_iter_ : int
+    n_features_in_ : int
+    converged_ : bool
+    n_active_ : int
+    """
+    )
+
+    _valid_losses = ("hinge", "logistic", "squared")
+    _estimator_type = "classifier"
+
+    def __init__(
+        self,
+        beta=1e-3,
+        loss="hinge",
+        solver="auto",
+        bias=True,
+        tol=1e-8,
+        max_iter=200,
+        verbose=False,
+    ):
+        self.beta = beta
+        self.loss = loss
+        self.solver = solver
+        self.bias = bias
+        self.tol = tol
+        self.max_iter = max_iter
+        self.verbose = verbose
+
+    def fit(self, X, y):
+        """Train the classifier to global optimality.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Exactly two distinct labels.
+
+        Returns
+        -------
+        self
+        """
+        params = self._check_params()
+        X = check_X(X)
+        classes, y_pm = check_labels(y, X.shape[0])
+        self._fit_network(X, y_pm, params)
+        self.classes_ = classes
+        return self
+
+    def decision_function(self, X):
+        """Network output :math:`f(x)`; positive values predict ``classes_[1]``."""
+        return self._decision(X)
+
+    def predict(self, X):
+        """Predicted labels (``classes_[1]`` where :math:`f(x) > 0`)."""
+        check_is_fitted(self, _FITTED_ATTRS + ("classes_",))
+        f = self.decision_function(X)
+        return self.classes_[(f > 0).astype(np.intp)]
+
+    def score(self, X, y, sample_weight=None):
+        """Accuracy; labels that are not in ``classes_`` count as errors."""
+        pred = self.predict(X)
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y.ravel()
+        if y.ndim != 1 or y.shape[0] != pred.shape[0]:
+            raise ValueError(
+                f"y must have shape ({pred.shape[0]},) to match X, got {y.shape}."
+            )
+        correct = np.array(
+            [bool(p == t) for p, t in zip(pred.astype(object), y.astype(object))], dtype=float
+        )
+        if sample_weight is None:
+            return float(np.mean(correct))
+        w = np.asarray(sample_weight, dtype=float).ravel()
+        if w.shape != correct.shape:
+            raise ValueError("sample_weight must have shape (n_samples,).")
+        return float(np.sum(w * correct) / np.sum(w))

@@ -1,0 +1,152 @@
+r"""The training objective of a two-layer ReLU network (the one every solver reports).
+
+Network:
+
+.. math::
+
+    f(x) = \sum_{j=1}^m w_j\,(u_j^\top x + b_j)_+ + c .
+
+Objective (``beta > 0``):
+
+.. math::
+
+    J = L(f(X), y) + \beta \sum_{j=1}^m |w_j|\,\|u_j\|_2 ,
+
+with :math:`L = \tfrac12\sum_i (f_i - y_i)^2` (squared),
+:math:`\sum_i \max(0, 1 - y_i f_i)` (hinge) or :math:`\sum_i \log(1 + e^{-y_i f_i})`
+(logistic). Biases and the intercept are not penalized.
+
+``beta = 0`` is the minimum-norm problem: :math:`J = \sum_j |w_j|\,\|u_j\|_2` subject to
+:math:`f(X) = y` (squared) or :math:`y_i f_i \ge 1` (hinge); a network violating the
+constraint (beyond ``feasibility_tol``) has :math:`J = +\infty`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["network_objective", "network_output", "_loss_value"]
+
+_LOSSES = ("squared", "hinge", "logistic")
+
+
+def _loss_value(f, y, loss):
+    """Data-fit term ``L(f, y)`` (a Python float).
+
+    Parameters
+    ----------
+    f, y : array-like of shape (n,)
+        Network outputs and targets (``y`` in {-1, +1} for hinge/logistic).
+    loss : {"squared", "hinge", "logistic"}
+    """
+    f = np.asarray(f, dtype=np.float64).ravel()
+    y = np.asarray(y, dtype=np.float64).ravel()
+    if f.shape != y.shape:
+        raise ValueError(f"f and y must have the same length, got {f.shape[0]} and {y.shape[0]}.")
+    if loss == "squared":
+        r = f - y
+        return float(0.5 * np.dot(r, r))
+    if loss == "hinge":
+        return float(np.sum(np.maximum(0.0, 1.0 - y * f)))
+    if loss == "logistic":
+        return float(np.sum(np.logaddexp(0.0, -y * f)))
+    raise ValueError(f"loss must be one of {_LOSSES}, got {loss!r}.")
+
+
+def network_output(X, hidden_weights, hidden_bias, output_weights, intercept):
+    """Evaluate ``f(X) = relu(X U + 1 b^T) w + c`` (shape (n,))."""
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim == 1:
+        X = X.reshape(-1, 1)
+    U = np.asarray(hidden_weights, dtype=np.float64)
+    w = np.asarray(output_weights, dtype=np.float64).ravel()
+    if U.ndim == 1:
+        U = U.reshape(X.shape[1], -1)
+    m = w.shape[0]
+    if U.shape != (X.shape[1], m):
+        raise ValueError(
+            f"hidden_weights must have shape (n_features, n_neurons) = ({X.shape[1]}, {m}), "
+            f"got {U.shape}."
+        )
+    b = np.zeros(m) if hidden_bias is None else np.asarray(hidden_bias, dtype=np.float64).ravel()
+    if b.shape != (m,):
+        raise ValueError(f"hidden_bias must have shape ({m},), got {b.shape}.")
+    c = 0.0 if intercept is None else float(intercept)
+    if m == 0:
+        return np.full(X.shape[0], c)
+    return np.maximum(X @ U + b, 0.0) @ w + c
+
+
+def network_objective(
+    X,
+    y,
+    hidden_weights,
+    hidden_bias,
+    output_weights,
+    intercept,
+    beta,
+    loss,
+    *,
+    feasibility_tol=1e-6,
+):
+    r"""Objective ``J`` of a two-layer ReLU network, exactly as every solver reports it.
+
+    .. math::
+
+        J = L(f(X), y) + \beta \sum_j |w_j|\,\|u_j\|_2, \qquad
+        f(x) = \sum_j w_j (u_j^\top x + b_j)_+ + c .
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+        Targets; in {-1, +1} for the hinge and logistic losses.
+    hidden_weights : array-like of shape (n_features, n_neurons)
+        Columns ``u_j``.
+    hidden_bias : array-like of shape (n_neurons,) or None
+        ``b_j`` (None means 0).
+    output_weights : array-like of shape (n_neurons,)
+        ``w_j``.
+    intercept : float or None
+        ``c`` (None means 0).
+    beta : float
+        Regularization (>= 0). ``beta = 0`` means the minimum-norm problem: ``J`` is
+        :math:`\sum_j |w_j|\|u_j\|_2` if the network interpolates (squared:
+        :math:`f(X) = y`) or separates with margin (hinge: :math:`y_i f_i \ge 1`), and
+        ``inf`` otherwise.
+    loss : {"squared", "hinge", "logistic"}
+    feasibility_tol : float, default=1e-6
+        Only for ``beta = 0``: tolerance of the constraint, relative to
+        ``max(1, max|y|)`` for the squared loss and absolute for the hinge margin.
+
+    Returns
+    -------
+    J : float
+    """
+    if loss not in _LOSSES:
+        raise ValueError(f"loss must be one of {_LOSSES}, got {loss!r}.")
+    beta = float(beta)
+    if not np.isfinite(beta) or beta < 0:
+        raise ValueError(f"beta must be a finite number >= 0, got {beta!r}.")
+    if loss == "logistic" and beta == 0:
+        raise ValueError("beta must be > 0 for the logistic loss.")
+    y = np.asarray(y, dtype=np.float64).ravel()
+    f = network_output(X, hidden_weights, hidden_bias, output_weights, intercept)
+    if f.shape != y.shape:
+        raise ValueError(f"X and y have inconsistent numbers of samples: {f.shape[0]} and {y.shape[0]}.")
+    U = np.asarray(hidden_weights, dtype=np.float64)
+    w = np.asarray(output_weights, dtype=np.float64).ravel()
+    if U.ndim == 1:
+        U = U.reshape(-1, w.shape[0])
+    norm = float(np.sum(np.abs(w) * np.linalg.norm(U, axis=0))) if w.size else 0.0
+    if beta > 0:
+        return _loss_value(f, y, loss) + beta * norm
+    # beta == 0: minimum-norm problem with hard constraints
+    if loss == "squared":
+        scale = max(1.0, float(np.max(np.abs(y)))) if y.size else 1.0
+        viol = float(np.max(np.abs(f - y))) if y.size else 0.0
+        feasible = viol <= feasibility_tol * scale
+    else:  # hinge
+        viol = float(np.max(1.0 - y * f)) if y.size else 0.0
+        feasible = viol <= feasibility_tol
+    return norm if feasible else float("inf")

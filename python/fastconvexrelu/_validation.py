@@ -1,0 +1,260 @@
+"""Input and parameter validation, done in Python before any call into ``_core``.
+
+Everything that reaches the C++ kernels is a C-contiguous ``float64`` array without
+NaN/inf; every problem with user input is reported as a ``ValueError`` whose message
+names the offending argument (``"X"``, ``"y"``, ``"beta"``, ...).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+__all__ = [
+    "ConvergenceWarning",
+    "NotFittedError",
+    "check_X_y",
+    "check_X",
+    "check_labels",
+    "check_is_fitted",
+    "check_params",
+]
+
+
+class ConvergenceWarning(UserWarning):
+    """Warning raised when a solver stops before reaching its tolerance."""
+
+
+class NotFittedError(ValueError, AttributeError):
+    """Raised when ``predict``/``score``/... is called on an unfitted estimator.
+
+    Subclasses both ``ValueError`` and ``AttributeError`` (like scikit-learn's
+    ``NotFittedError``) so that either can be caught.
+    """
+
+
+# --------------------------------------------------------------------------- arrays
+def _as_float_array(a, name):
+    """Convert ``a`` to a float64 ndarray (any shape), with clear errors."""
+    if a is None:
+        raise ValueError(f"{name} must be an array-like of numbers, got None.")
+    _reject_sparse(a, name)
+    try:
+        arr = np.asarray(a)
+    except Exception as exc:  # ragged nested lists, exotic objects
+        raise ValueError(f"{name} could not be converted to a numeric array: {exc}") from exc
+    if np.iscomplexobj(arr):
+        raise ValueError(f"{name} has a complex dtype ({arr.dtype}): Complex data not supported.")
+    if arr.dtype.kind not in "biuf":
+        # object / string / datetime ...: try a numeric conversion
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"{name} could not be converted to a float64 array "
+                f"(dtype {arr.dtype}): {exc}"
+            ) from exc
+        if np.iscomplexobj(arr):  # pragma: no cover - defensive
+            raise ValueError(f"{name} has complex values: Complex data not supported.")
+    return np.ascontiguousarray(arr, dtype=np.float64)
+
+
+def _reject_sparse(a, name):
+    """Sparse matrices (scipy.sparse, without importing scipy) are not supported."""
+    mod = type(a).__module__ or ""
+    if mod.startswith("scipy.sparse") or (hasattr(a, "tocsr") and hasattr(a, "nnz")):
+        raise ValueError(
+            f"{name} is a sparse matrix: sparse input is not supported; convert it with "
+            f"{name}.toarray()."
+        )
+
+
+def _check_finite(arr, name):
+    if not np.all(np.isfinite(arr)):
+        what = "NaN" if np.any(np.isnan(arr)) else "infinity"
+        raise ValueError(f"{name} contains {what}; all values must be finite.")
+
+
+def _check_2d(X, name="X"):
+    X = _as_float_array(X, name)
+    if X.ndim != 2:
+        if X.ndim == 1:
+            raise ValueError(
+                f"{name} must be a 2-D array of shape (n_samples, n_features), got a 1-D "
+                f"array of shape {X.shape}. Reshape your data with {name}.reshape(-1, 1) if "
+                f"it has a single feature, or {name}.reshape(1, -1) if it is a single sample."
+            )
+        raise ValueError(
+            f"{name} must be a 2-D array of shape (n_samples, n_features), got a "
+            f"{X.ndim}-D array of shape {X.shape}."
+        )
+    if X.shape[0] == 0:
+        raise ValueError(
+            f"{name} is empty: found array with 0 sample(s) (shape={X.shape}) while a "
+            "minimum of 1 is required."
+        )
+    if X.shape[1] == 0:
+        raise ValueError(
+            f"{name} has 0 feature(s) (shape={X.shape}) while a minimum of 1 is required."
+        )
+    _check_finite(X, name)
+    return X
+
+
+def _as_1d(y, name="y"):
+    """Return ``y`` as a 1-D ndarray (not converted to float). (n, 1) columns are raveled."""
+    if y is None:
+        raise ValueError(
+            f"{name} is None: this estimator requires y to be passed, but the target y is None."
+        )
+    _reject_sparse(y, name)
+    try:
+        arr = np.asarray(y)
+    except Exception as exc:
+        raise ValueError(f"{name} could not be converted to an array: {exc}") from exc
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr.ravel()
+    if arr.ndim != 1:
+        raise ValueError(
+            f"{name} must be a 1-D array of shape (n_samples,), got an array of shape "
+            f"{arr.shape}."
+        )
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} is empty: it has 0 samples.")
+    return arr
+
+
+def check_X(X, n_features_in=None, name="X"):
+    """Validate a feature matrix.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    n_features_in : int or None
+        If given (fitted estimator), ``X`` must have that many columns.
+
+    Returns
+    -------
+    X : ndarray, C-contiguous float64 of shape (n_samples, n_features)
+    """
+    X = _check_2d(X, name)
+    if n_features_in is not None and X.shape[1] != n_features_in:
+        raise ValueError(
+            f"{name} has {X.shape[1]} features, but the estimator was fitted with "
+            f"{n_features_in} features."
+        )
+    return X
+
+
+def check_X_y(X, y):
+    """Validate a regression data set ``(X, y)``.
+
+    Returns C-contiguous float64 arrays ``X`` of shape (n, d) and ``y`` of shape (n,).
+    """
+    X = check_X(X)
+    y = _as_1d(y, "y")
+    y = _as_float_array(y, "y")
+    _check_finite(y, "y")
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"X and y have inconsistent numbers of samples: X has {X.shape[0]} samples, "
+            f"y has {y.shape[0]}."
+        )
+    return X, y
+
+
+def check_labels(y, n_samples=None):
+    """Validate binary class labels.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Labels of any two distinct values (numbers, strings, ...).
+    n_samples : int or None
+        Expected number of samples (``X.shape[0]``).
+
+    Returns
+    -------
+    classes : ndarray of shape (2,)
+        The sorted distinct labels; ``classes[1]`` is mapped to +1.
+    y_pm : ndarray of shape (n_samples,), float64
+        The labels mapped to -1/+1.
+    """
+    y = _as_1d(y, "y")
+    if np.iscomplexobj(y):
+        raise ValueError(f"y has a complex dtype ({y.dtype}): Complex data not supported.")
+    if y.dtype.kind == "f":
+        _check_finite(y, "y")
+    elif y.dtype.kind == "O":
+        # numeric NaN hidden in object arrays
+        for v in y:
+            if isinstance(v, numbers.Real) and not np.isfinite(float(v)):
+                raise ValueError("y contains NaN or infinity; all labels must be finite.")
+    if n_samples is not None and y.shape[0] != n_samples:
+        raise ValueError(
+            f"X and y have inconsistent numbers of samples: X has {n_samples} samples, "
+            f"y has {y.shape[0]}."
+        )
+    try:
+        classes, y_idx = np.unique(y, return_inverse=True)
+    except TypeError as exc:
+        raise ValueError(f"y has labels of mixed types that cannot be sorted: {exc}") from exc
+    if classes.shape[0] < 2:
+        raise ValueError(
+            f"y has only one class ({classes[0]!r}); a classifier needs two classes."
+        )
+    if classes.shape[0] > 2:
+        if y.dtype.kind == "f" and np.any(classes != np.round(classes)):
+            raise ValueError(
+                "Unknown label type: y looks continuous (float values that are not "
+                f"integers, {classes.shape[0]} distinct); a classifier needs two class labels."
+            )
+        raise ValueError(
+            f"y has {classes.shape[0]} classes: Only binary classification is supported. "
+            "(multiclass is not available yet)."
+        )
+    y_pm = np.where(np.asarray(y_idx).ravel() == 1, 1.0, -1.0)
+    return classes, np.ascontiguousarray(y_pm, dtype=np.float64)
+
+
+def check_is_fitted(estimator, attributes=("output_weights_",)):
+    """Raise :class:`NotFittedError` unless ``estimator`` has all ``attributes``."""
+    if not all(hasattr(estimator, a) for a in attributes):
+        raise NotFittedError(
+            f"This {type(estimator).__name__} instance is not fitted yet. Call 'fit' with "
+            "appropriate arguments before using this estimator."
+        )
+
+
+# ----------------------------------------------------------------------- parameters
+def _is_real(x):
+    return isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_))
+
+
+def check_params(*, beta, loss, valid_losses, tol, max_iter, bias=True, verbose=False):
+    """Validate estimator hyper-parameters; return them normalized.
+
+    Returns
+    -------
+    beta : float, loss : str, tol : float, max_iter : int, bias : bool, verbose : bool
+    """
+    if not _is_real(beta) or np.isnan(beta) or beta < 0 or not np.isfinite(beta):
+        raise ValueError(f"beta must be a finite real number >= 0, got {beta!r}.")
+    if not isinstance(loss, str) or loss not in valid_losses:
+        raise ValueError(
+            f"loss must be one of {', '.join(repr(v) for v in valid_losses)}; got {loss!r}."
+        )
+    if loss == "logistic" and beta == 0:
+        raise ValueError("beta must be > 0 for the logistic loss (beta = 0 has no minimizer).")
+    if not _is_real(tol) or not np.isfinite(tol) or tol <= 0:
+        raise ValueError(f"tol must be a finite real number > 0, got {tol!r}.")
+    if (
+        isinstance(max_iter, (bool, np.bool_))
+        or not isinstance(max_iter, numbers.Integral)
+        or max_iter < 1
+    ):
+        raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}.")
+    if not isinstance(bias, (bool, np.bool_)):
+        raise ValueError(f"bias must be True or False, got {bias!r}.")
+    return float(beta), loss, float(tol), int(max_iter), bool(bias), bool(verbose)
