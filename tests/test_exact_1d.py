@@ -23,7 +23,9 @@ from reference import (
     network_objective_ref,
     reference_function,
     rel_diff,
+    representation_cost_1d,
     solve_reference_cached,
+    solve_reference_sparse,
 )
 
 BETAS = (0.0, 1e-3, 1e-1, 1.0)
@@ -240,3 +242,37 @@ def test_any_two_labels():
         x[:, None], labels)
     assert rel_diff(e_pm.objective_, e_str.objective_) <= 1e-8
     assert np.all(e_str.predict(x[:, None]) == np.where(model_output(e_pm, x) > 0, "yes", "no"))
+
+
+@pytest.mark.parametrize("loss,beta", [("squared", 0.0), ("squared", 1e-2), ("hinge", 0.0),
+                                       ("hinge", 1e-1), ("logistic", 1e-1)])
+def test_reference_formulations_agree(loss, beta):
+    """Self-check of the references: the dense ramp program and the O(n) formulation over
+    the fitted values (representation cost max(TV, (TV + |s_1 + s_end|)/2)) agree."""
+    for seed, n in DATASETS:
+        x, y = make_1d(seed, n, loss, seed % 2 == 0, beta, True)
+        dense = solve_reference_cached(x, y, loss, beta, True)
+        sparse = solve_reference_sparse(x, y, loss, beta)
+        assert rel_diff(sparse["value"], dense["value"]) <= 1e-6, (seed, n)
+        # the representation cost of the dense solution's values is its ||w||_1 at most
+        xu, idx = np.unique(x, return_index=True)
+        cost = representation_cost_1d(xu, dense["fitted"][idx])
+        assert cost <= np.sum(np.abs(dense["w"])) * (1 + 1e-7) + 1e-9
+
+
+@pytest.mark.parametrize("loss,beta", [("squared", 1e-3), ("squared", 1.0), ("hinge", 1e-2),
+                                       ("logistic", 1e-1)])
+def test_larger_n_against_sparse_reference(loss, beta):
+    """n = 300 and 1500 (too large for the dense K): compare with the O(n) CVXPY
+    formulation.  Its value is the exact cost of a feasible point (>= J*), and the
+    package's certified lower bound, recomputed here, must stay below it."""
+    for seed, n in [(20, 300), (21, 1500)]:
+        x, y = make_1d(seed, n, loss, False, beta, True)
+        sparse = solve_reference_sparse(x, y, loss, beta)
+        est = fit_model(x, y, loss, beta, True)
+        ctx = dict(n=n, J=est.objective_, J_sparse=sparse["value"], gap=est.duality_gap_)
+        assert est.converged_, ctx
+        assert rel_diff(est.objective_, sparse["value"]) < 1e-6, ctx
+        lb = dual_lower_bound(x, y, est.dual_coef_, loss, beta, True)
+        assert lb <= sparse["value"] + 1e-9 * max(1.0, sparse["value"]), ctx
+        assert est.objective_ - lb <= est.duality_gap_ + 1e-9 * max(1.0, abs(lb)), ctx

@@ -778,6 +778,7 @@ Spline1DResult SplineDualIPM::run(const Spline1DOptions& opt, const Eigen::Ref<c
         out.dual_value = D;
         out.gap = std::isfinite(Pb) ? std::max(0.0, Pb - D) : kInf;
         fill_samples(kind_, k_, fb, v, y_in, out);
+        out.knot_dual = v;
         (void)n;
     };
 
@@ -916,6 +917,9 @@ Spline1DResult fit_logistic_prox_newton(const Knots& k, double beta, const Splin
     double R = 0;
     double J = objective(f, R);
     int total_iter = 0;
+    double last_decrease = kInf;  // model decrease of the previous step: sets the inner accuracy
+    Eigen::VectorXd inner_dual;
+    bool no_progress = false;
     for (int outer = 0;; ++outer) {
         // ---- certificate at the current f
         Eigen::VectorXd v(G);
@@ -936,6 +940,21 @@ Spline1DResult fit_logistic_prox_newton(const Knots& k, double beta, const Splin
         if (M > beta) v *= beta / M;
         double D = 0;
         for (int g = 0; g < G; ++g) D -= L.conj(g, v[g]);
+        // the last subproblem's dual is feasible by construction and tends to grad L(f): use it
+        // when it certifies more (it must lie in the logistic conjugate's domain)
+        if (inner_dual.size() == G) {
+            Eigen::VectorXd w = inner_dual;
+            for (int g = 0; g < G; ++g) w[g] = std::min(std::max(w[g], -k.npos[g]), k.nneg[g]);  // conjugate's domain
+            balance_sum(w);
+            right_ramp_correlations(k.h, w, zc);
+            double Mw = 0;
+            for (int j = 0; j < G; ++j) Mw = std::max({Mw, std::abs(zc[j]), std::abs(zc[j] - zc[0])});
+            if (Mw > beta) w *= beta / Mw;
+            double Dw = 0;
+            for (int g = 0; g < G; ++g) Dw -= L.conj(g, w[g]);
+            if (std::getenv("FCR_DEBUG")) std::fprintf(stderr, "cert: J %.12e Dgrad %.12e Dinner %.12e Mw/beta %.9f\n", J, D, Dw, Mw / beta);
+            if (Dw > D) { D = Dw; v = w; }
+        }
         const double gap = std::max(0.0, J - D);
         hist.push_back(gap);
         if (gap < best_gap) {
@@ -950,7 +969,7 @@ Spline1DResult fit_logistic_prox_newton(const Knots& k, double beta, const Splin
             fill_samples(Kind::Logistic, k, f, v, y, best);
         }
 
-        if (gap <= opt.tol * std::abs(J) || outer >= opt.max_iter) break;
+        if (gap <= opt.tol * std::abs(J) || outer >= opt.max_iter || no_progress) break;
         // ---- quadratic model and the weighted squared-loss subproblem, solved to an absolute
         // accuracy that is a small fraction of the current certified gap
         Knots kq = k;
@@ -968,11 +987,12 @@ Spline1DResult fit_logistic_prox_newton(const Knots& k, double beta, const Splin
         double frac = 0.1;
         for (int attempt = 0; attempt < 4 && !moved; ++attempt, frac *= 0.01) {
             Spline1DOptions oi = opt;
-            oi.tol = std::max(1e-14, std::min(1e-3, frac * gap / std::max(model0, 1e-300)));
+            oi.tol = std::max(1e-14, std::min(1e-3, frac * std::min(gap, last_decrease) / std::max(model0, 1e-300)));
             oi.max_iter = 200;
             SplineDualIPM inner(kq, Kind::Squared, beta);
             Spline1DResult ri = inner.run(oi, y);
             total_iter += ri.n_iter;
+            inner_dual = ri.knot_dual;
             std::vector<double> F(G);
             for (int g = 0; g < G; ++g) F[g] = ri.fitted[rep[g]];
             // ---- Armijo line search on J along F - f (a descent direction of the composite J)
@@ -996,13 +1016,14 @@ Spline1DResult fit_logistic_prox_newton(const Knots& k, double beta, const Splin
                     if (std::getenv("FCR_DEBUG"))
                         std::fprintf(stderr, "outer %d alpha %.3e J %.12e Delta %.3e inner_it %d inner_gap %.2e\n",
                                      outer, alpha, Jn, Delta, ri.n_iter, ri.gap);
+                    last_decrease = -Delta;
                     f = fn; J = Jn; R = Rn; moved = true;
                     break;
                 }
                 alpha *= 0.5;
             }
         }
-        if (!moved) break;  // no further progress possible in floating point
+        if (!moved) no_progress = true;  // certify once more with the last subproblem's dual, then stop
     }
     best.history_gap = hist;
     best.n_iter = total_iter;

@@ -37,6 +37,7 @@ struct Spline1DResult {
     double intercept = 0.0;
     Eigen::VectorXd fitted;   // f at every input sample (input order)
     Eigen::VectorXd dual;     // dual-feasible v per input sample (input order)
+    Eigen::VectorXd knot_dual;  // the same dual vector summed over the samples at each distinct x
     double primal = 0.0;      // J = L + beta * ||w||_1 of the returned network (exactly evaluated)
     double dual_value = 0.0;  // D(v) <= optimum
     double gap = 0.0;         // primal - dual_value (a certified bound on suboptimality)
