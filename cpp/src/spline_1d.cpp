@@ -408,6 +408,129 @@ void fill_samples(Kind kind, const Knots& k, const std::vector<double>& f, const
     }
 }
 
+
+// Make v dual feasible for the 1-D problem: balance 1^T v = 0, then scale so that every ramp
+// correlation |K^T v| <= beta (computed directly from v).  Returns the dual value D(v).
+double feasible_dual_value(const Knots& k, const KnotLoss& L, double beta, Eigen::VectorXd& v) {
+    const int G = static_cast<int>(v.size());
+    // 1^T v = 0: absorb the rounding-level imbalance in v_0, which the ramp correlations (suffix
+    // recursion) never read; fall back to shrinking one sign class if that leaves l_0^*'s domain
+    const double v0 = v[0];
+    v[0] = -(v.tail(G - 1).sum());
+    if (!std::isfinite(L.conj(0, v[0]))) { v[0] = v0; balance_sum(v); }
+    Eigen::VectorXd zc;
+    right_ramp_correlations(k.h, v, zc);
+    double M = 0;
+    for (int j = 0; j < G; ++j) M = std::max({M, std::abs(zc[j]), std::abs(zc[j] - zc[0])});
+    if (M > beta) v *= beta / M;
+    double D = 0;
+    for (int g = 0; g < G; ++g) D -= L.conj(g, v[g]);
+    return D;
+}
+
+// Active-set polish for the (weighted) squared loss.  Given the kinks (knots with sign[g] = +-1)
+// and which term attains R = max(P + |N|, P + s_0, P - s_last) (end_case 0, 1, 2), the optimal f
+// is a linear spline on those knots whose values theta solve a tridiagonal system (hat-function
+// normal equations with the now linear penalty).  Exact when the active set is right; the
+// certificate (dual from the residual) says how right it is.
+struct Polished {
+    Canonical net;
+    std::vector<double> f;
+    Eigen::VectorXd v;
+    double P = kInf, D = -kInf;
+};
+
+Polished polish_once(const Knots& k, const KnotLoss& L, double beta, const std::vector<int>& sign, int end_case,
+                     std::vector<double>* delta_out) {
+    Polished out;
+    const int G = static_cast<int>(k.a.size());
+    std::vector<int> t;  // spline knots (indices into k.a)
+    t.push_back(0);
+    for (int g = 1; g + 1 < G; ++g) if (sign[g] != 0) t.push_back(g);
+    t.push_back(G - 1);
+    const int K = static_cast<int>(t.size()) - 1;  // number of intervals
+    std::vector<double> Dl(K + 1, 0.0), Of(K, 0.0), rhs(K + 1, 0.0), dlt(K);
+    for (int i = 0; i < K; ++i) dlt[i] = k.a[t[i + 1]] - k.a[t[i]];
+    int i = 0;
+    for (int g = 0; g < G; ++g) {
+        while (i < K - 1 && g >= t[i + 1]) ++i;
+        const double lam = (k.a[g] - k.a[t[i]]) / dlt[i];
+        const double w = k.m[g];
+        Dl[i] += w * (1 - lam) * (1 - lam);
+        Dl[i + 1] += w * lam * lam;
+        Of[i] += w * (1 - lam) * lam;
+        rhs[i] += w * k.ybar[g] * (1 - lam);
+        rhs[i + 1] += w * k.ybar[g] * lam;
+    }
+    // penalty sum_i d_i * slope_i
+    std::vector<double> d(K, 0.0);
+    for (int j = 1; j < K; ++j) {
+        const int sg = sign[t[j]];
+        const double c = end_case == 0 ? sg : (sg > 0 ? 1.0 : 0.0);
+        d[j] += c;      // delta_j = slope_j - slope_{j-1}
+        d[j - 1] -= c;
+    }
+    if (end_case == 1) d[0] += 1.0;
+    if (end_case == 2) d[K - 1] -= 1.0;
+    for (int j = 0; j < K; ++j) {
+        rhs[j + 1] -= beta * d[j] / dlt[j];
+        rhs[j] += beta * d[j] / dlt[j];
+    }
+    // Thomas algorithm (symmetric positive definite tridiagonal)
+    std::vector<double> c(K + 1, 0.0), th(K + 1, 0.0);
+    double piv = Dl[0];
+    if (!(piv > 0)) return out;
+    th[0] = rhs[0] / piv;
+    for (int j = 1; j <= K; ++j) {
+        c[j - 1] = Of[j - 1] / piv;
+        piv = Dl[j] - Of[j - 1] * c[j - 1];
+        if (!(piv > 0)) return out;
+        th[j] = (rhs[j] - Of[j - 1] * th[j - 1]) / piv;
+    }
+    for (int j = K - 1; j >= 0; --j) th[j] -= c[j] * th[j + 1];
+    // the network and its exact objective
+    std::vector<double> slope(K), delta(G, 0.0);
+    for (int j = 0; j < K; ++j) slope[j] = (th[j + 1] - th[j]) / dlt[j];
+    for (int j = 1; j < K; ++j) delta[t[j]] = slope[j] - slope[j - 1];
+    out.net = canonical_from_slopes(k, th[0], slope[0], delta);
+    if (delta_out) *delta_out = delta;
+    out.f.assign(G, 0.0);
+    i = 0;
+    for (int g = 0; g < G; ++g) {
+        while (i < K - 1 && g >= t[i + 1]) ++i;
+        const double lam = (k.a[g] - k.a[t[i]]) / dlt[i];
+        out.f[g] = (1 - lam) * th[i] + lam * th[i + 1];
+    }
+    out.P = beta * out.net.cost;
+    for (int g = 0; g < G; ++g) out.P += L.primal(g, out.f[g]);
+    if (std::getenv("FCR_DEBUG")) {
+        int wrong = 0; double lin = 0;
+        for (int j = 1; j < K; ++j) { if (delta[t[j]] * sign[t[j]] < 0) ++wrong; lin += sign[t[j]] * delta[t[j]]; }
+        std::fprintf(stderr, "    polish K %d case %d cost %.6e lin %.6e wrong-sign %d s0 %.3e slast %.3e\n", K, end_case, out.net.cost, lin, wrong, slope[0], slope[K-1]);
+    }
+    out.v.resize(G);
+    for (int g = 0; g < G; ++g) out.v[g] = k.m[g] * (out.f[g] - k.ybar[g]);
+    out.D = feasible_dual_value(k, L, beta, out.v);
+    return out;
+}
+
+// The polish with the sign constraints sign_g * delta_g >= 0 enforced by dropping violating kinks
+// and re-solving (a few rounds; each is O(n)).
+Polished polish_squared(const Knots& k, const KnotLoss& L, double beta, std::vector<int> sign, int end_case) {
+    Polished best;
+    std::vector<double> delta;
+    for (int round = 0; round < 8; ++round) {
+        Polished cur = polish_once(k, L, beta, sign, end_case, &delta);
+        if (cur.D > best.D) { best.D = cur.D; best.v = cur.v; }
+        if (cur.P < best.P) { best.P = cur.P; best.f = cur.f; best.net = cur.net; }
+        int dropped = 0;
+        for (std::size_t g = 0; g < sign.size(); ++g)
+            if (sign[g] != 0 && sign[g] * delta[g] < 0) { sign[g] = 0; ++dropped; }
+        if (dropped == 0) break;
+    }
+    return best;
+}
+
 // ---------------------------------------------------------------------------------------
 // The interior-point solver on z (and tau for the hinge epigraph).  Every loss handled here
 // gives a QP or an LP in (z, tau) with linear inequality constraints, solved by Mehrotra's
@@ -462,6 +585,13 @@ class SplineDualIPM {
     // solve (H + G^T W G) dx = -(grad f0 + G^T rho)
     void solve(const Eigen::VectorXd* rho, Eigen::VectorXd& dz, Eigen::VectorXd& ds, Eigen::VectorXd& dtau);
     void initial_point();
+    // z (first p entries of K_right^T v) from v by the stable suffix recursion: keeps z and v
+    // consistent to rounding, which matters when beta is tiny
+    void derive_z(const Eigen::VectorXd& v, Eigen::VectorXd& z) const {
+        Eigen::VectorXd zz;
+        right_ramp_correlations(k_.h, v, zz);
+        z = zz.head(p_);
+    }
 };
 
 void SplineDualIPM::slacks(const Eigen::VectorXd& z, const Eigen::VectorXd& s, const Eigen::VectorXd& tau,
@@ -662,9 +792,21 @@ Spline1DResult SplineDualIPM::run(const Spline1DOptions& opt, const Eigen::Ref<c
         if (!(sl_[f].array() > 0).all()) throw std::runtime_error("internal error: infeasible interior-point start");
         m_ += static_cast<int>(sl_[f].size());
     }
-    const double mu0 = scale / std::max(1, m_);
+    const double mu0 = (std::getenv("FCR_MU0") ? std::atof(std::getenv("FCR_MU0")) : 1.0) * scale / std::max(1, m_);
     for (int f = 0; f < NFAM; ++f)
         if (used(f)) lam_[f] = mu0 / sl_[f].array();
+    if (kind_ == Kind::Squared && !std::getenv("FCR_NOWARM")) {
+        // primal start: the right-ramp network that interpolates grad l^*(s) = ybar + s/m, so the
+        // dual residual (network fit minus gradient) starts at zero
+        std::vector<double> g(G_), sl(G_ - 1);
+        for (int q = 0; q < G_; ++q) g[q] = k_.ybar[q] + s_[q] / k_.m[q];
+        for (int q = 0; q + 1 < G_; ++q) sl[q] = (g[q + 1] - g[q]) / k_.h[q];
+        for (int j = 0; j < p_; ++j) {
+            const double r = (j == 0) ? sl[0] : sl[j] - sl[j - 1];
+            lam_[BL][j] += std::max(r, 0.0);
+            lam_[BU][j] += std::max(-r, 0.0);
+        }
+    }
 
     auto complementarity = [&]() {
         double eta = 0;
@@ -681,17 +823,10 @@ Spline1DResult SplineDualIPM::run(const Spline1DOptions& opt, const Eigen::Ref<c
     // Certificate: primal network from the multipliers, dual value from v = A z.
     auto certify = [&](Spline1DResult& out) {
         Eigen::VectorXd v = s_;
-        balance_sum(v);
-        Eigen::VectorXd zc;
-        right_ramp_correlations(k_.h, v, zc);
-        double M = 0;
-        for (int j = 0; j < G_; ++j) M = std::max({M, std::abs(zc[j]), std::abs(zc[j] - zc[0])});
-        if (M > beta_) v *= beta_ / M;
-        double D = 0;
-        for (int g = 0; g < G_; ++g) D -= L_.conj(g, v[g]);
+        double D = feasible_dual_value(k_, L_, beta_, v);
         if (std::getenv("FCR_DEBUG")) {
             double f0 = 0; for (int g = 0; g < G_; ++g) f0 += L_.conj(g, s_[g]);
-            std::fprintf(stderr, "certify: M/beta %.6e D %.10e -f0 %.10e mean %.3e\n", M / beta_, D, -f0, s_.mean());
+            std::fprintf(stderr, "certify: D %.10e -f0 %.10e sum %.3e\n", D, -f0, s_.sum());
         }
         // primal candidates: ramp weights w = lambda_lower - lambda_upper, pruned at several
         // levels (interior-point weights of inactive ramps are small but nonzero); the sparsest
@@ -747,31 +882,49 @@ Spline1DResult SplineDualIPM::run(const Spline1DOptions& opt, const Eigen::Ref<c
                 P += beta_ * net.cost;
             }
         };
+        // candidates: the unpruned network, pruned ones, and (squared loss) active-set polishes,
+        // which also offer dual points; the sparsest primal within half the tolerance of the best
+        // dual wins, else the best primal
+        struct Cand { std::vector<double> f; double P; Canonical net; };
+        std::vector<Cand> cands;
+        auto add = [&](double thr, double sthr) {
+            Cand c; c.f.resize(G_);
+            evaluate(thr, sthr, c.f, c.P, c.net);
+            if (std::isfinite(c.P)) cands.push_back(std::move(c));
+        };
+        add(0.0, 0.0);
+        if (kind_ != Kind::Interp) { add(0.0, 1e-3); add(0.0, 1e-6); add(1e-8, 0.0); }
+        if (kind_ == Kind::Squared) {
+            for (double th : {1e-3, 1e-6}) {
+                std::vector<int> sg(G_, 0);
+                for (int j = 1; j < p_; ++j) {
+                    if (std::min(sl_[BL][j], sl_[AL][j - 1]) <= th * beta_) sg[j] = 1;
+                    else if (std::min(sl_[BU][j], sl_[AU][j - 1]) <= th * beta_) sg[j] = -1;
+                }
+                const int end_case = sl_[BL][0] <= th * beta_ ? 1 : (sl_[BU][0] <= th * beta_ ? 2 : 0);
+                Polished pol = polish_squared(k_, L_, beta_, sg, end_case);
+                if (pol.D > D) { D = pol.D; v = pol.v; }
+                if (std::isfinite(pol.P)) cands.push_back(Cand{pol.f, pol.P, pol.net});
+            }
+        }
+        auto size = [](const Canonical& c) { return c.wr.size() + c.wl.size(); };
+        std::size_t pick = cands.size();
+        for (std::size_t c = 0; c < cands.size(); ++c) {
+            const double ok = cands[c].P - D <= 0.5 * opt.tol * std::max(std::abs(cands[c].P), 1e-12 * scale);
+            if (ok && (pick == cands.size() || size(cands[c].net) < size(cands[pick].net))) pick = c;
+        }
+        if (pick == cands.size())
+            for (std::size_t c = 0; c < cands.size(); ++c)
+                if (pick == cands.size() || cands[c].P < cands[pick].P) pick = c;
         if (std::getenv("FCR_DEBUG")) {
-            int nact = 0; for (int j = 0; j < p_; ++j) if (sl_[BU][j] < 1e-6 * beta_ || sl_[BL][j] < 1e-6 * beta_) ++nact;
-            int nact2 = 0; if (used(AU)) for (int j = 0; j + 1 < p_; ++j) if (sl_[AU][j] < 1e-6 * beta_ || sl_[AL][j] < 1e-6 * beta_) ++nact2;
-            std::fprintf(stderr, "  active box %d arrow %d wmax %.3e;", nact, nact2, wmax);
-            for (double thr : {1e-2, 1e-4, 1e-6, 1e-8, 1e-10, 1e-12}) {
-                int c = 0; for (int j = 0; j < G_; ++j) c += (std::abs(r0[j]) > thr * wmax) + (std::abs(l0[j]) > thr * wmax);
-                std::fprintf(stderr, " %.0e:%d", thr, c);
-            }
-            std::fprintf(stderr, "\n");
+            std::fprintf(stderr, "  D %.12e;", D);
+            for (auto& c : cands) std::fprintf(stderr, " [P-D %.3e n %zu]", c.P - D, size(c.net));
+            std::fprintf(stderr, " pick %zu\n", pick);
         }
-        std::vector<double> f(G_), fb(G_);
-        double Pb;
+        std::vector<double> fb(G_, std::numeric_limits<double>::quiet_NaN());
+        double Pb = kInf;
         Canonical nb;
-        evaluate(0.0, 0.0, fb, Pb, nb);
-        if (kind_ != Kind::Interp && std::isfinite(Pb)) {
-            const double budget = Pb + 0.05 * opt.tol * std::max(std::abs(Pb), 1e-12 * scale);
-            auto size = [](const Canonical& c) { return c.wr.size() + c.wl.size(); };
-            for (double st : {1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, -1.0, -2.0, -3.0, -4.0}) {
-                double P;
-                Canonical net;
-                if (st > 0) evaluate(0.0, st, f, P, net);
-                else evaluate(std::pow(10.0, 2.0 * st - 2.0), 0.0, f, P, net);  // 1e-4 .. 1e-10
-                if (std::isfinite(P) && P <= budget && size(net) < size(nb)) { fb = f; Pb = P; nb = net; }
-            }
-        }
+        if (pick < cands.size()) { fb = cands[pick].f; Pb = cands[pick].P; nb = cands[pick].net; }
         out.knots_right = nb.kr; out.w_right = nb.wr; out.knots_left = nb.kl; out.w_left = nb.wl;
         out.intercept = nb.intercept;
         out.primal = Pb;
@@ -784,9 +937,8 @@ Spline1DResult SplineDualIPM::run(const Spline1DOptions& opt, const Eigen::Ref<c
 
     const double tol = opt.tol;
     Eigen::VectorXd dz, ds, dtau, dza, dsa, dtaua;
-    Eigen::VectorXd rho[NFAM], gdx[NFAM], gdxa[NFAM], dlam[NFAM], dlama[NFAM], zero_rho[NFAM];
+    Eigen::VectorXd rho[NFAM], gdx[NFAM], gdxa[NFAM], dlam[NFAM], dlama[NFAM], zero_rho[NFAM], gdxv[NFAM], dzv;
     int it = 0, extra = 0;
-    std::size_t last_nn = 0;
     bool stalled = false, best_ok = false;
     for (it = 1; it <= opt.max_iter; ++it) {
         const double mu = complementarity() / m_;
@@ -818,12 +970,16 @@ Spline1DResult SplineDualIPM::run(const Spline1DOptions& opt, const Eigen::Ref<c
         }
         solve(rho, dz, ds, dtau);
         jac(dz, ds, dtau, gdx);
+        // the slacks actually move with the z derived from v (see derive_z below)
+        derive_z(ds, dzv);
+        jac(dzv, ds, dtau, gdxv);
         double step = 1.0;
         for (int f = 0; f < NFAM; ++f) {
             if (!used(f)) continue;
             dlam[f] = -lam_[f].array() + rho[f].array() + lam_[f].array() / sl_[f].array() * gdx[f].array();
             for (Eigen::Index i = 0; i < sl_[f].size(); ++i) {
-                if (gdx[f][i] > 0) step = std::min(step, 0.995 * sl_[f][i] / gdx[f][i]);
+                const double gm = std::max(gdx[f][i], gdxv[f][i]);
+                if (gm > 0) step = std::min(step, 0.995 * sl_[f][i] / gm);
                 if (dlam[f][i] < 0) step = std::min(step, 0.995 * lam_[f][i] / -dlam[f][i]);
             }
         }
@@ -838,8 +994,8 @@ Spline1DResult SplineDualIPM::run(const Spline1DOptions& opt, const Eigen::Ref<c
             std::fprintf(stderr, "it %d mu %.3e sigma %.2e step %.3e aff %.3e rz %.3e rt %.3e\n", it, mu, sigma, step, aa, rz.norm(), rt);
         }
         if (!(step > 1e-14)) { stalled = true; break; }
-        z_ += step * dz;
         s_ += step * ds;
+        derive_z(s_, z_);  // v = s is the master variable; z = K_right^T v, computed stably
         if (hinge()) tau_ += step * dtau;
         for (int f = 0; f < NFAM; ++f)
             if (used(f)) lam_[f] += step * dlam[f];
@@ -849,7 +1005,9 @@ Spline1DResult SplineDualIPM::run(const Spline1DOptions& opt, const Eigen::Ref<c
             if (used(f) && !(sl_[f].array() > 0).all()) feasible = false;
         if (!feasible) { stalled = true; break; }
         const double mu_new = complementarity() / m_;
-        if (mu_new * m_ <= 10.0 * tol * scale || extra > 0 || it == opt.max_iter || it % 5 == 0) {
+        double f0 = 0;  // current dual objective (cheap): sets when the certificate is worth computing
+        for (int g = 0; g < G_; ++g) f0 += L_.conj(g, s_[g]);
+        if (mu_new * m_ <= 10.0 * tol * std::max(std::abs(f0), 1e-12 * scale) || extra > 0 || it == opt.max_iter || it % 10 == 0) {
             Spline1DResult cur;
             certify(cur);
             res.history_gap.push_back(cur.gap);
@@ -861,9 +1019,12 @@ Spline1DResult SplineDualIPM::run(const Spline1DOptions& opt, const Eigen::Ref<c
             }
             // once converged, a few more (superlinear) iterations drive the weights of inactive
             // ramps to zero, which lets the pruning find the sparse optimal network
+            // a converged result that is sparse (the pruning or the polish found the optimal face)
+            // ends the run; otherwise a few more (fast, terminal-phase) iterations sharpen the
+            // separation of active and inactive ramps
             if (ok) ++extra;
-            if (extra > 0 && (extra >= 4 || nn(cur) == last_nn)) break;
-            last_nn = nn(cur);
+            if (ok && 4 * nn(cur) <= static_cast<std::size_t>(G_)) break;
+            if (extra >= 6) break;
         }
     }
     if (!have_best || stalled) {
@@ -945,14 +1106,7 @@ Spline1DResult fit_logistic_prox_newton(const Knots& k, double beta, const Splin
         if (inner_dual.size() == G) {
             Eigen::VectorXd w = inner_dual;
             for (int g = 0; g < G; ++g) w[g] = std::min(std::max(w[g], -k.npos[g]), k.nneg[g]);  // conjugate's domain
-            balance_sum(w);
-            right_ramp_correlations(k.h, w, zc);
-            double Mw = 0;
-            for (int j = 0; j < G; ++j) Mw = std::max({Mw, std::abs(zc[j]), std::abs(zc[j] - zc[0])});
-            if (Mw > beta) w *= beta / Mw;
-            double Dw = 0;
-            for (int g = 0; g < G; ++g) Dw -= L.conj(g, w[g]);
-            if (std::getenv("FCR_DEBUG")) std::fprintf(stderr, "cert: J %.12e Dgrad %.12e Dinner %.12e Mw/beta %.9f\n", J, D, Dw, Mw / beta);
+            const double Dw = feasible_dual_value(k, L, beta, w);
             if (Dw > D) { D = Dw; v = w; }
         }
         const double gap = std::max(0.0, J - D);
