@@ -12,6 +12,7 @@
 #include "fastconvexrelu/spline_1d.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -126,50 +127,62 @@ void right_ramp_correlations(const std::vector<double>& h, const Eigen::VectorXd
     }
 }
 
-// Banded LU with partial pivoting (LAPACK gbtrf-style, row storage): kl sub-, ku
-// super-diagonals; the fill from pivoting widens U to ku + kl.
-struct BandLU {
-    int n = 0, kl = 0, ku = 0, w = 0;  // row i stores columns [i - kl, i + ku + kl]
-    std::vector<double> a;
-    std::vector<int> piv;
-    void reset(int n_, int kl_, int ku_) {
-        n = n_; kl = kl_; ku = ku_; w = 2 * kl + ku + 1;
-        a.assign(static_cast<std::size_t>(n) * w, 0.0);
-        piv.assign(n, 0);
+// Block-tridiagonal solver with 3x3 blocks (block LU, explicit 3x3 inverses).  Used for the
+// augmented Newton system, whose leading principal block submatrices are themselves KKT
+// matrices of truncated problems and hence nonsingular.  Block j holds unknowns (z_j, u_j, y_j)
+// and couples to block j+1 only through (u_j, u_{j+1}) = t_{j+1} and (y_j, z_{j+1}) = 1.
+struct BlockTri {
+    int p = 0;
+    std::vector<std::array<double, 9>> sinv;  // inverses of the Schur complements S_j
+    std::vector<double> t;                    // t[j] couples u_{j-1} and u_j
+    static bool inv3(const std::array<double, 9>& m, std::array<double, 9>& r) {
+        const double c00 = m[4] * m[8] - m[5] * m[7], c01 = m[5] * m[6] - m[3] * m[8], c02 = m[3] * m[7] - m[4] * m[6];
+        const double det = m[0] * c00 + m[1] * c01 + m[2] * c02;
+        if (!(std::abs(det) > 0) || !std::isfinite(det)) return false;
+        const double id = 1.0 / det;
+        r[0] = c00 * id; r[1] = (m[2] * m[7] - m[1] * m[8]) * id; r[2] = (m[1] * m[5] - m[2] * m[4]) * id;
+        r[3] = c01 * id; r[4] = (m[0] * m[8] - m[2] * m[6]) * id; r[5] = (m[2] * m[3] - m[0] * m[5]) * id;
+        r[6] = c02 * id; r[7] = (m[1] * m[6] - m[0] * m[7]) * id; r[8] = (m[0] * m[4] - m[1] * m[3]) * id;
+        return true;
     }
-    double& at(int i, int j) { return a[static_cast<std::size_t>(i) * w + (j - i + kl)]; }
-    void factor() {
-        for (int k = 0; k < n; ++k) {
-            const int last = std::min(n - 1, k + kl);
-            int p = k;
-            double best = std::abs(at(k, k));
-            for (int i = k + 1; i <= last; ++i)
-                if (std::abs(at(i, k)) > best) { best = std::abs(at(i, k)); p = i; }
-            piv[k] = p;
-            const int jend = std::min(n - 1, k + ku + kl);
-            if (p != k)
-                for (int j = k; j <= jend; ++j) std::swap(at(k, j), at(p, j));
-            double d = at(k, k);
-            if (d == 0.0) { d = 1e-300; at(k, k) = d; }  // singular: keep going, the certificate will tell
-            for (int i = k + 1; i <= last; ++i) {
-                const double f = at(i, k) / d;
-                at(i, k) = f;
-                if (f != 0.0)
-                    for (int j = k + 1; j <= jend; ++j) at(i, j) -= f * at(k, j);
+    // diag[j]: 3x3 diagonal block (row-major, order z,u,y); tc[j] (j >= 1): the u-u coupling
+    bool factor(std::vector<std::array<double, 9>>& diag, std::vector<double>& tc) {
+        p = static_cast<int>(diag.size());
+        t.swap(tc);
+        sinv.resize(p);
+        for (int j = 0; j < p; ++j) {
+            std::array<double, 9>& m = diag[j];
+            if (j >= 1) {
+                const std::array<double, 9>& a = sinv[j - 1];
+                const double tj = t[j];
+                m[0] -= a[8];           // (z,z) -= a_yy
+                m[1] -= tj * a[7];      // (z,u) -= a_yu t
+                m[3] -= tj * a[5];      // (u,z) -= t a_uy
+                m[4] -= tj * tj * a[4]; // (u,u) -= t^2 a_uu
             }
+            if (!inv3(m, sinv[j])) return false;
         }
+        return true;
     }
-    void solve(std::vector<double>& b) {
-        for (int k = 0; k < n; ++k) {
-            if (piv[k] != k) std::swap(b[k], b[piv[k]]);
-            const int last = std::min(n - 1, k + kl);
-            for (int i = k + 1; i <= last; ++i) b[i] -= at(i, k) * b[k];
+    void solve(double* x) const {  // in place, 3p entries
+        for (int j = 1; j < p; ++j) {  // forward: w_j -= C^T S_{j-1}^{-1} w_{j-1}
+            const std::array<double, 9>& a = sinv[j - 1];
+            const double* w = x + 3 * (j - 1);
+            const double qu = a[3] * w[0] + a[4] * w[1] + a[5] * w[2];
+            const double qy = a[6] * w[0] + a[7] * w[1] + a[8] * w[2];
+            x[3 * j] -= qy;
+            x[3 * j + 1] -= t[j] * qu;
         }
-        for (int k = n - 1; k >= 0; --k) {
-            const int jend = std::min(n - 1, k + ku + kl);
-            double s = b[k];
-            for (int j = k + 1; j <= jend; ++j) s -= at(k, j) * b[j];
-            b[k] = s / at(k, k);
+        double nz = 0, nu = 0;  // z_{j+1}, u_{j+1} of the solution
+        for (int j = p - 1; j >= 0; --j) {  // backward: x_j = S_j^{-1} (w_j - C_j x_{j+1})
+            double* w = x + 3 * j;
+            const double r0 = w[0], r1 = w[1] - (j + 1 < p ? t[j + 1] * nu : 0.0), r2 = w[2] - (j + 1 < p ? nz : 0.0);
+            const std::array<double, 9>& a = sinv[j];
+            w[0] = a[0] * r0 + a[1] * r1 + a[2] * r2;
+            w[1] = a[3] * r0 + a[4] * r1 + a[5] * r2;
+            w[2] = a[6] * r0 + a[7] * r1 + a[8] * r2;
+            nz = w[0];
+            nu = w[1];
         }
     }
 };
@@ -523,6 +536,7 @@ Polished polish_squared(const Knots& k, const KnotLoss& L, double beta, std::vec
         Polished cur = polish_once(k, L, beta, sign, end_case, &delta);
         if (cur.D > best.D) { best.D = cur.D; best.v = cur.v; }
         if (cur.P < best.P) { best.P = cur.P; best.f = cur.f; best.net = cur.net; }
+        if (cur.f.empty()) break;
         int dropped = 0;
         for (std::size_t g = 0; g < sign.size(); ++g)
             if (sign[g] != 0 && sign[g] * delta[g] < 0) { sign[g] = 0; ++dropped; }
@@ -572,7 +586,10 @@ class SplineDualIPM {
     int m_ = 0;
 
     // factorization data
-    BandLU band_;
+    BlockTri blk_;
+    bool factor_ok_ = true;
+    std::vector<std::array<double, 9>> diag_buf_;
+    std::vector<double> tc_buf_, rhs_buf_;
     std::vector<double> col0_, x1_;
     Eigen::VectorXd hs_, hst_, htt_, Dz_, E_;
     double den_ = 1.0;
@@ -680,32 +697,27 @@ void SplineDualIPM::factor() {
     //   T u + diag(h) y = -B^T g,   diag(h) u - z_j + z_{j+1} = 0,   D z - (y_j - y_{j-1}) = -q_z,
     // T = B^T diag(hs) B.  No 1/h appears, so near-duplicate knots do not ruin the conditioning.
     // Interleaved unknowns: u_j -> 3j, y_j -> 3j+1, z_j -> 3j-1 (j >= 1); z_0 by a Schur complement.
-    const int N = 3 * p_ - 1;
-    band_.reset(N, 3, 3);
-    auto U = [](int j) { return 3 * j; };
-    auto Y = [](int j) { return 3 * j + 1; };
-    auto Z = [](int j) { return 3 * j - 1; };
+    // block j = (z_j, u_j, y_j); z_0 is handled by a Schur complement, its slot is a dummy
+    std::vector<std::array<double, 9>>& diag = diag_buf_;
+    std::vector<double>& tc = tc_buf_;
+    diag.resize(p_);
+    tc.assign(p_, 0.0);
     for (int j = 0; j < p_; ++j) {
-        band_.at(U(j), U(j)) = hs_[j] + hs_[j + 1];
-        if (j + 1 < p_) { band_.at(U(j), U(j + 1)) = -hs_[j + 1]; band_.at(U(j + 1), U(j)) = -hs_[j + 1]; }
-        band_.at(U(j), Y(j)) = k_.h[j];
-        band_.at(Y(j), U(j)) = k_.h[j];
-        if (j >= 1) {
-            band_.at(Y(j), Z(j)) = -1.0;
-            band_.at(Z(j), Y(j)) = -1.0;
-            band_.at(Z(j), Z(j)) = Dz_[j] + E_[j];
-        }
-        if (j + 1 < p_) {
-            band_.at(Y(j), Z(j + 1)) = 1.0;
-            band_.at(Z(j + 1), Y(j)) = 1.0;
-        }
+        std::array<double, 9>& m = diag[j];
+        m.fill(0.0);
+        m[0] = (j >= 1) ? Dz_[j] + E_[j] : 1.0;
+        m[4] = hs_[j] + hs_[j + 1];
+        m[5] = m[7] = k_.h[j];
+        if (j >= 1) m[2] = m[6] = -1.0;
+        if (j >= 1) tc[j] = -hs_[j];
     }
-    band_.factor();
+    factor_ok_ = blk_.factor(diag, tc);  // (tc is swapped into the factorization)
+    const int N = 3 * p_;
     col0_.assign(N, 0.0);
-    col0_[Y(0)] = -1.0;
-    for (int j = 1; j < p_; ++j) col0_[Z(j)] = -E_[j];
+    col0_[2] = -1.0;  // (y_0, z_0)
+    for (int j = 1; j < p_; ++j) col0_[3 * j] = -E_[j];
     x1_ = col0_;
-    band_.solve(x1_);
+    blk_.solve(x1_.data());
     den_ = Dz_[0];
     for (int j = 1; j < p_; ++j) den_ += E_[j];
     for (int i = 0; i < N; ++i) den_ -= col0_[i] * x1_[i];
@@ -734,21 +746,22 @@ void SplineDualIPM::solve(const Eigen::VectorXd* rho, Eigen::VectorXd& dz, Eigen
             qz[j] += w;
             qz[0] -= w;
         }
-    const int N = 3 * p_ - 1;
-    std::vector<double> x2(N, 0.0);
-    for (int j = 0; j < p_; ++j) x2[3 * j] = -(gs[j + 1] - gs[j]);  // -(B^T gs)_j
-    for (int j = 1; j < p_; ++j) x2[3 * j - 1] = -qz[j];
-    band_.solve(x2);
+    const int N = 3 * p_;
+    std::vector<double>& x2 = rhs_buf_;
+    x2.assign(N, 0.0);
+    for (int j = 0; j < p_; ++j) x2[3 * j + 1] = -(gs[j + 1] - gs[j]);  // -(B^T gs)_j
+    for (int j = 1; j < p_; ++j) x2[3 * j] = -qz[j];
+    blk_.solve(x2.data());
     double num = -qz[0];
     for (int i = 0; i < N; ++i) num -= col0_[i] * x2[i];
     dz.resize(p_);
     dz[0] = num / den_;
     for (int i = 0; i < N; ++i) x2[i] -= x1_[i] * dz[0];
-    for (int j = 1; j < p_; ++j) dz[j] = x2[3 * j - 1];
+    for (int j = 1; j < p_; ++j) dz[j] = x2[3 * j];
     ds.resize(G_);
     for (int g = 0; g < G_; ++g) {
-        const double um = (g >= 1) ? x2[3 * (g - 1)] : 0.0;
-        const double u0 = (g < p_) ? x2[3 * g] : 0.0;
+        const double um = (g >= 1) ? x2[3 * (g - 1) + 1] : 0.0;
+        const double u0 = (g < p_) ? x2[3 * g + 1] : 0.0;
         ds[g] = um - u0;
     }
     if (hinge()) {
@@ -994,16 +1007,31 @@ Spline1DResult SplineDualIPM::run(const Spline1DOptions& opt, const Eigen::Ref<c
             std::fprintf(stderr, "it %d mu %.3e sigma %.2e step %.3e aff %.3e rz %.3e rt %.3e\n", it, mu, sigma, step, aa, rz.norm(), rt);
         }
         if (!(step > 1e-14)) { stalled = true; break; }
-        s_ += step * ds;
-        derive_z(s_, z_);  // v = s is the master variable; z = K_right^T v, computed stably
-        if (hinge()) tau_ += step * dtau;
-        for (int f = 0; f < NFAM; ++f)
-            if (used(f)) lam_[f] += step * dlam[f];
-        slacks(z_, s_, tau_, sl_);
-        bool feasible = true;
-        for (int f = 0; f < NFAM; ++f)
-            if (used(f) && !(sl_[f].array() > 0).all()) feasible = false;
-        if (!feasible) { stalled = true; break; }
+        // take the step; z is re-derived from v, so rounding can cost a sliver of slack: back off
+        const Eigen::VectorXd s_old = s_;
+        bool feasible = false;
+        for (int tries = 0; tries < 40 && !feasible; ++tries, step *= 0.5) {
+            s_ = s_old + step * ds;
+            derive_z(s_, z_);  // v = s is the master variable; z = K_right^T v, computed stably
+            Eigen::VectorXd taun = hinge() ? Eigen::VectorXd(tau_ + step * dtau) : tau_;
+            slacks(z_, s_, taun, sl_);
+            feasible = true;
+            for (int f = 0; f < NFAM && feasible; ++f)
+                if (used(f) && !(sl_[f].array() > 0).all()) feasible = false;
+            if (feasible) {
+                tau_ = taun;
+                for (int f = 0; f < NFAM; ++f)
+                    if (used(f)) lam_[f] += step * dlam[f];
+                break;
+            }
+        }
+        if (!feasible) {
+            s_ = s_old;
+            derive_z(s_, z_);
+            slacks(z_, s_, tau_, sl_);
+            stalled = true;
+            break;
+        }
         const double mu_new = complementarity() / m_;
         double f0 = 0;  // current dual objective (cheap): sets when the certificate is worth computing
         for (int g = 0; g < G_; ++g) f0 += L_.conj(g, s_[g]);
