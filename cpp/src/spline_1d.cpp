@@ -13,6 +13,8 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
+#include <future>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -532,7 +534,7 @@ Polished polish_once(const Knots& k, const KnotLoss& L, double beta, const std::
 Polished polish_squared(const Knots& k, const KnotLoss& L, double beta, std::vector<int> sign, int end_case) {
     Polished best;
     std::vector<double> delta;
-    for (int round = 0; round < 8; ++round) {
+    for (int round = 0; round < 5; ++round) {
         Polished cur = polish_once(k, L, beta, sign, end_case, &delta);
         if (cur.D > best.D) { best.D = cur.D; best.v = cur.v; }
         if (cur.P < best.P) { best.P = cur.P; best.f = cur.f; best.net = cur.net; }
@@ -595,13 +597,28 @@ class SplineDualIPM {
     double den_ = 1.0;
 
     void slacks(const Eigen::VectorXd& z, const Eigen::VectorXd& s, const Eigen::VectorXd& tau, Eigen::VectorXd* S) const;
-    // G dx for each family, given (dz, ds, dtau)
-    void jac(const Eigen::VectorXd& dz, const Eigen::VectorXd& ds, const Eigen::VectorXd& dtau, Eigen::VectorXd* out) const;
     void grad(const Eigen::VectorXd& s, Eigen::VectorXd& gs, double& dummy) const;
     void factor();
     // solve (H + G^T W G) dx = -(grad f0 + G^T rho)
     void solve(const Eigen::VectorXd* rho, Eigen::VectorXd& dz, Eigen::VectorXd& ds, Eigen::VectorXd& dtau);
     void initial_point();
+    // one constraint family: slacks h - G x, and G dx
+    void slack_fam(int f, const Eigen::VectorXd& z, const Eigen::VectorXd& s, const Eigen::VectorXd& tau,
+                   Eigen::VectorXd& S) const;
+    void jac_fam(int f, const Eigen::VectorXd& dz, const Eigen::VectorXd& ds, const Eigen::VectorXd& dtau,
+                 Eigen::VectorXd& out) const;
+    // fn(f) for every used family; on large problems the families are split over two threads
+    template <class Fn>
+    void par_fam(Fn&& fn) const {
+        static constexpr int A[4] = {BU, AU, DU, E1}, B[4] = {BL, AL, DL, E2};
+        if (G_ < 20000) {
+            for (int f = 0; f < NFAM; ++f) if (used(f)) fn(f);
+            return;
+        }
+        auto other = std::async(std::launch::async, [&] { for (int f : A) if (used(f)) fn(f); });
+        for (int f : B) if (used(f)) fn(f);
+        other.get();
+    }
     // z (first p entries of K_right^T v) from v by the stable suffix recursion: keeps z and v
     // consistent to rounding, which matters when beta is tiny
     void derive_z(const Eigen::VectorXd& v, Eigen::VectorXd& z) const {
@@ -638,24 +655,39 @@ void SplineDualIPM::slacks(const Eigen::VectorXd& z, const Eigen::VectorXd& s, c
     }
 }
 
-void SplineDualIPM::jac(const Eigen::VectorXd& dz, const Eigen::VectorXd& ds, const Eigen::VectorXd& dtau,
-                        Eigen::VectorXd* out) const {
-    out[BU] = dz;
-    out[BL] = -dz;
-    if (used(AU)) {
-        out[AU].resize(p_ - 1);
-        for (int j = 1; j < p_; ++j) out[AU][j - 1] = dz[j] - dz[0];
-        out[AL] = -out[AU];
+void SplineDualIPM::slack_fam(int f, const Eigen::VectorXd& z, const Eigen::VectorXd& s, const Eigen::VectorXd& tau,
+                              Eigen::VectorXd& S) const {
+    switch (f) {
+        case BU: S = beta_ - z.array(); break;
+        case BL: S = beta_ + z.array(); break;
+        case AU: S.resize(p_ - 1); for (int j = 1; j < p_; ++j) S[j - 1] = beta_ - (z[j] - z[0]); break;
+        case AL: S.resize(p_ - 1); for (int j = 1; j < p_; ++j) S[j - 1] = beta_ + (z[j] - z[0]); break;
+        case DU:
+            S.resize(G_);
+            if (hard()) for (int g = 0; g < G_; ++g) S[g] = -ysign(g) * s[g];
+            else for (int g = 0; g < G_; ++g) S[g] = k_.nneg[g] - s[g];
+            break;
+        case DL: S.resize(G_); for (int g = 0; g < G_; ++g) S[g] = k_.npos[g] + s[g]; break;
+        case E1: S.resize(G_); for (int g = 0; g < G_; ++g) S[g] = tau[g] - (s[g] - 2.0 * k_.nneg[g]); break;
+        case E2: S.resize(G_); for (int g = 0; g < G_; ++g) S[g] = tau[g] - (-s[g] - 2.0 * k_.npos[g]); break;
     }
-    if (hinge()) {
-        out[DU] = ds;
-        out[DL] = -ds;
-        out[E1] = ds - dtau;
-        out[E2] = -ds - dtau;
-    }
-    if (hard()) {
-        out[DU].resize(G_);
-        for (int g = 0; g < G_; ++g) out[DU][g] = ysign(g) * ds[g];
+}
+
+void SplineDualIPM::jac_fam(int f, const Eigen::VectorXd& dz, const Eigen::VectorXd& ds, const Eigen::VectorXd& dtau,
+                            Eigen::VectorXd& out) const {
+    switch (f) {
+        case BU: out = dz; break;
+        case BL: out = -dz; break;
+        case AU: out.resize(p_ - 1); for (int j = 1; j < p_; ++j) out[j - 1] = dz[j] - dz[0]; break;
+        case AL: out.resize(p_ - 1); for (int j = 1; j < p_; ++j) out[j - 1] = dz[0] - dz[j]; break;
+        case DU:
+            out.resize(G_);
+            if (hard()) for (int g = 0; g < G_; ++g) out[g] = ysign(g) * ds[g];
+            else out = ds;
+            break;
+        case DL: out = -ds; break;
+        case E1: out = ds - dtau; break;
+        case E2: out = -ds - dtau; break;
     }
 }
 
@@ -834,7 +866,7 @@ Spline1DResult SplineDualIPM::run(const Spline1DOptions& opt, const Eigen::Ref<c
     const int n = static_cast<int>(y_in.size());
 
     // Certificate: primal network from the multipliers, dual value from v = A z.
-    auto certify = [&](Spline1DResult& out) {
+    auto certify = [&](Spline1DResult& out, bool full) {
         Eigen::VectorXd v = s_;
         double D = feasible_dual_value(k_, L_, beta_, v);
         if (std::getenv("FCR_DEBUG")) {
@@ -905,9 +937,9 @@ Spline1DResult SplineDualIPM::run(const Spline1DOptions& opt, const Eigen::Ref<c
             evaluate(thr, sthr, c.f, c.P, c.net);
             if (std::isfinite(c.P)) cands.push_back(std::move(c));
         };
-        add(0.0, 0.0);
-        if (kind_ != Kind::Interp) { add(0.0, 1e-3); add(0.0, 1e-6); add(1e-8, 0.0); }
-        if (kind_ == Kind::Squared) {
+        // the active-set polishes (squared loss) run on other threads while this one prunes
+        std::vector<std::future<Polished>> polishes;
+        if (kind_ == Kind::Squared && full) {
             for (double th : {1e-3, 1e-6}) {
                 std::vector<int> sg(G_, 0);
                 for (int j = 1; j < p_; ++j) {
@@ -915,10 +947,17 @@ Spline1DResult SplineDualIPM::run(const Spline1DOptions& opt, const Eigen::Ref<c
                     else if (std::min(sl_[BU][j], sl_[AU][j - 1]) <= th * beta_) sg[j] = -1;
                 }
                 const int end_case = sl_[BL][0] <= th * beta_ ? 1 : (sl_[BU][0] <= th * beta_ ? 2 : 0);
-                Polished pol = polish_squared(k_, L_, beta_, sg, end_case);
-                if (pol.D > D) { D = pol.D; v = pol.v; }
-                if (std::isfinite(pol.P)) cands.push_back(Cand{pol.f, pol.P, pol.net});
+                polishes.push_back(std::async(std::launch::async, [this, sg = std::move(sg), end_case]() {
+                    return polish_squared(k_, L_, beta_, sg, end_case);
+                }));
             }
+        }
+        add(0.0, 0.0);
+        if (kind_ != Kind::Interp && full) { add(0.0, 1e-3); add(0.0, 1e-6); add(1e-8, 0.0); }
+        for (auto& fut : polishes) {
+            Polished pol = fut.get();
+            if (pol.D > D) { D = pol.D; v = pol.v; }
+            if (std::isfinite(pol.P)) cands.push_back(Cand{pol.f, pol.P, pol.net});
         }
         auto size = [](const Canonical& c) { return c.wr.size() + c.wl.size(); };
         std::size_t pick = cands.size();
@@ -951,51 +990,67 @@ Spline1DResult SplineDualIPM::run(const Spline1DOptions& opt, const Eigen::Ref<c
     const double tol = opt.tol;
     Eigen::VectorXd dz, ds, dtau, dza, dsa, dtaua;
     Eigen::VectorXd rho[NFAM], gdx[NFAM], gdxa[NFAM], dlam[NFAM], dlama[NFAM], zero_rho[NFAM], gdxv[NFAM], dzv;
-    int it = 0, extra = 0;
+    double t_cert = 0, t_fac = 0;
+    const auto t_start = std::chrono::steady_clock::now();
+    for (int f = 0; f < NFAM; ++f) if (used(f)) zero_rho[f].setZero(sl_[f].size());
+    int it = 0, extra = 0, last_cert = -10;
+    double last_rel_gap = kInf;
     bool stalled = false, best_ok = false;
     for (it = 1; it <= opt.max_iter; ++it) {
         const double mu = complementarity() / m_;
+        const auto tf0 = std::chrono::steady_clock::now();
         factor();
+        t_fac += std::chrono::duration<double>(std::chrono::steady_clock::now() - tf0).count();
         // ---- predictor (affine scaling): rho = 0 gives dlam = -lam + (lam/sl) G dx
-        for (int f = 0; f < NFAM; ++f) if (used(f)) zero_rho[f].setZero(sl_[f].size());
         solve(zero_rho, dza, dsa, dtaua);
-        jac(dza, dsa, dtaua, gdxa);
-        double ap = 1.0, ad = 1.0;
-        for (int f = 0; f < NFAM; ++f) {
-            if (!used(f)) continue;
-            dlama[f] = -lam_[f].array() + lam_[f].array() / sl_[f].array() * gdxa[f].array();
-            // slack change is -G dx
-            for (Eigen::Index i = 0; i < sl_[f].size(); ++i) {
-                if (gdxa[f][i] > 0) ap = std::min(ap, sl_[f][i] / gdxa[f][i]);
-                if (dlama[f][i] < 0) ad = std::min(ad, -lam_[f][i] / dlama[f][i]);
+        double apf[NFAM], adf[NFAM];
+        par_fam([&](int f) {
+            jac_fam(f, dza, dsa, dtaua, gdxa[f]);
+            const double* sl = sl_[f].data(); const double* lm = lam_[f].data(); const double* gd = gdxa[f].data();
+            dlama[f].resize(sl_[f].size());
+            double* dl = dlama[f].data();
+            double ap = 1.0, ad = 1.0;
+            for (Eigen::Index i = 0; i < sl_[f].size(); ++i) {  // slack change is -G dx
+                dl[i] = -lm[i] + lm[i] / sl[i] * gd[i];
+                if (gd[i] > 0) ap = std::min(ap, sl[i] / gd[i]);
+                if (dl[i] < 0) ad = std::min(ad, -lm[i] / dl[i]);
             }
-        }
-        const double aa = std::min(ap, ad);
+            apf[f] = ap; adf[f] = ad;
+        });
+        double aa = 1.0;
+        for (int f = 0; f < NFAM; ++f) if (used(f)) aa = std::min({aa, apf[f], adf[f]});
+        double muf[NFAM];
+        par_fam([&](int f) {
+            muf[f] = ((sl_[f] - aa * gdxa[f]).array() * (lam_[f] + aa * dlama[f]).array()).sum();
+        });
         double mu_aff = 0;
-        for (int f = 0; f < NFAM; ++f)
-            if (used(f)) mu_aff += ((sl_[f] - aa * gdxa[f]).array() * (lam_[f] + aa * dlama[f]).array()).sum();
+        for (int f = 0; f < NFAM; ++f) if (used(f)) mu_aff += muf[f];
         mu_aff /= m_;
         const double sigma = std::pow(std::max(0.0, std::min(1.0, mu_aff / mu)), 3);
         // ---- corrector: rho_i = (sigma mu - dsl_aff * dlam_aff) / sl
-        for (int f = 0; f < NFAM; ++f) {
-            if (!used(f)) continue;
-            rho[f] = (sigma * mu + gdxa[f].array() * dlama[f].array()) / sl_[f].array();
-        }
+        par_fam([&](int f) { rho[f] = (sigma * mu + gdxa[f].array() * dlama[f].array()) / sl_[f].array(); });
         solve(rho, dz, ds, dtau);
-        jac(dz, ds, dtau, gdx);
         // the slacks actually move with the z derived from v (see derive_z below)
         derive_z(ds, dzv);
-        jac(dzv, ds, dtau, gdxv);
-        double step = 1.0;
-        for (int f = 0; f < NFAM; ++f) {
-            if (!used(f)) continue;
-            dlam[f] = -lam_[f].array() + rho[f].array() + lam_[f].array() / sl_[f].array() * gdx[f].array();
+        double stf[NFAM];
+        par_fam([&](int f) {
+            jac_fam(f, dz, ds, dtau, gdx[f]);
+            jac_fam(f, dzv, ds, dtau, gdxv[f]);
+            const double* sl = sl_[f].data(); const double* lm = lam_[f].data(); const double* rh = rho[f].data();
+            const double* g1 = gdx[f].data(); const double* g2 = gdxv[f].data();
+            dlam[f].resize(sl_[f].size());
+            double* dl = dlam[f].data();
+            double st = 1.0;
             for (Eigen::Index i = 0; i < sl_[f].size(); ++i) {
-                const double gm = std::max(gdx[f][i], gdxv[f][i]);
-                if (gm > 0) step = std::min(step, 0.995 * sl_[f][i] / gm);
-                if (dlam[f][i] < 0) step = std::min(step, 0.995 * lam_[f][i] / -dlam[f][i]);
+                dl[i] = -lm[i] + rh[i] + lm[i] / sl[i] * g1[i];
+                const double gm = std::max(g1[i], g2[i]);
+                if (gm > 0) st = std::min(st, 0.995 * sl[i] / gm);
+                if (dl[i] < 0) st = std::min(st, 0.995 * lm[i] / -dl[i]);
             }
-        }
+            stf[f] = st;
+        });
+        double step = 1.0;
+        for (int f = 0; f < NFAM; ++f) if (used(f)) step = std::min(step, stf[f]);
         if (std::getenv("FCR_DEBUG")) {
             // dual residual r = grad f0 + G^T lam, in z and tau
             Eigen::VectorXd gs; double dd = 0; grad(s_, gs, dd);
@@ -1014,14 +1069,13 @@ Spline1DResult SplineDualIPM::run(const Spline1DOptions& opt, const Eigen::Ref<c
             s_ = s_old + step * ds;
             derive_z(s_, z_);  // v = s is the master variable; z = K_right^T v, computed stably
             Eigen::VectorXd taun = hinge() ? Eigen::VectorXd(tau_ + step * dtau) : tau_;
-            slacks(z_, s_, taun, sl_);
+            bool okf[NFAM];
+            par_fam([&](int f) { slack_fam(f, z_, s_, taun, sl_[f]); okf[f] = (sl_[f].array() > 0).all(); });
             feasible = true;
-            for (int f = 0; f < NFAM && feasible; ++f)
-                if (used(f) && !(sl_[f].array() > 0).all()) feasible = false;
+            for (int f = 0; f < NFAM; ++f) if (used(f) && !okf[f]) feasible = false;
             if (feasible) {
                 tau_ = taun;
-                for (int f = 0; f < NFAM; ++f)
-                    if (used(f)) lam_[f] += step * dlam[f];
+                par_fam([&](int f) { lam_[f] += step * dlam[f]; });
                 break;
             }
         }
@@ -1035,11 +1089,21 @@ Spline1DResult SplineDualIPM::run(const Spline1DOptions& opt, const Eigen::Ref<c
         const double mu_new = complementarity() / m_;
         double f0 = 0;  // current dual objective (cheap): sets when the certificate is worth computing
         for (int g = 0; g < G_; ++g) f0 += L_.conj(g, s_[g]);
-        if (mu_new * m_ <= 10.0 * tol * std::max(std::abs(f0), 1e-12 * scale) || extra > 0 || it == opt.max_iter || it % 10 == 0) {
+        const bool near = mu_new * m_ <= 10.0 * tol * std::max(std::abs(f0), 1e-12 * scale);
+        // far from the tolerance, a certificate every other iteration is enough
+        const bool skip = near && extra == 0 && last_rel_gap > 1e3 * tol && (it - last_cert) < 2;
+        if ((near && !skip) || extra > 0 || it == opt.max_iter || it % 10 == 0) {
+            last_cert = it;
             Spline1DResult cur;
-            certify(cur);
+            const auto tc0 = std::chrono::steady_clock::now();
+            // a quick certificate (unpruned network) first; the full one (pruning, polish) only
+            // when it is within reach of the tolerance
+            certify(cur, false);
+            if (cur.gap <= 1e2 * tol * std::max(std::abs(cur.primal), 1e-12 * scale)) certify(cur, true);
+            t_cert += std::chrono::duration<double>(std::chrono::steady_clock::now() - tc0).count();
             res.history_gap.push_back(cur.gap);
             const double thresh = tol * std::max(std::abs(cur.primal), 1e-12 * scale);
+            last_rel_gap = cur.gap / std::max(std::abs(cur.primal), 1e-12 * scale);
             const bool ok = std::isfinite(cur.gap) && cur.gap <= thresh;
             const auto nn = [](const Spline1DResult& r) { return r.w_right.size() + r.w_left.size(); };
             if (!have_best || (ok && !best_ok) || (ok && nn(cur) < nn(best)) || (!ok && !best_ok && cur.gap < best_gap)) {
@@ -1057,10 +1121,13 @@ Spline1DResult SplineDualIPM::run(const Spline1DOptions& opt, const Eigen::Ref<c
     }
     if (!have_best || stalled) {
         Spline1DResult cur;
-        certify(cur);
+        certify(cur, true);
         res.history_gap.push_back(cur.gap);
         if (cur.gap < best_gap || !have_best) { best = cur; have_best = true; }
     }
+    if (std::getenv("FCR_DEBUG"))
+        std::fprintf(stderr, "timing: total %.3f factor %.3f certify %.3f\n",
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count(), t_fac, t_cert);
     auto hist = res.history_gap;
     res = best;
     res.history_gap = hist;
