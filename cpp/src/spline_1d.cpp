@@ -380,6 +380,27 @@ Canonical canonical_from_weights(const Knots& k, const std::vector<double>& r, c
     return canonical_from_slopes(k, f0, s0, delta);
 }
 
+// The spline through f with its slope changes below thr * max|delta| removed (the values are
+// re-integrated from f_0 and the first slope; the caller re-fits the intercept).
+std::vector<double> prune_spline(const Knots& k, const std::vector<double>& f, double thr) {
+    const int G = static_cast<int>(f.size());
+    if (G < 3) return f;
+    std::vector<double> s(G - 1), out(G);
+    for (int g = 0; g + 1 < G; ++g) s[g] = (f[g + 1] - f[g]) / k.h[g];
+    double dmax = 0;
+    for (int g = 1; g + 1 < G; ++g) dmax = std::max(dmax, std::abs(s[g] - s[g - 1]));
+    double slope = s[0];
+    out[0] = f[0];
+    for (int g = 0; g + 1 < G; ++g) {
+        if (g >= 1) {
+            const double d = s[g] - s[g - 1];
+            if (std::abs(d) > thr * dmax) slope += d;
+        }
+        out[g + 1] = out[g] + slope * k.h[g];
+    }
+    return out;
+}
+
 // Make 1^T v = 0 exactly-ish without moving any entry across zero (conjugate domains of the
 // classification losses are intervals with an endpoint at 0): shrink the larger-sum side.
 void balance_sum(Eigen::VectorXd& v) {
@@ -953,7 +974,23 @@ Spline1DResult SplineDualIPM::run(const Spline1DOptions& opt, const Eigen::Ref<c
             }
         }
         add(0.0, 0.0);
-        if (kind_ != Kind::Interp && full) { add(0.0, 1e-3); add(0.0, 1e-6); add(1e-8, 0.0); }
+        if (kind_ != Kind::Interp && full) {
+            add(0.0, 1e-3); add(0.0, 1e-6); add(1e-8, 0.0);
+            // slope changes of the unpruned fit that are tiny relative to the largest, removed
+            if (!cands.empty() && kind_ != Kind::HardMargin) {
+                const std::vector<double> f0 = cands[0].f;
+                for (double thr : {1e-3, 1e-6}) {
+                    Cand c;
+                    c.f = prune_spline(k_, f0, thr);
+                    const double cc = best_intercept(L_, c.f, 0.0);
+                    for (auto& u : c.f) u += cc;
+                    c.net = canonical_network(k_, c.f);
+                    c.P = beta_ * c.net.cost;
+                    for (int g = 0; g < G_; ++g) c.P += L_.primal(g, c.f[g]);
+                    if (std::isfinite(c.P)) cands.push_back(std::move(c));
+                }
+            }
+        }
         for (auto& fut : polishes) {
             Polished pol = fut.get();
             if (pol.D > D) { D = pol.D; v = pol.v; }
@@ -1175,6 +1212,7 @@ Spline1DResult fit_logistic_prox_newton(const Knots& k, double beta, const Splin
     int total_iter = 0;
     double last_decrease = kInf;  // model decrease of the previous step: sets the inner accuracy
     Eigen::VectorXd inner_dual;
+    std::vector<double> F_last;
     bool no_progress = false;
     for (int outer = 0;; ++outer) {
         // ---- certificate at the current f
@@ -1206,19 +1244,52 @@ Spline1DResult fit_logistic_prox_newton(const Knots& k, double beta, const Splin
         }
         const double gap = std::max(0.0, J - D);
         hist.push_back(gap);
-        if (gap < best_gap) {
-            best_gap = gap;
-            Canonical net = canonical_network(k, f);
+        // primal candidates: the iterate f, and the last subproblem's solution F (sparse: it is the
+        // interior-point solver's pruned or polished network), with its best intercept
+        Canonical net = canonical_network(k, f);
+        double Jbest = J;
+        std::vector<double> fbest = f;
+        if (F_last.size() == static_cast<std::size_t>(G)) {
+            std::vector<double> Fc = F_last;
+            const double c = best_intercept(L, Fc, 0.0);
+            for (auto& u : Fc) u += c;
+            double RF;
+            const double JF = objective(Fc, RF);
+            const Canonical netF = canonical_network(k, Fc);
+            const double budget = 0.5 * opt.tol * std::abs(JF);
+            if (JF < Jbest || (JF - D <= budget && netF.wr.size() + netF.wl.size() < net.wr.size() + net.wl.size())) {
+                Jbest = JF; fbest = Fc; net = netF;
+            }
+        }
+        if (Jbest - D <= 10.0 * opt.tol * std::abs(Jbest)) {
+            // sparser candidates: drop the slope changes that are tiny relative to the largest
+            for (double thr : {1e-2, 1e-4, 1e-6, 1e-8}) {
+                std::vector<double> fp = prune_spline(k, fbest, thr);
+                const double c = best_intercept(L, fp, 0.0);
+                for (auto& u : fp) u += c;
+                double Rp;
+                const double Jp = objective(fp, Rp);
+                const Canonical netp = canonical_network(k, fp);
+                if (Jp - D <= 0.5 * opt.tol * std::abs(Jp) && netp.wr.size() + netp.wl.size() < net.wr.size() + net.wl.size()) {
+                    Jbest = Jp; fbest = fp; net = netp;
+                    break;
+                }
+            }
+        }
+        const double gap_best = std::max(0.0, Jbest - D);
+        if (gap_best < best_gap || (gap_best <= opt.tol * std::abs(Jbest) &&
+                                    net.wr.size() + net.wl.size() < best.w_right.size() + best.w_left.size())) {
+            best_gap = gap_best;
             best = Spline1DResult();
             best.knots_right = net.kr; best.w_right = net.wr; best.knots_left = net.kl; best.w_left = net.wl;
             best.intercept = net.intercept;
-            best.primal = J;
+            best.primal = Jbest;
             best.dual_value = D;
-            best.gap = gap;
-            fill_samples(Kind::Logistic, k, f, v, y, best);
+            best.gap = gap_best;
+            fill_samples(Kind::Logistic, k, fbest, v, y, best);
         }
 
-        if (gap <= opt.tol * std::abs(J) || outer >= opt.max_iter || no_progress) break;
+        if (best_gap <= opt.tol * std::abs(best.primal) || outer >= opt.max_iter || no_progress) break;
         // ---- quadratic model and the weighted squared-loss subproblem, solved to an absolute
         // accuracy that is a small fraction of the current certified gap
         Knots kq = k;
@@ -1244,6 +1315,7 @@ Spline1DResult fit_logistic_prox_newton(const Knots& k, double beta, const Splin
             inner_dual = ri.knot_dual;
             std::vector<double> F(G);
             for (int g = 0; g < G; ++g) F[g] = ri.fitted[rep[g]];
+            F_last = F;
             // ---- Armijo line search on J along F - f (a descent direction of the composite J)
             double lin = 0;
             for (int g = 0; g < G; ++g) {
