@@ -1,5 +1,6 @@
 // Binding of the exact 1-D solver (fcr::fit_spline_1d).
 #include "common.hpp"
+#include "fastconvexrelu/ramp_network.hpp"
 #include "fastconvexrelu/spline_1d.hpp"
 
 namespace py = pybind11;
@@ -66,4 +67,23 @@ f(x) = intercept + sum w_right (x - knots_right)_+ + sum w_left (knots_left - x)
 (a dual-feasible vector, per sample), primal, dual_value, gap (primal - dual_value, a true bound
 on suboptimality), n_iter, converged, message, history_gap.
 )doc");
+
+    m.def(
+        "ramp_network_1d",
+        [](fcr_py::VectorRef t, fcr_py::VectorRef s, fcr_py::VectorRef b, fcr_py::VectorRef w, double c) {
+            Eigen::VectorXd f;
+            {
+                py::gil_scoped_release release;
+                f = fcr::ramp_network_1d(t, s, b, w, c);
+            }
+            return f;
+        },
+        py::arg("t"), py::arg("s"), py::arg("b"), py::arg("w"), py::arg("c") = 0.0,
+        R"doc(Evaluate f_i = c + sum_j w_j (s_j t_i + b_j)_+ in O((n + m) log m).
+
+The output of a network whose hidden neurons are all parallel, u_j = s_j a with ||a|| = 1
+(1-D and rank-one data, Lemma 2.6 / Corollary 3.4), at the projections t_i = a^T x_i; the
+kinks -b_j/s_j are sorted once and the ramps summed with prefix sums.
+)doc");
 }
+

@@ -43,6 +43,11 @@ class _Spline1DResult(TypedDict):
     message: str
     history_gap: _F64
 
+def ramp_network_1d(
+    t: ArrayLike, s: ArrayLike, b: ArrayLike, w: ArrayLike, c: float = 0.0
+) -> NDArray[np.float64]:
+    """``f_i = c + sum_j w_j (s_j t_i + b_j)_+`` in O((n + m) log m) (parallel neurons)."""
+
 def fit_spline_1d(
     x: ArrayLike,
     y: ArrayLike,

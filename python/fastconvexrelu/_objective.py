@@ -74,7 +74,24 @@ def network_output(X, hidden_weights, hidden_bias, output_weights, intercept):
     c = 0.0 if intercept is None else float(intercept)
     if m == 0:
         return np.full(X.shape[0], c)
-    return np.maximum(X @ U + b, 0.0) @ w + c
+    # Parallel hidden neurons u_j = s_j a (1-D and rank-one networks): O((n + m) log m) in C++.
+    norms = np.linalg.norm(U, axis=0)
+    j0 = int(np.argmax(norms))
+    if m > 1 and norms[j0] > 0:
+        a = U[:, j0] / norms[j0]
+        s = a @ U
+        if np.array_equal(U, np.outer(a, s)) or np.max(np.abs(U - np.outer(a, s))) <= 1e-14 * norms[j0]:
+            from . import _core
+
+            return _core.ramp_network_1d(np.ascontiguousarray(X @ a), s, b, w, c)
+    # General networks: rows in chunks, so memory stays bounded (about 32 MB of activations).
+    n = X.shape[0]
+    out = np.empty(n)
+    step = max(1, (1 << 22) // m)
+    for start in range(0, n, step):
+        stop = min(n, start + step)
+        out[start:stop] = np.maximum(X[start:stop] @ U + b, 0.0) @ w + c
+    return out
 
 
 def network_objective(
