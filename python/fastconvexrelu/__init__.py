@@ -5,6 +5,13 @@ from ._estimators import ConvexReLUClassifier, ConvexReLURegressor
 from ._objective import network_objective
 from ._validation import ConvergenceWarning, NotFittedError
 from .extreme_points import extreme_points_1d, extreme_points_rank_one, fit_line
+from .whitening import whiten
+from .closed_form import ClosedFormNetwork, L0L1Equivalence, closed_form_network, l0_l1_equivalence
+from .spike_free import SpikeFreeRatio, spike_free_ratio
+from .extreme_point import ExtremePoint, extreme_point
+from .ntk import NTKFit, ntk_1d, ntk_fit
+from .gradient_descent import GDResult, train_gd
+from .rectified_ellipsoid import RectifiedEllipsoid, rectified_ellipsoid
 
 __all__ = [
     "__version__",
@@ -16,4 +23,20 @@ __all__ = [
     "extreme_points_1d",
     "extreme_points_rank_one",
     "fit_line",
+    "whiten",
+    "closed_form_network",
+    "ClosedFormNetwork",
+    "l0_l1_equivalence",
+    "L0L1Equivalence",
+    "spike_free_ratio",
+    "SpikeFreeRatio",
+    "extreme_point",
+    "ExtremePoint",
+    "ntk_1d",
+    "ntk_fit",
+    "NTKFit",
+    "train_gd",
+    "GDResult",
+    "rectified_ellipsoid",
+    "RectifiedEllipsoid",
 ]
