@@ -147,11 +147,14 @@ def _solve_cvxpy(prob, allow_inaccurate=False):
             inaccurate = tol
         last = prob.status
     if allow_inaccurate and inaccurate is not None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            prob.solve(solver=cp.CLARABEL, tol_gap_abs=inaccurate, tol_gap_rel=inaccurate,
-                       tol_feas=inaccurate, max_iter=500)
-        return inaccurate, prob.status
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                prob.solve(solver=cp.CLARABEL, tol_gap_abs=inaccurate, tol_gap_rel=inaccurate,
+                           tol_feas=inaccurate, max_iter=500)
+            return inaccurate, prob.status
+        except cp.error.SolverError as e:  # pragma: no cover
+            last = e
     raise RuntimeError(f"CVXPY/Clarabel failed on the reference problem: {last}")
 
 
@@ -201,12 +204,21 @@ def solve_reference(s, y, loss="squared", beta=1e-3, bias=True, polish=True):
             raise ValueError(loss)
         obj = L + beta * cp.norm1(w)
     prob = cp.Problem(cp.Minimize(obj), cons)
-    tol, status = _solve_cvxpy(prob, allow_inaccurate=polish and beta > 0 and loss != "hinge")
-    wv = np.asarray(w.value, dtype=float)
-    cv = float(c.value) if bias else 0.0
-    dual = np.asarray(link[0].dual_value, dtype=float)
-    out = dict(value=float(prob.value), w=wv, c=cv, fitted=K @ wv + cv, dual=dual, K=K, u=u,
-               b=b, tol=tol, status=status, polished=False)
+    smooth = polish and beta > 0 and loss in ("squared", "logistic")
+    try:
+        tol, status = _solve_cvxpy(prob, allow_inaccurate=smooth)
+        wv = np.asarray(w.value, dtype=float)
+        cv = float(c.value) if bias else 0.0
+        dual = np.asarray(link[0].dual_value, dtype=float)
+    except RuntimeError:
+        if not smooth:
+            raise
+        # Clarabel failed outright: cold-start the exact active-set method instead
+        tol, status = None, "clarabel_failed"
+        wv, cv, dual = np.zeros(p), 0.0, np.zeros(n)
+    out = dict(value=_objective_restricted(K, y, wv, cv, loss, beta), w=wv, c=cv,
+               fitted=K @ wv + cv, dual=dual, K=K, u=u, b=b, tol=tol, status=status,
+               polished=False)
     if polish and beta > 0 and loss in ("squared", "logistic"):
         pol = _polish_smooth(K, y, loss, beta, bias, wv, cv)
         if pol is not None:
@@ -222,8 +234,16 @@ def solve_reference(s, y, loss="squared", beta=1e-3, bias=True, polish=True):
             # keep the better primal and the better certificate
             lp = solve_reference_lp(s, y, loss, beta, bias)
             lp_value = _objective_restricted(K, y, lp["w"], lp["c"], loss, beta)
-            ok = beta > 0 or constraint_violation(lp["fitted"], y, loss) <= 1e-9 * max(1.0, np.max(np.abs(y)))
-            if ok and lp_value < out["value"]:
+            if beta > 0:
+                better = lp_value < out["value"]
+            else:
+                # interior-point primal points violate the constraints by ~1e-9, which can put
+                # ||w||_1 *below* the optimum on ill-conditioned data; prefer the simplex
+                # vertex, which is feasible to rounding, unless it is the less feasible one
+                v_lp = constraint_violation(lp["fitted"], y, loss)
+                v_ip = constraint_violation(out["fitted"], y, loss)
+                better = v_lp <= max(v_ip, 1e-12 * max(1.0, np.max(np.abs(y))))
+            if better:
                 out.update(value=lp_value, w=lp["w"], c=lp["c"], fitted=lp["fitted"])
             lp_lower = dual_lower_bound(s, y, scale_to_feasible(s, lp["dual"], beta, bias), loss,
                                         beta, bias, slack=1e-9)
@@ -262,7 +282,7 @@ def _objective_restricted(K, y, w, c, loss, beta):
     return loss_value(K @ w + c, y, loss) + beta * float(np.sum(np.abs(w)))
 
 
-_TRACE = False
+_TRACE = False  # set True to print the active-set iterations of _polish_smooth
 
 
 def _polish_smooth(K, y, loss, beta, bias, w0, c0, max_rounds=500):
@@ -336,10 +356,8 @@ def _polish_smooth(K, y, loss, beta, bias, w0, c0, max_rounds=500):
                 d1, d2 = _loss_derivs(f, y, loss)
                 grad = A.T @ d1 + beta * sg
                 H = A.T @ (d2[:, None] * A)
-                try:
-                    step = -np.linalg.solve(H, grad)
-                except np.linalg.LinAlgError:
-                    return None
+                # (flat logistic regions make H numerically singular: least squares then)
+                step = -np.linalg.lstsq(H, grad, rcond=1e-15)[0]
                 dec = -float(grad @ step)
                 gnorm = float(np.max(np.abs(grad)))
                 if _TRACE:
@@ -617,8 +635,11 @@ def make_1d(seed, n, loss, duplicates=False, beta=1e-3, bias=True):
     else:
         x = rng.uniform(-2, 2, size=n)
     if not bias:
-        # keep x away from 0 so that the hard-margin / interpolation programs are feasible
+        # keep x away from 0 so that the hard-margin / interpolation programs are feasible,
+        # and make sure both half-lines carry samples (two classes for the hard margin)
         x = np.where(np.abs(x) < 0.05, np.sign(x + 1e-300) * 0.05 + x, x)
+        if np.all(x > 0) or np.all(x < 0):
+            x[np.argmin(np.abs(x))] *= -1.0
     if loss == "squared":
         if beta == 0 and not bias:
             y = 1.3 * np.maximum(x, 0) - 0.7 * np.maximum(-x, 0)

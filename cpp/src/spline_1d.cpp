@@ -120,12 +120,25 @@ struct BandedA {
 
 // z'_j = sum_i v_i (a_i - a_j)_+ evaluated directly from v (suffix recursion), for certificates.
 void right_ramp_correlations(const std::vector<double>& h, const Eigen::VectorXd& v, Eigen::VectorXd& z) {
+    // Both running sums are compensated (Neumaier, with the product's rounding error recovered
+    // by fma): z_j is O(beta) while its terms can be far larger, and the certificate and the
+    // interior-point slacks are only as good as z is accurate.
     const int G = static_cast<int>(v.size());
     z.setZero(G);
-    double V = 0.0;  // sum_{i > j} v_i
+    double V = 0.0, cV = 0.0;  // sum_{i > j} v_i, and its compensation
+    double Z = 0.0, cZ = 0.0;
     for (int j = G - 2; j >= 0; --j) {
-        V += v[j + 1];
-        z[j] = z[j + 1] + h[j] * V;
+        const double x = v[j + 1];
+        const double t = V + x;
+        cV += (std::abs(V) >= std::abs(x)) ? (V - t) + x : (x - t) + V;
+        V = t;
+        const double Vc = V + cV;
+        const double p = h[j] * Vc;
+        const double pe = std::fma(h[j], Vc, -p);  // exact rounding error of the product
+        const double u = Z + p;
+        cZ += ((std::abs(Z) >= std::abs(p)) ? (Z - u) + p : (p - u) + Z) + pe;
+        Z = u;
+        z[j] = Z + cZ;
     }
 }
 
