@@ -412,7 +412,9 @@ class ConvexReLUClassifier(_BaseConvexReLU):
     tol : float, default=1e-8
         Relative duality-gap tolerance of the solver.
     max_iter : int, default=200
-        Maximum number of solver iterations.
+        Maximum number of solver iterations: interior-point iterations for the squared and
+        hinge losses, proximal-Newton steps (each an interior-point solve of a weighted
+        squared-loss problem) for the logistic loss.
     verbose : bool, default=False
         Print the solver, its gap history and a summary.
 

@@ -27,7 +27,7 @@ struct Spline1DOptions {
     double beta = 1e-3;      // beta == 0: minimum-norm interpolation (squared) / hard margin (hinge)
     Loss loss = Loss::Squared;
     double tol = 1e-8;       // stop when (primal - dual) <= tol * max(1, |primal|)
-    int max_iter = 200;      // interior-point iterations
+    int max_iter = 200;      // interior-point iterations (logistic loss: proximal-Newton steps)
 };
 
 struct Spline1DResult {
@@ -41,7 +41,7 @@ struct Spline1DResult {
     double primal = 0.0;      // J = L + beta * ||w||_1 of the returned network (exactly evaluated)
     double dual_value = 0.0;  // D(v) <= optimum
     double gap = 0.0;         // primal - dual_value (a certified bound on suboptimality)
-    int n_iter = 0;
+    int n_iter = 0;           // interior-point iterations (logistic loss: proximal-Newton steps)
     bool converged = false;
     std::string message;
     std::vector<double> history_gap;  // certified gap after each checked iteration
