@@ -871,21 +871,9 @@ Spline1DResult SplineDualIPM::run(const Spline1DOptions& opt, const Eigen::Ref<c
         if (!(sl_[f].array() > 0).all()) throw std::runtime_error("internal error: infeasible interior-point start");
         m_ += static_cast<int>(sl_[f].size());
     }
-    const double mu0 = (std::getenv("FCR_MU0") ? std::atof(std::getenv("FCR_MU0")) : 1.0) * scale / std::max(1, m_);
+    const double mu0 = scale / std::max(1, m_);
     for (int f = 0; f < NFAM; ++f)
         if (used(f)) lam_[f] = mu0 / sl_[f].array();
-    if (kind_ == Kind::Squared && !std::getenv("FCR_NOWARM")) {
-        // primal start: the right-ramp network that interpolates grad l^*(s) = ybar + s/m, so the
-        // dual residual (network fit minus gradient) starts at zero
-        std::vector<double> g(G_), sl(G_ - 1);
-        for (int q = 0; q < G_; ++q) g[q] = k_.ybar[q] + s_[q] / k_.m[q];
-        for (int q = 0; q + 1 < G_; ++q) sl[q] = (g[q + 1] - g[q]) / k_.h[q];
-        for (int j = 0; j < p_; ++j) {
-            const double r = (j == 0) ? sl[0] : sl[j] - sl[j - 1];
-            lam_[BL][j] += std::max(r, 0.0);
-            lam_[BU][j] += std::max(-r, 0.0);
-        }
-    }
 
     auto complementarity = [&]() {
         double eta = 0;
