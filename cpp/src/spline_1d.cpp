@@ -887,6 +887,7 @@ Spline1DResult SplineDualIPM::run(const Spline1DOptions& opt, const Eigen::Ref<c
     double c_guess = 0.0;
     const int n = static_cast<int>(y_in.size());
 
+    bool polish_picked = false;  // set by certify: the sparse active-set polish was chosen
     // Certificate: primal network from the multipliers, dual value from v = A z.
     auto certify = [&](Spline1DResult& out, bool full) {
         Eigen::VectorXd v = s_;
@@ -954,6 +955,7 @@ Spline1DResult SplineDualIPM::run(const Spline1DOptions& opt, const Eigen::Ref<c
         // dual wins, else the best primal
         struct Cand { std::vector<double> f; double P; Canonical net; };
         std::vector<Cand> cands;
+        std::size_t n_polish = 0;
         auto add = [&](double thr, double sthr) {
             Cand c; c.f.resize(G_);
             evaluate(thr, sthr, c.f, c.P, c.net);
@@ -995,10 +997,11 @@ Spline1DResult SplineDualIPM::run(const Spline1DOptions& opt, const Eigen::Ref<c
         for (auto& fut : polishes) {
             Polished pol = fut.get();
             if (pol.D > D) { D = pol.D; v = pol.v; }
-            if (std::isfinite(pol.P)) cands.push_back(Cand{pol.f, pol.P, pol.net});
+            if (std::isfinite(pol.P)) { cands.push_back(Cand{pol.f, pol.P, pol.net}); ++n_polish; }
         }
         auto size = [](const Canonical& c) { return c.wr.size() + c.wl.size(); };
         std::size_t pick = cands.size();
+        polish_picked = false;
         for (std::size_t c = 0; c < cands.size(); ++c) {
             const double ok = cands[c].P - D <= 0.5 * opt.tol * std::max(std::abs(cands[c].P), 1e-12 * scale);
             if (ok && (pick == cands.size() || size(cands[c].net) < size(cands[pick].net))) pick = c;
@@ -1006,6 +1009,8 @@ Spline1DResult SplineDualIPM::run(const Spline1DOptions& opt, const Eigen::Ref<c
         if (pick == cands.size())
             for (std::size_t c = 0; c < cands.size(); ++c)
                 if (pick == cands.size() || cands[c].P < cands[pick].P) pick = c;
+        // the polishes are the last candidates; picking one means the optimal face was found
+        polish_picked = pick < cands.size() && pick + n_polish >= cands.size();
         if (std::getenv("FCR_DEBUG")) {
             std::fprintf(stderr, "  D %.12e;", D);
             for (auto& c : cands) std::fprintf(stderr, " [P-D %.3e n %zu]", c.P - D, size(c.net));
@@ -1153,7 +1158,9 @@ Spline1DResult SplineDualIPM::run(const Spline1DOptions& opt, const Eigen::Ref<c
             // ends the run; otherwise a few more (fast, terminal-phase) iterations sharpen the
             // separation of active and inactive ramps
             if (ok) ++extra;
-            if (ok && 4 * nn(cur) <= static_cast<std::size_t>(G_)) break;
+            // squared loss: stop once the polish (the exact sparse optimum) certifies; other losses
+            // (no polish) stop once the result is sparse
+            if (ok && (kind_ == Kind::Squared ? polish_picked : 4 * nn(cur) <= static_cast<std::size_t>(G_))) break;
             if (extra >= 6) break;
         }
     }
