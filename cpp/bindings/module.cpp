@@ -11,4 +11,5 @@ PYBIND11_MODULE(_core, m) {
     bind_extreme_points(m);
     bind_spline_1d(m);
     bind_ray_fit(m);
+    bind_cone_projection(m);
 }

@@ -12,6 +12,7 @@ from .extreme_point import ExtremePoint, extreme_point
 from .ntk import NTKFit, ntk_1d, ntk_fit
 from .gradient_descent import GDResult, train_gd
 from .rectified_ellipsoid import RectifiedEllipsoid, rectified_ellipsoid
+from .spike_free_oracle import cone_projection, spike_free_oracle
 
 __all__ = [
     "__version__",
@@ -39,4 +40,6 @@ __all__ = [
     "GDResult",
     "rectified_ellipsoid",
     "RectifiedEllipsoid",
+    "cone_projection",
+    "spike_free_oracle",
 ]

@@ -4,7 +4,7 @@ Arrays are accepted as any numpy-convertible float input; C-contiguous float64 a
 passed to C++ without a copy. All functions raise ``ValueError`` for invalid input.
 """
 
-from typing import Tuple, TypedDict
+from typing import Optional, Tuple, TypedDict
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -78,3 +78,96 @@ def fit_ray_pair(
     t: ArrayLike, y: ArrayLike, loss: str = "squared", beta: float = 1e-3
 ) -> _RayFitResult:
     """Exact bias-free network ``f = w_pos (t)_+ + w_neg (-t)_+`` on data ``X = t a^T``."""
+
+# --------------------------------------------------------------------------- hull neurons
+class _MinNormPointsResult(TypedDict):
+    # Stub-only type (does not exist at run time): the dict returned by min_norm_points.
+    indptr: NDArray[np.int64]
+    indices: NDArray[np.int64]
+    weights: _F64
+    residuals: _F64
+    distances: _F64
+    lower_bounds: _F64
+    biases: _F64
+    n_iter: NDArray[np.int32]
+    status: NDArray[np.int32]
+    used_gram: bool
+
+def min_norm_points(
+    P: ArrayLike,
+    T: ArrayLike,
+    exclude: Optional[ArrayLike] = None,
+    indptr: Optional[ArrayLike] = None,
+    indices: Optional[ArrayLike] = None,
+    tol: float = 1e-12,
+    zero_tol: float = 1e-10,
+    max_iter: int = 0,
+    n_threads: int = 0,
+    gram: int = -1,
+    gram_max_points: int = 8000,
+    working_set: int = 64,
+) -> _MinNormPointsResult:
+    """Batched minimum-norm points of convex hulls (Wolfe's algorithm; Lemma 2.7, eq. (28))."""
+
+def hull_neurons(
+    X: ArrayLike,
+    tol: float = 1e-12,
+    zero_tol: float = 1e-10,
+    max_iter: int = 0,
+    n_threads: int = 0,
+    gram: int = -1,
+    gram_max_points: int = 8000,
+    working_set: int = 64,
+) -> Tuple[_F64, _F64, _F64, _F64, NDArray[np.int32]]:
+    """Hull neurons (Lemma 2.7): ``(U (d, n), b, distances, lower_bounds, status)``."""
+
+# --------------------------------------------------------------------------- cone projection
+from typing import Any, Dict, Sequence  # noqa: E402
+
+class _ConeProjectionResult(TypedDict):
+    # Stub-only type: the dict returned by cone_projection (batch: stacked arrays and lists).
+    u: _F64
+    lam: _F64
+    active: NDArray[np.int64]
+    distance: float
+    n_iter: int
+    converged: bool
+    message: str
+    min_Au: float
+    complementarity: float
+    dual_infeasibility: float
+    stationarity: float
+
+def cone_projection(
+    A: ArrayLike,
+    g: ArrayLike,
+    tol: float = 1e-12,
+    dep_tol: float = 1e-10,
+    max_iter: int = 0,
+    warm_start: Sequence[int] = ...,
+) -> _ConeProjectionResult:
+    """Projection of ``g`` onto ``{u : A u >= 0}`` (Lawson-Hanson NNLS on the dual)."""
+
+def cone_projection_batch(
+    A: ArrayLike,
+    G: ArrayLike,
+    tol: float = 1e-12,
+    dep_tol: float = 1e-10,
+    max_iter: int = 0,
+    warm_starts: Sequence[Sequence[int]] = ...,
+    n_threads: int = 2,
+) -> Dict[str, Any]:
+    """Projections of the rows of ``G`` (m, d) onto ``{u : A u >= 0}`` (threads over rows)."""
+
+def spike_free_oracle(
+    X: ArrayLike,
+    V: ArrayLike,
+    tol: float = 1e-12,
+    dep_tol: float = 1e-10,
+    max_iter: int = 0,
+    zero_tol: float = 1e-12,
+    warm_plus: Sequence[Sequence[int]] = ...,
+    warm_minus: Sequence[Sequence[int]] = ...,
+    n_threads: int = 2,
+) -> Dict[str, Any]:
+    """Spike-free relaxation (15) for each column of ``V`` (n, o): ``u_max``, ``value_max``, ..."""
