@@ -1237,13 +1237,7 @@ Spline1DResult fit_logistic_prox_newton(const Knots& k, double beta, const Splin
         }
         const double gp = Sp > Sn ? Sn / Sp : 1.0, gn = Sn > Sp ? Sp / Sn : 1.0;  // 1^T v = 0, domains kept
         for (int g = 0; g < G; ++g) v[g] = gn * An[g] - gp * Ap[g];
-        Eigen::VectorXd zc;
-        right_ramp_correlations(k.h, v, zc);
-        double M = 0;
-        for (int j = 0; j < G; ++j) M = std::max({M, std::abs(zc[j]), std::abs(zc[j] - zc[0])});
-        if (M > beta) v *= beta / M;
-        double D = 0;
-        for (int g = 0; g < G; ++g) D -= L.conj(g, v[g]);
+        double D = feasible_dual_value(k, L, beta, v);
         // the last subproblem's dual is feasible by construction and tends to grad L(f): use it
         // when it certifies more (it must lie in the logistic conjugate's domain)
         if (inner_dual.size() == G) {
