@@ -12,4 +12,5 @@ PYBIND11_MODULE(_core, m) {
     bind_spline_1d(m);
     bind_ray_fit(m);
     bind_cone_projection(m);
+    bind_lasso_master(m);
 }

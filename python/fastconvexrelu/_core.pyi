@@ -171,3 +171,35 @@ def spike_free_oracle(
     n_threads: int = 2,
 ) -> Dict[str, Any]:
     """Spike-free relaxation (15) for each column of ``V`` (n, o): ``u_max``, ``value_max``, ..."""
+
+# --------------------------------------------------------------------------- cutting-plane master
+class _LassoMasterResult(TypedDict):
+    # Stub-only type: the dict returned by lasso_master / lasso_certificate.
+    w: _F64
+    fitted: _F64
+    grad: _F64
+    dual: _F64
+    scale: float
+    primal: float
+    dual_value: float
+    gap: float
+    n_epochs: int
+    n_newton: int
+    converged: bool
+    message: str
+
+def lasso_master(
+    Phi: ArrayLike,
+    y: ArrayLike,
+    loss: str = "squared",
+    beta: float = 1e-3,
+    tol: float = 1e-10,
+    max_epochs: int = 20000,
+    w0: ArrayLike = ...,
+) -> _LassoMasterResult:
+    """``min_w L(Phi w, y) + beta ||w||_1`` (squared/logistic) with an exact restricted gap."""
+
+def lasso_certificate(
+    Phi: ArrayLike, y: ArrayLike, loss: str, beta: float, w: ArrayLike
+) -> _LassoMasterResult:
+    """Restricted duality gap of a given ``w`` (no optimization)."""

@@ -26,7 +26,7 @@ from ._validation import (
 
 __all__ = ["ConvexReLURegressor", "ConvexReLUClassifier"]
 
-_VALID_SOLVERS = ("auto", "extreme_points")
+_VALID_SOLVERS = ("auto", "extreme_points", "cutting_plane")
 _FITTED_ATTRS = ("output_weights_", "hidden_weights_", "n_features_in_")
 
 
@@ -143,6 +143,8 @@ class _BaseConvexReLU(_ParamsMixin):
 
     def _fit_network(self, X, y, params):
         beta, loss, tol, max_iter, bias, verbose, solver = params
+        if solver == "cutting_plane":
+            return self._fit_cutting_plane(X, y, params)
         line, reason = line_parametrization(X, bias)
         if line is None:
             if solver == "auto":
@@ -203,6 +205,34 @@ class _BaseConvexReLU(_ParamsMixin):
                 ConvergenceWarning,
                 stacklevel=3,
             )
+        return self
+
+    def _fit_cutting_plane(self, X, y, params):
+        """solver='cutting_plane': Algorithm 1 (bias-free only), see fastconvexrelu.cutting_plane."""
+        beta, loss, tol, max_iter, bias, verbose, solver = params
+        if bias:
+            raise ValueError(
+                "solver='cutting_plane' with bias=True is not available yet (needs the pattern "
+                "oracle of supplementary A.3)"
+            )
+        from .cutting_plane import cutting_plane
+
+        res = cutting_plane(
+            X, y, loss=loss, beta=beta, tol=tol, max_iter=max_iter, oracle="auto", verbose=verbose
+        )
+        self.hidden_weights_ = res.hidden_weights
+        self.hidden_bias_ = np.zeros(res.output_weights.shape[0])
+        self.output_weights_ = res.output_weights
+        self.intercept_ = 0.0
+        self.objective_ = float(res.objective)
+        self.duality_gap_ = float(res.duality_gap)
+        self.relaxation_gap_ = float(res.relaxation_gap)
+        self.dual_coef_ = res.dual_coef
+        self.solver_ = "cutting_plane"
+        self.n_iter_ = int(res.n_iter)
+        self.n_features_in_ = int(X.shape[1])
+        self.converged_ = bool(res.converged)
+        self.n_active_ = int(np.count_nonzero(res.output_weights))
         return self
 
     def _decision(self, X):
@@ -270,9 +300,13 @@ class ConvexReLURegressor(_BaseConvexReLU):
         Regularization strength (>= 0).
     loss : {"squared"}, default="squared"
         Only the squared loss is available for regression.
-    solver : {"auto", "extreme_points"}, default="auto"
+    solver : {"auto", "extreme_points", "cutting_plane"}, default="auto"
         ``"extreme_points"`` needs d = 1 or samples on one line (through the origin when
-        ``bias=False``); ``"auto"`` picks it when it applies.
+        ``bias=False``); ``"auto"`` picks it when it applies. ``"cutting_plane"``
+        (Algorithm 1, ``bias=False`` only for now) works on general data; its
+        ``duality_gap_`` is finite only when it can be proven (spike-free data, or an exact
+        check of the dual constraint over all activation patterns in small dimension),
+        otherwise ``inf``, with the relaxation's own gap in ``relaxation_gap_``.
     bias : bool, default=True
         Free hidden biases :math:`b_j` and intercept :math:`c`; ``False`` fixes both to 0.
     tol : float, default=1e-8
@@ -404,9 +438,13 @@ class ConvexReLUClassifier(_BaseConvexReLU):
     beta : float, default=1e-3
         Regularization strength (>= 0; > 0 for the logistic loss).
     loss : {"hinge", "logistic", "squared"}, default="hinge"
-    solver : {"auto", "extreme_points"}, default="auto"
+    solver : {"auto", "extreme_points", "cutting_plane"}, default="auto"
         ``"extreme_points"`` needs d = 1 or samples on one line (through the origin when
-        ``bias=False``); ``"auto"`` picks it when it applies.
+        ``bias=False``); ``"auto"`` picks it when it applies. ``"cutting_plane"``
+        (Algorithm 1, ``bias=False`` only for now) works on general data; its
+        ``duality_gap_`` is finite only when it can be proven (spike-free data, or an exact
+        check of the dual constraint over all activation patterns in small dimension),
+        otherwise ``inf``, with the relaxation's own gap in ``relaxation_gap_``.
     bias : bool, default=True
         Free hidden biases :math:`b_j` and intercept :math:`c`; ``False`` fixes both to 0.
     tol : float, default=1e-8

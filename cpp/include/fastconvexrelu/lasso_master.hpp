@@ -1,0 +1,86 @@
+// Master problem of the cutting-plane method (paper Section 3.5, Algorithm 1; Theorem 4.1,
+// Theorem 6.1): for the current neurons U (d x m) and their activations Phi = (X U)_+ (n x m,
+// dense, column-major), solve the l1-regularized problem over the output weights
+//
+//     minimize_w  P(w) = L(Phi w, y) + beta * ||w||_1 ,          beta > 0,
+//
+// with L(z, y) = 1/2 ||z - y||^2 ("squared") or sum_i log(1 + exp(-y_i z_i)) ("logistic",
+// y_i in {-1, +1}).
+//
+// Duality (Fenchel; write z = Phi w and dualize z = Phi w with multiplier lambda):
+//
+//     D(lambda) = -L^*(lambda)   s.t.  ||Phi^T lambda||_inf <= beta ,
+//     squared : -L^*(lambda) = -1/2 ||lambda||^2 - lambda^T y,
+//     logistic: -L^*(lambda) = sum_i H(a_i),  a_i = -y_i lambda_i in [0, 1],
+//               H(a) = -a log a - (1 - a) log(1 - a)   (binary entropy),
+//
+// and at the optimum lambda = grad L(Phi w): the residual Phi w - y (squared) or
+// -y_i / (1 + exp(y_i z_i)) (logistic).  Every iterate gives the dual point s * lambda with
+// s in [0, s_max], s_max = min(1, beta / ||Phi^T lambda||_inf), s chosen to maximize D on that
+// segment, so gap = P(w) - D(s lambda) >= P(w) - P* >= 0 is an exact bound on the RESTRICTED
+// problem.  It is evaluated without cancellation as
+//
+//     gap = [P(w) - D(lambda)] + [D(lambda) - D(s lambda)],
+//     P(w) - D(lambda) = sum_j |w_j| (beta + sign(w_j) (Phi^T lambda)_j)      (each term >= -rounding
+//                                                                             when s = 1)
+//
+// (the identity L(z) + L^*(lambda) = lambda^T z for lambda = grad L(z)).
+//
+// Algorithm: cyclic coordinate descent (squared: exact coordinate minimization; logistic:
+// proximal coordinate steps with the curvature bound ||phi_j||^2 / 4, monotone), and after
+// every sweep steps on the support S (signs s) of the smooth function
+// F(w_S) = L(Phi_S w_S) + beta s^T w_S, accepted only if P decreases: when the columns of
+// Phi_S are dependent (neurons sharing an activation pattern) and grad F has a component in
+// ker Phi_S, F decreases linearly along it at fixed Phi w, and the step goes exactly to the first
+// sign change (the support shrinks to independent columns); otherwise a Newton step (for the
+// squared loss it solves the KKT system on S exactly) truncated at the first sign change, with
+// Armijo backtracking.  Stops when gap <= tol * P(w).  Warm start: w0 (e.g. the previous round's weights, padded with zeros for
+// the new neurons).
+#pragma once
+
+#include <Eigen/Core>
+#include <string>
+#include <vector>
+
+#include "fastconvexrelu/spline_1d.hpp"  // enum class Loss
+
+namespace fcr {
+
+struct LassoMasterOptions {
+    Loss loss = Loss::Squared;  // Squared or Logistic (Hinge: std::invalid_argument)
+    double beta = 1e-3;         // > 0
+    double tol = 1e-10;         // stop when gap <= tol * P(w)
+    int max_epochs = 20000;     // coordinate-descent sweeps
+};
+
+struct LassoMasterResult {
+    Eigen::VectorXd w;         // (m) output weights
+    Eigen::VectorXd fitted;    // Phi w
+    Eigen::VectorXd grad;      // lambda = grad L(Phi w) (squared: Phi w - y), unscaled
+    Eigen::VectorXd dual;      // scale * grad: ||Phi^T dual||_inf <= beta (restricted-feasible)
+    double scale = 1.0;        // s
+    double primal = 0.0;       // P(w)
+    double dual_value = 0.0;   // D(dual)
+    double gap = 0.0;          // P(w) - D(dual) >= 0 (restricted problem)
+    int n_epochs = 0;
+    int n_newton = 0;          // accepted Newton steps
+    bool converged = false;
+    std::string message;
+};
+
+// Phi: n x m (column-major; m may be 0), y: n, w0: empty or m.  Throws std::invalid_argument
+// for mismatched sizes, non-finite values, beta <= 0, labels not in {-1, +1} (logistic) or the
+// hinge loss.
+LassoMasterResult lasso_master(const Eigen::Ref<const Eigen::MatrixXd>& Phi,
+                               const Eigen::Ref<const Eigen::VectorXd>& y,
+                               const LassoMasterOptions& opt,
+                               const Eigen::Ref<const Eigen::VectorXd>& w0);
+
+// The dual point s * lambda and the gap of a given w (no optimization): used by the Python
+// layer to evaluate the restricted certificate of any w.
+LassoMasterResult lasso_certificate(const Eigen::Ref<const Eigen::MatrixXd>& Phi,
+                                    const Eigen::Ref<const Eigen::VectorXd>& y,
+                                    const LassoMasterOptions& opt,
+                                    const Eigen::Ref<const Eigen::VectorXd>& w);
+
+}  // namespace fcr

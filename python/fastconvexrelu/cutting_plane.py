@@ -1,0 +1,845 @@
+r"""Cutting-plane training of bias-free two-layer ReLU networks (Section 3.5, Algorithm 1).
+
+Problem (bias-free network :math:`f(x) = \sum_j w_j (u_j^\top x)_+`, :math:`\|u_j\|_2 = 1`):
+
+.. math::
+
+    P^* = \min_{m,\,U,\,w}\ L\big((XU)_+ w,\ y\big) + \beta\,\|w\|_1
+    \qquad(\beta = 0:\ \min \|w\|_1 \text{ s.t. } (XU)_+ w = y,\ \text{eq. (4)}),
+
+which is :math:`J = L + \beta\sum_j |w_j|\,\|u_j\|` of :func:`network_objective` with
+``bias=False``.  Its dual (Theorem 3.1, Theorem 4.1, Theorem 5.1, Theorem 6.1), written with
+the multiplier :math:`\lambda` of :math:`z = (XU)_+ w` (so that :math:`\lambda = \nabla L(f)`
+at the optimum), is
+
+.. math::
+
+    D^* = \max_\lambda\ -L^*(\lambda)\quad\text{s.t.}\quad
+    |\lambda^\top (Xu)_+| \le \beta \quad \forall\,\|u\|_2\le 1 ,\qquad P^* \ge D^*,
+
+with (``beta = 0``: the constraint bound is 1 and the objective is :math:`\lambda^\top y`)
+
+* squared, :math:`L = \tfrac12\|f - y\|^2`: :math:`-L^*(\lambda) = -\tfrac12\|\lambda\|^2 -
+  \lambda^\top y`, optimal :math:`\lambda = f - y` (the residual; the paper's
+  :math:`v = y - f = -\lambda` gives its form :math:`-\tfrac12\|v - y\|^2 + \tfrac12\|y\|^2`);
+* hinge, :math:`L = \sum_i\max(0, 1 - y_i f_i)`: :math:`-L^*(\lambda) = \sum_i a_i` with
+  :math:`a = -y\circ\lambda\in[0, 1]^n` (Theorem 5.1 with :math:`v = -\lambda`);
+* logistic: :math:`-L^*(\lambda) = \sum_i H(a_i)`, :math:`a = -y\circ\lambda\in[0,1]^n`, binary
+  entropy :math:`H(a) = -a\log a - (1-a)\log(1-a)`.
+
+**Algorithm 1.**  Start with no neurons (:math:`\lambda = \nabla L(0)`, i.e. :math:`-y` for
+the squared loss).  Each round: (i) the oracle (15) ``spike_free_oracle(X, lambda)`` gives
+:math:`\hat u_1 = \operatorname{argmax}_{Xu\ge0,\|u\|\le1}\lambda^\top Xu` and
+:math:`\hat u_2 = \operatorname{argmin}`; each whose absolute value exceeds
+:math:`\max(\beta, \|\Phi^\top\lambda\|_\infty)(1 + \mathrm{tol})` (:math:`\beta\to1` for
+``beta = 0``; the current columns' own value accounts for the finite accuracy of the master) is
+added to ``U``; (ii) the master problem over the current activations :math:`\Phi = (XU)_+` is
+solved, warm-started (:func:`solve_master`; squared/logistic: coordinate descent + Newton in
+C++, ``_core.lasso_master``, to a restricted duality gap of ``master_tol``; hinge and
+``beta = 0``: a linear program solved by HiGHS), giving the new :math:`\lambda`
+(``beta = 0``: the minimum-norm optimal LP dual, the limit of :math:`\lambda/\beta` as
+:math:`\beta\to0`; the LP's own dual vertex is arbitrary and adds useless neurons).  Stop
+when no neuron violates the relaxed constraint.  The neurons are never re-optimized, so the
+convergence is that of column generation: finite on whitened data (the first neurons are
+optimal), asymptotic (a slow tail) in general.  For ``beta = 0`` rounds whose restricted problem
+:math:`\Phi w = y` is infeasible use the Farkas direction :math:`r = y - \Phi\Phi^\dagger y`
+(:math:`\Phi^\top r = 0`, :math:`r^\top y = \|r\|^2 > 0`) instead of :math:`\lambda`: a neuron
+with :math:`r^\top(Xu)_+\ne0` increases the rank of :math:`\Phi`; when none exists
+:math:`r\perp\mathcal Q_X` proves that no network interpolates (``ValueError``).
+
+**Certificates (never a false finite gap).**  The oracle checks only the spike-free
+relaxation :math:`\max_{Xu\ge0,\|u\|\le1}|\lambda^\top Xu| =: M_{\rm rel}(\lambda)`, a *lower*
+bound of :math:`M(\lambda) = \max_{\|u\|\le1}|\lambda^\top(Xu)_+|`.  A certified dual point
+:math:`s\lambda` needs an *upper* bound :math:`\bar M\ge M(\lambda)`
+(:math:`s\le\beta/\bar M`); it is taken from whichever of these applies:
+
+(a) full row rank (``n <= d``): for any :math:`u`, :math:`z = X^\dagger(Xu)_+` has
+    :math:`Xz = (Xu)_+\ge0` and :math:`\|z\|\le\rho(X)\|u\|` with the spike-free ratio
+    :math:`\rho(X) = \max_{\|u\|\le1}\|X^\dagger(Xu)_+\|\le\sigma_{\max}/\sigma_{\min}`
+    (Lemma 2.3, proof of Lemma 2.4), hence :math:`M\le\rho M_{\rm rel}`.  Whitened data
+    (:math:`XX^\top = I`) have :math:`\rho = 1` (Lemma 2.4): the relaxation is exact and the
+    gap tight; :math:`\rho` is computed exactly by :func:`spike_free_ratio` for ``n <= 10``,
+    else bounded by the condition number (a true but possibly loose gap);
+(b) small problems (rank <= 3 and ``n <= 60`` for ``exact_check="auto"``): :math:`M` itself,
+    by enumerating the activation patterns (faces of the arrangement
+    :math:`\{x_i^\top u = 0\}`; on each, :math:`\lambda^\top(Xu)_+` is linear and is maximized
+    over the ball in closed form, as in :func:`extreme_point`);
+(c) otherwise nothing: ``duality_gap = inf``; the gap with respect to the relaxed
+    constraint is reported separately as ``relaxation_gap`` (it is the true gap when ``X`` is
+    spike-free, Proposition 3.2, but that cannot be checked then).
+
+A relative safety margin of 1e-9 (plus an absolute 1e-11 :math:`\sum_i|\lambda_i|\|x_i\|`)
+is added to every bound to absorb rounding.  The gap is ``objective - dual_value`` with the
+objective recomputed by :func:`network_objective` on the returned network.
+
+With ``oracle="exact"`` (or ``"auto"`` once the relaxation finds no violation) the oracle (14)
+itself is solved by the same enumeration, so the method converges to the global optimum on
+small problems even when ``X`` is not spike-free.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+from dataclasses import dataclass, field
+from typing import List
+
+import numpy as np
+
+from . import _core
+from ._objective import network_objective
+from ._validation import ConvergenceWarning, check_X_y
+from .spike_free_oracle import spike_free_oracle
+
+__all__ = ["CuttingPlaneResult", "MasterResult", "cutting_plane", "solve_master"]
+
+_LOSSES = ("squared", "hinge", "logistic")
+_ORACLES = ("relaxation", "exact", "auto")
+_SAFETY_REL = 1e-9
+_SAFETY_ABS = 1e-11
+_AUTO_EXACT_MAX_RANK = 3
+_AUTO_EXACT_MAX_N = 60
+_RATIO_MAX_N = 10
+
+
+@dataclass(frozen=True)
+class CuttingPlaneResult:
+    r"""Result of :func:`cutting_plane`.
+
+    Attributes
+    ----------
+    hidden_weights : ndarray of shape (d, m)
+        Unit-norm neurons :math:`u_j` (columns), only those with nonzero output weight;
+        neurons sharing an activation pattern and the sign of :math:`w_j` are merged
+        (:math:`\sum_j |w_j| u_j`, same outputs, never a larger objective).
+    output_weights : ndarray of shape (m,)
+    objective : float
+        :math:`J` of the returned network (:func:`network_objective`, ``bias=False``).
+    dual_coef : ndarray of shape (n,)
+        The dual point :math:`s\lambda` (sign convention :math:`\lambda = \nabla L(f)`,
+        squared loss: :math:`f - y`).  Globally feasible when ``duality_gap`` is finite,
+        else feasible for the relaxed constraint.
+    dual_value : float
+        :math:`-L^*(s\lambda)` (``beta = 0``: :math:`s\lambda^\top y`) when certified, else
+        ``-inf``.
+    duality_gap : float
+        ``objective - dual_value``: a true upper bound on ``objective`` minus the global
+        optimum over networks of any width, or ``inf`` when the dual constraint could not be
+        checked.
+    relaxation_gap : float
+        The same with the relaxed dual constraint (spike-free relaxation (15)); a true gap
+        only when ``X`` is spike-free.
+    certificate : str
+        How the dual constraint was bounded (or why it was not).
+    n_iter : int
+        Rounds of Algorithm 1 (oracle calls).
+    n_neurons_total : int
+        Columns of the final master problem.
+    converged : bool
+        The oracle found no violating neuron (``status == "converged"``).
+    status : str
+        ``"converged"`` or ``"max_iter"``.
+    message : str
+    history : list of dict
+        Per round: ``round``, ``n_neurons``, ``objective`` (master), ``violation``
+        (largest relaxed :math:`|\lambda^\top Xu|` / bound), ``oracle``.
+    """
+
+    hidden_weights: np.ndarray
+    output_weights: np.ndarray
+    objective: float
+    dual_coef: np.ndarray
+    dual_value: float
+    duality_gap: float
+    relaxation_gap: float
+    certificate: str
+    n_iter: int
+    n_neurons_total: int
+    converged: bool
+    status: str
+    message: str
+    history: List[dict] = field(default_factory=list)
+
+    @property
+    def hidden_bias(self) -> np.ndarray:
+        return np.zeros(self.output_weights.shape[0])
+
+    def predict(self, X) -> np.ndarray:
+        """Network output :math:`(XU)_+ w`."""
+        X = np.asarray(X, dtype=float)
+        return np.maximum(X @ self.hidden_weights, 0.0) @ self.output_weights
+
+
+# ---------------------------------------------------------------------------- validation
+def _check_real(x, name, lo=0.0, strict=False):
+    if (
+        isinstance(x, (bool, np.bool_))
+        or not isinstance(x, numbers.Real)
+        or not math.isfinite(float(x))
+        or (float(x) <= lo if strict else float(x) < lo)
+    ):
+        raise ValueError(
+            f"{name} must be a finite real number {'>' if strict else '>='} {lo:g}, got {x!r}."
+        )
+    return float(x)
+
+
+def _check_int(x, name):
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Integral) or x < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {x!r}.")
+    return int(x)
+
+
+def _scipy_linprog():
+    try:
+        from scipy.optimize import linprog
+    except ImportError as exc:  # pragma: no cover - scipy is a test dependency
+        raise ImportError(
+            "the cutting-plane method needs SciPy (HiGHS) for the hinge loss and for beta = 0: "
+            "pip install scipy"
+        ) from exc
+    return linprog
+
+
+# ----------------------------------------------------------------------- dual checking
+class _DualBound:
+    r"""Upper bounds :math:`\bar M(\lambda)\ge\max_{\|u\|\le1}|\lambda^\top(Xu)_+|` (see module doc)."""
+
+    def __init__(self, X, exact_check, max_faces):
+        self.X = X
+        n, d = X.shape
+        self.row_norms = np.linalg.norm(X, axis=1)
+        s = np.linalg.svd(X, compute_uv=False)
+        tol = (s[0] if s.size else 0.0) * max(n, d) * np.finfo(float).eps
+        rank = int(np.sum(s > tol)) if s.size and s[0] > 0 else 0
+        self.rank = rank
+        self.rho = None
+        self.rho_how = ""
+        if rank == n and rank > 0:  # full row rank: M <= rho * M_rel
+            self.rho = float(s[0] / s[rank - 1])
+            self.rho_how = f"condition number {self.rho:.6g} (full row rank)"
+            if np.max(np.abs(X @ X.T - np.eye(n))) <= 1e-12:
+                self.rho_how = f"whitened data, X X^T = I (Lemma 2.4), rho = {self.rho:.16g}"
+            elif n <= _RATIO_MAX_N:
+                from .spike_free import spike_free_ratio
+
+                try:
+                    r = spike_free_ratio(X, method="exact", max_faces=max_faces)
+                except ValueError:
+                    r = None
+                if r is not None and r.exact and r.full_row_rank and r.value < self.rho:
+                    self.rho = float(max(r.value, 1.0))
+                    self.rho_how = f"exact spike-free ratio rho = {self.rho:.12g} (Lemma 2.3)"
+        self.faces = None
+        if exact_check is not False and rank > 0:
+            allowed = exact_check is True or (
+                rank <= _AUTO_EXACT_MAX_RANK and n <= _AUTO_EXACT_MAX_N
+            )
+            if allowed:
+                from .extreme_point import _Faces, _TooManyFaces
+
+                try:
+                    self.faces = _Faces(X, max_faces)
+                except _TooManyFaces as exc:
+                    if exact_check is True:
+                        raise ValueError(
+                            f"exact_check=True: the enumeration of activation patterns needs "
+                            f"more than max_faces={max_faces} faces (about {exc.args[0]}); "
+                            "increase max_faces or use exact_check='auto'."
+                        ) from None
+
+    @property
+    def exact_available(self):
+        return self.faces is not None
+
+    def exact_max(self, lam):
+        """(max, argmax u, min, argmin u) of lam^T (Xu)_+ over the unit ball, by enumeration."""
+        F = self.faces
+        v1, z1 = F.max_linear(lam)
+        v2, z2 = F.max_linear(-lam)
+        return v1, F.V @ z1, -v2, F.V @ z2
+
+    def _safe(self, M, lam):
+        return M * (1.0 + _SAFETY_REL) + _SAFETY_ABS * float(np.abs(lam) @ self.row_norms)
+
+    def bound(self, lam, M_rel):
+        """Certified upper bound on M(lam) (or inf) and a description."""
+        if self.rank == 0:
+            return 0.0, "X = 0: every neuron is zero"
+        best, how = math.inf, (
+            "none: X is not of full row rank and the exact pattern enumeration is not "
+            "available (set exact_check=True for small problems)"
+        )
+        if self.rho is not None:
+            best, how = self._safe(self.rho * M_rel, lam), "relaxation x " + self.rho_how
+        if self.faces is not None:
+            v1, _, v2, _ = self.exact_max(lam)
+            Mx = self._safe(max(v1, -v2), lam)
+            if Mx < best:
+                best = Mx
+                how = (
+                    f"exact enumeration of {self.faces.n_faces} activation patterns "
+                    "(faces of the arrangement)"
+                )
+        return best, how
+
+
+# --------------------------------------------------------------------------- duals
+def _entropy(a):
+    a = np.clip(a, 0.0, 1.0)
+    out = np.zeros_like(a)
+    m = (a > 0) & (a < 1)
+    out[m] = -a[m] * np.log(a[m]) - (1 - a[m]) * np.log1p(-a[m])
+    return out
+
+
+def _dual_value(loss, lam, y, beta, M):
+    r"""Best dual value over the segment :math:`s\lambda`, :math:`s\ge0`, with
+    :math:`|s\lambda^\top(Xu)_+|\le\beta` for all u given :math:`M\ge\max|\lambda^\top(Xu)_+|`.
+
+    Returns (D, s).  ``beta = 0`` (interpolation / hard margin): the constraint bound is 1.
+    """
+    if not math.isfinite(M):
+        return -math.inf, 0.0
+    b = beta if beta > 0 else 1.0
+    s_max = b / M if M > 0 else math.inf
+    if loss == "squared":
+        if beta == 0:  # D = s lam^T y; v = 0 (D = 0) is always feasible
+            ly = float(lam @ y)
+            if ly <= 0 or not math.isfinite(s_max):
+                return 0.0, 0.0
+            return s_max * ly, s_max
+        ll, ly = float(lam @ lam), float(lam @ y)
+        s = min(max(-ly / ll, 0.0), s_max) if ll > 0 else 0.0
+        return -0.5 * s * s * ll - s * ly, s
+    a = -y * lam  # in [0, 1]
+    amax = float(np.max(a)) if a.size else 0.0
+    if loss == "hinge":
+        if beta > 0:
+            s = min(1.0, s_max, 1.0 / amax if amax > 0 else math.inf)
+        else:  # (not reachable: hinge with beta = 0 is rejected)
+            s = s_max
+            if not math.isfinite(s):
+                return 0.0, 0.0
+        return s * float(np.sum(a)), s
+    # logistic: maximize sum H(s a) on [0, s_max'] (concave)
+    s_hi = min(s_max, 1.0 / amax if amax > 0 else math.inf)
+
+    def dphi(s):
+        sa = s * a[a > 0]
+        if np.any(sa >= 1):
+            return -math.inf
+        return float(np.sum(a[a > 0] * (np.log1p(-sa) - np.log(sa))))
+
+    if dphi(s_hi) >= 0:
+        s = s_hi
+    else:
+        lo, hi = 0.0, s_hi
+        for _ in range(200):
+            mid = 0.5 * (lo + hi)
+            if dphi(mid) >= 0:
+                lo = mid
+            else:
+                hi = mid
+            if hi - lo <= 1e-16 * s_hi:
+                break
+        s = lo
+    return float(np.sum(_entropy(s * a))), s
+
+
+def _grad(loss, f, y):
+    if loss == "squared":
+        return f - y
+    if loss == "logistic":
+        return -y * np.exp(-np.logaddexp(0.0, y * f))  # -y_i / (1 + exp(y_i f_i))
+    raise AssertionError(loss)
+
+
+# --------------------------------------------------------------------------- masters
+class _Infeasible(Exception):
+    pass
+
+
+def _lp_interpolate(Phi, y, linprog):
+    r"""min ||w||_1 s.t. Phi w = y (HiGHS dual simplex).  Returns (w, lambda) with
+    lambda^T y = ||w||_1 and ||Phi^T lambda||_inf <= 1; raises _Infeasible."""
+    n, m = Phi.shape
+    res = linprog(
+        np.ones(2 * m),
+        A_eq=np.hstack([Phi, -Phi]),
+        b_eq=y,
+        bounds=(0, None),
+        method="highs-ds",
+        options={"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10},
+    )
+    if res.status == 2:
+        raise _Infeasible(res.message)
+    if res.status != 0:
+        raise RuntimeError(f"HiGHS failed on the interpolation LP: {res.message}")
+    w = res.x[:m] - res.x[m:]
+    lam = np.asarray(res.eqlin.marginals, dtype=float)
+    # polish the primal on its support (a basis: independent columns) for exact interpolation
+    S = np.flatnonzero(np.abs(w) > 1e-12 * max(1.0, np.max(np.abs(w))))
+    if S.size:
+        wS, *_ = np.linalg.lstsq(Phi[:, S], y, rcond=None)
+        if np.all(np.sign(wS) == np.sign(w[S])) and np.linalg.norm(
+            Phi[:, S] @ wS - y
+        ) <= np.linalg.norm(Phi @ w - y):
+            w = np.zeros(m)
+            w[S] = wS
+    return w, lam
+
+
+def _min_norm_dual(Phi, w, lam_lp):
+    r"""The minimum-norm optimal dual of min ||w||_1 s.t. Phi w = y.
+
+    The optimal duals are :math:`\{\mu: \Phi_S^\top\mu = \mathrm{sign}(w_S),\
+    |\Phi_{S^c}^\top\mu|\le 1\}` (S = support of an optimal w).  The LP's own dual is an
+    arbitrary vertex of this (usually large) set; the minimum-norm point is the limit of the
+    unique duals :math:`\lambda/\beta` of the squared loss as :math:`\beta\to0` and it
+    avoids adding useless neurons (in the whitened case it is globally optimal at once).
+    Computed exactly: :math:`\mu = \mu_0 + Nz` with :math:`\mu_0 = (\Phi_S^\top)^\dagger s`,
+    N an orthonormal basis of :math:`\ker\Phi_S^\top`, and z the least-distance program
+    :math:`\min\|z\|` s.t. :math:`Gz\ge h` solved by NNLS (Lawson & Hanson, Ch. 23).
+    Falls back to ``lam_lp`` if anything is inconsistent.
+    """
+    S = np.flatnonzero(w != 0)
+    if S.size == 0:
+        return lam_lp
+    sgn = np.sign(w[S])
+    PS = Phi[:, S]
+    Uu, sv, Vt = np.linalg.svd(PS, full_matrices=True)
+    rank = int(np.sum(sv > sv[0] * max(PS.shape) * np.finfo(float).eps)) if sv.size else 0
+    if rank == 0:
+        return lam_lp
+    # min-norm solution of PS^T mu = sgn:  PS^T = V S U^T  ->  mu0 = U_r S_r^-1 V_r^T sgn
+    mu0 = Uu[:, :rank] @ ((Vt[:rank] @ sgn) / sv[:rank])
+    if np.max(np.abs(PS.T @ mu0 - sgn)) > 1e-9:
+        return lam_lp
+    Sc = np.setdiff1d(np.arange(Phi.shape[1]), S)
+    if Sc.size == 0:
+        return mu0
+    Pc = Phi[:, Sc]
+    c0 = Pc.T @ mu0
+    if np.max(np.abs(c0)) <= 1.0:
+        return mu0
+    N = Uu[:, rank:]
+    if N.shape[1] == 0:
+        return lam_lp
+    from scipy.optimize import nnls
+
+    B = Pc.T @ N  # (k, p)
+    G = np.vstack([-B, B])
+    h = np.concatenate([c0 - 1.0, -1.0 - c0])
+    E = np.vstack([G.T, h[None, :]])
+    f = np.zeros(E.shape[0])
+    f[-1] = 1.0
+    u, _ = nnls(E, f, maxiter=50 * E.shape[1] + 1000)
+    r = E @ u - f
+    if not abs(r[-1]) > 1e-14:
+        return lam_lp
+    mu = mu0 + N @ (-r[:-1] / r[-1])
+    if np.max(np.abs(Phi.T @ mu)) > 1.0 + 1e-9 or np.max(np.abs(PS.T @ mu - sgn)) > 1e-9:
+        return lam_lp
+    return mu
+
+
+def _lp_hinge(Phi, y, beta, linprog):
+    r"""min sum_i (1 - y_i (Phi w)_i)_+ + beta ||w||_1 (HiGHS).  Returns (w, lambda),
+    lambda = -y * mu with mu in [0, 1] the LP multipliers of the margin constraints."""
+    n, m = Phi.shape
+    YP = y[:, None] * Phi
+    c = np.concatenate([np.full(2 * m, beta), np.ones(n)])
+    A = np.hstack([-YP, YP, -np.eye(n)])
+    res = linprog(
+        c,
+        A_ub=A,
+        b_ub=-np.ones(n),
+        bounds=(0, None),
+        method="highs-ds",
+        options={"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10},
+    )
+    if res.status != 0:
+        raise RuntimeError(f"HiGHS failed on the hinge master LP: {res.message}")
+    w = res.x[:m] - res.x[m : 2 * m]
+    mu = np.clip(-np.asarray(res.ineqlin.marginals, dtype=float), 0.0, 1.0)
+    return w, -y * mu
+
+
+@dataclass(frozen=True)
+class MasterResult:
+    r"""Result of :func:`solve_master` (the restricted problem over fixed neurons).
+
+    ``w`` the output weights, ``dual`` a point :math:`v` with
+    :math:`\|\Phi^\top v\|_\infty\le\beta` (1 for ``beta = 0``), ``primal``
+    :math:`L(\Phi w, y) + \beta\|w\|_1` (``beta = 0``: :math:`\|w\|_1`), ``dual_value``
+    :math:`-L^*(v)` (``beta = 0``: :math:`v^\top y`) and ``gap = primal - dual_value``.
+    """
+
+    w: np.ndarray
+    dual: np.ndarray
+    primal: float
+    dual_value: float
+    gap: float
+    converged: bool
+    message: str
+
+
+def solve_master(Phi, y, *, loss="squared", beta=1e-3, tol=1e-10):
+    r"""The master problem of Algorithm 1 on its own: :math:`\min_w L(\Phi w, y) + \beta\|w\|_1`.
+
+    Squared / logistic loss with ``beta > 0``: coordinate descent + Newton in C++
+    (``_core.lasso_master``) to the relative restricted gap ``tol``.  Hinge loss: an LP
+    (HiGHS).  ``beta = 0`` (squared loss): :math:`\min\|w\|_1` s.t. :math:`\Phi w = y`, an LP
+    solved exactly by HiGHS' dual simplex (support polished by least squares), with the
+    minimum-norm optimal dual; a ``ValueError`` saying ``infeasible`` when
+    :math:`\Phi w = y` has no solution.
+
+    Parameters
+    ----------
+    Phi : array-like of shape (n, m)
+        Activations :math:`(XU)_+` of the current neurons (any real matrix is accepted).
+    y : array-like of shape (n,)
+    loss : {"squared", "hinge", "logistic"}
+    beta : float >= 0
+    tol : float
+
+    Returns
+    -------
+    MasterResult
+    """
+    if not isinstance(loss, str) or loss not in _LOSSES:
+        raise ValueError(f"loss must be one of {_LOSSES}, got {loss!r}.")
+    Phi, y = check_X_y(Phi, y)
+    beta = _check_real(beta, "beta")
+    tol = _check_real(tol, "tol")
+    if loss != "squared" and not np.all((y == 1.0) | (y == -1.0)):
+        raise ValueError(f"loss={loss!r} needs labels y in {{-1, +1}}.")
+    if beta == 0:
+        if loss != "squared":
+            raise ValueError("solve_master: beta = 0 is available for the squared loss only.")
+        try:
+            w, lam = _lp_interpolate(Phi, y, _scipy_linprog())
+        except _Infeasible:
+            raise ValueError(
+                "solve_master: beta = 0 and the interpolation problem Phi w = y is infeasible "
+                "(y is not in the span of the columns of Phi)."
+            ) from None
+        lam = _min_norm_dual(Phi, w, lam)
+        M = float(np.max(np.abs(Phi.T @ lam))) if Phi.shape[1] else 0.0
+        D = float(lam @ y) / M if M > 0 else 0.0
+        P = float(np.sum(np.abs(w)))
+        return MasterResult(w, lam / M if M > 0 else lam, P, D, max(P - D, 0.0),
+                            True, "HiGHS dual simplex")
+    if loss == "hinge":
+        w, lam = _lp_hinge(Phi, y, beta, _scipy_linprog())
+        f = Phi @ w
+        P = float(np.sum(np.maximum(0, 1 - y * f)) + beta * np.sum(np.abs(w)))
+        M = float(np.max(np.abs(Phi.T @ lam))) if Phi.shape[1] else 0.0
+        D, s = _dual_value("hinge", lam, y, beta, M)
+        return MasterResult(w, s * lam, P, D, max(P - D, 0.0), True, "HiGHS dual simplex")
+    r = _core.lasso_master(np.asfortranarray(Phi), y, loss, beta, tol, 100000)
+    return MasterResult(np.asarray(r["w"]), np.asarray(r["dual"]), float(r["primal"]),
+                        float(r["dual_value"]), float(r["gap"]), bool(r["converged"]),
+                        str(r["message"]))
+
+
+# --------------------------------------------------------------------------- network
+def _merge(X, U, w, pattern_tol=0.0):
+    """Drop zero weights; merge neurons with the same activation pattern and sign of w.
+
+    For neurons u_j with one pattern D (x_i^T u_j > 0 exactly on D) and c_j > 0,
+    sum_j c_j (X u_j)_+ = (X sum_j c_j u_j)_+ and ||sum_j c_j u_j|| <= sum_j c_j: the merged
+    neuron has the same outputs and a cost that is never larger.  ``pattern_tol`` treats
+    |x_i^T u| <= pattern_tol ||x_i|| as zero (rounding of the relaxed oracle's tight rows).
+    """
+    keep = np.flatnonzero(w != 0)
+    U, w = U[:, keep], w[keep]
+    if w.size == 0:
+        return U, w
+    P = X @ U > pattern_tol * np.linalg.norm(X, axis=1)[:, None]
+    groups = {}
+    for j in range(w.size):
+        key = (bool(w[j] > 0), P[:, j].tobytes())
+        groups.setdefault(key, []).append(j)
+    Um, wm = [], []
+    for (pos, _), idx in groups.items():
+        c = np.abs(w[idx])
+        u = U[:, idx] @ c
+        nu = float(np.linalg.norm(u))
+        if nu == 0:
+            continue
+        Um.append(u / nu)
+        wm.append(nu if pos else -nu)
+    if not wm:
+        return np.zeros((X.shape[1], 0)), np.zeros(0)
+    return np.column_stack(Um), np.asarray(wm)
+
+
+# ------------------------------------------------------------------------------ main
+def cutting_plane(
+    X,
+    y,
+    *,
+    loss="squared",
+    beta=1e-3,
+    tol=1e-8,
+    max_iter=200,
+    oracle="relaxation",
+    exact_check="auto",
+    max_faces=200_000,
+    master_tol=1e-10,
+    verbose=False,
+):
+    r"""Train a bias-free two-layer ReLU network by the cutting-plane method (Algorithm 1).
+
+    See the module docstring for the problem, its dual, the algorithm and the certificates.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+        Targets; labels in {-1, +1} for the hinge and logistic losses.
+    loss : {"squared", "hinge", "logistic"}, default="squared"
+    beta : float, default=1e-3
+        Regularization (>= 0).  ``beta = 0`` is minimum-norm interpolation (squared loss only;
+        hinge with ``beta = 0`` and logistic with ``beta = 0`` raise ``ValueError``).
+    tol : float, default=1e-8
+        A neuron violates the dual constraint when its (relaxed or exact) value exceeds
+        :math:`\beta(1 + \mathrm{tol})` (``beta = 0``: :math:`1 + \mathrm{tol}`).
+    max_iter : int, default=200
+        Maximum number of rounds.
+    oracle : {"relaxation", "exact", "auto"}, default="relaxation"
+        ``"relaxation"``: the spike-free relaxation (15) (Algorithm 1 of the paper).
+        ``"exact"``: the exact oracle (14) by enumeration of activation patterns (small
+        problems only, see ``exact_check``).  ``"auto"``: the relaxation, then the exact
+        oracle once the relaxation finds no violation and the enumeration is available.
+    exact_check : {"auto", True, False}, default="auto"
+        Whether the enumeration of activation patterns may be used (certificate (b) and the
+        exact oracle): ``"auto"`` when the rank of ``X`` is <= 3 and ``n <= 60``; ``True``
+        whenever it fits in ``max_faces`` (``ValueError`` otherwise); ``False`` never.
+    max_faces : int, default=200000
+        Budget of the enumeration.
+    master_tol : float, default=1e-10
+        Relative restricted duality gap of the master problems.
+    verbose : bool, default=False
+        Print one line per round.
+
+    Returns
+    -------
+    CuttingPlaneResult
+
+    Raises
+    ------
+    ValueError
+        Invalid input (NaN/inf, shapes, labels, parameters); ``beta = 0`` when no network
+        interpolates the data (the message says ``infeasible``, and whether infeasibility
+        is proven); ``oracle="exact"`` when the enumeration is not available.
+    """
+    if not isinstance(loss, str) or loss not in _LOSSES:
+        raise ValueError(f"loss must be one of {_LOSSES}, got {loss!r}.")
+    X, y = check_X_y(X, y)
+    beta = _check_real(beta, "beta")
+    tol = _check_real(tol, "tol")
+    master_tol = _check_real(master_tol, "master_tol")
+    max_iter = _check_int(max_iter, "max_iter")
+    max_faces = _check_int(max_faces, "max_faces")
+    if not isinstance(oracle, str) or oracle not in _ORACLES:
+        raise ValueError(f"oracle must be one of {_ORACLES}, got {oracle!r}.")
+    if not (exact_check is True or exact_check is False or exact_check == "auto"):
+        raise ValueError(f"exact_check must be 'auto', True or False, got {exact_check!r}.")
+    if loss in ("hinge", "logistic"):
+        if not np.all((y == 1.0) | (y == -1.0)):
+            raise ValueError(f"loss={loss!r} needs labels y in {{-1, +1}}.")
+        if beta == 0:
+            raise ValueError(
+                f"beta = 0 with loss={loss!r} is not available in the cutting-plane solver "
+                "(use beta > 0)."
+                if loss == "hinge"
+                else "beta must be > 0 for the logistic loss (no minimizer otherwise)."
+            )
+    if oracle == "exact" and exact_check is False:
+        raise ValueError("oracle='exact' needs the pattern enumeration (exact_check must not be False).")
+
+    n, d = X.shape
+    checker = _DualBound(X, True if oracle == "exact" else exact_check, max_faces)
+    if oracle == "exact" and not checker.exact_available:
+        raise ValueError("oracle='exact': the pattern enumeration is not available (X = 0?).")
+    linprog = _scipy_linprog() if (loss == "hinge" or beta == 0) else None
+    bnd = beta if beta > 0 else 1.0
+    Phi = np.zeros((n, 0), order="F")
+
+    U = np.zeros((d, 0))
+    w = np.zeros(0)
+    history = []
+    warm = None
+    status = "max_iter"
+    phase1 = False  # beta = 0: restricted interpolation infeasible
+    M_rel = math.nan
+    f = np.zeros(n)
+    if beta > 0:
+        lam = _grad(loss, f, y) if loss != "hinge" else -y.copy()
+    else:
+        lam, phase1 = y.copy(), True  # Farkas direction of the empty model
+        if not np.any(y):
+            lam, phase1 = np.zeros(n), False
+    P_master = math.nan
+    rounds = 0
+    for it in range(1, max_iter + 1):
+        rounds = it
+        # ---- oracle
+        orc = spike_free_oracle(X, lam, warm_start=warm)
+        warm = orc
+        v1, v2 = float(orc.value1), float(orc.value2)
+        M_rel = max(v1, -v2, 0.0)
+        if phase1:
+            thresh = 1e-10 * float(np.abs(lam) @ checker.row_norms)
+        else:
+            # a neuron is new only if it beats the current columns too: the master is solved
+            # to a finite accuracy, so max_j |phi_j^T lam| may itself exceed the bound slightly
+            thresh = max(bnd, float(np.max(np.abs(Phi.T @ lam))) if U.shape[1] else 0.0)
+            thresh *= 1.0 + tol
+        new = [u for u, val in ((orc.u1, v1), (orc.u2, -v2)) if val > thresh]
+        used = "relaxation"
+        if oracle == "exact" or (oracle == "auto" and not new and checker.exact_available):
+            e1, eu1, e2, eu2 = checker.exact_max(lam)
+            used = "exact"
+            new = [u for u, val in ((eu1, e1), (eu2, -e2)) if val > thresh]
+        viol = M_rel / bnd if not phase1 else M_rel
+        history.append(
+            dict(round=it, n_neurons=U.shape[1], objective=P_master, violation=viol, oracle=used,
+                 phase="infeasible" if phase1 else "")
+        )
+        if verbose:
+            print(
+                f"[cutting_plane] round {it:3d}  neurons {U.shape[1]:4d}  "
+                + (
+                    f"restricted interpolation infeasible, |r^T X u| max {M_rel:.3e}"
+                    if phase1
+                    else f"master objective {P_master:.10g}  relaxed violation {viol:.6f}"
+                )
+                + f"  oracle={used}  new={len(new)}"
+            )
+        if not new:
+            if phase1:
+                _raise_infeasible(checker, lam, M_rel)
+            status = "converged"
+            break
+        U = np.column_stack([U] + [np.asarray(u, float) / np.linalg.norm(u) for u in new])
+        w = np.concatenate([w, np.zeros(len(new))])
+        # ---- master
+        Phi = np.asfortranarray(np.maximum(X @ U, 0.0))
+        if beta == 0:
+            w_ls, *_ = np.linalg.lstsq(Phi, y, rcond=None)
+            r = y - Phi @ w_ls
+            phase1 = float(np.linalg.norm(r)) > 1e-9 * float(np.linalg.norm(y))
+            if not phase1:
+                try:
+                    w, lam = _lp_interpolate(Phi, y, linprog)
+                    lam = _min_norm_dual(Phi, w, lam)
+                    P_master = float(np.sum(np.abs(w)))
+                except _Infeasible:
+                    phase1 = True
+            if phase1:
+                lam = r
+                if not np.any(r):
+                    raise RuntimeError("interpolation LP reported infeasible at a zero residual")
+        elif loss == "hinge":
+            w, lam = _lp_hinge(Phi, y, beta, linprog)
+            P_master = float(np.sum(np.maximum(0, 1 - y * (Phi @ w))) + beta * np.sum(np.abs(w)))
+        else:
+            r = _core.lasso_master(Phi, y, loss, beta, master_tol, 100000, w)
+            w = np.asarray(r["w"])
+            lam = np.asarray(r["grad"])
+            P_master = float(r["primal"])
+            if not r["converged"]:
+                warnings.warn(f"cutting_plane: master problem {r['message']}", ConvergenceWarning,
+                              stacklevel=2)
+
+    if phase1:  # beta = 0 and still no interpolating network after max_iter rounds
+        raise ValueError(
+            f"beta = 0: no interpolating network found within max_iter={max_iter} rounds "
+            "(restricted interpolation still infeasible); increase max_iter."
+        )
+
+    # ---- final network, objective and certificates
+    Uf, wf = _merge(X, U, w)
+    J = network_objective(X, y, Uf, None, wf, None, beta, loss)
+    if U.shape[1]:
+        J_raw = network_objective(X, y, U, None, w, None, beta, loss)
+        if not J <= J_raw:  # merging never increases J (up to rounding): keep the raw network
+            keep = np.flatnonzero(w != 0)
+            Uf, wf, J = U[:, keep], w[keep], J_raw
+    # final dual direction: from the master of the last round
+    if status != "converged":
+        orc = spike_free_oracle(X, lam, warm_start=warm)
+        M_rel = max(float(orc.value1), -float(orc.value2), 0.0)
+    M_rel_safe = checker._safe(M_rel, lam)
+    D_rel, s_rel = _dual_value(loss, lam, y, beta, M_rel_safe)
+    M_bar, how = checker.bound(lam, M_rel)
+    D_cert, s_cert = _dual_value(loss, lam, y, beta, M_bar)
+    gap = J - D_cert if math.isfinite(D_cert) else math.inf
+    relax_gap = J - D_rel if math.isfinite(D_rel) else math.inf
+    if gap < 0:  # rounding only (D_cert <= optimum <= J)
+        gap = 0.0
+    relax_gap = max(relax_gap, 0.0)
+    dual_coef = (s_cert if math.isfinite(D_cert) else s_rel) * lam
+    msg = (
+        f"{status}: {rounds} rounds, {U.shape[1]} neurons tried, {wf.size} in the network; "
+        f"duality gap {gap:.3e} (certificate: {how}); relaxation gap {relax_gap:.3e}"
+    )
+    if verbose:
+        print(f"[cutting_plane] {msg}")
+    if status != "converged":
+        warnings.warn(f"cutting_plane: {msg}", ConvergenceWarning, stacklevel=2)
+    return CuttingPlaneResult(
+        hidden_weights=np.ascontiguousarray(Uf),
+        output_weights=np.ascontiguousarray(wf),
+        objective=float(J),
+        dual_coef=np.ascontiguousarray(dual_coef),
+        dual_value=float(D_cert) if math.isfinite(D_cert) else -math.inf,
+        duality_gap=float(gap),
+        relaxation_gap=float(relax_gap),
+        certificate=how,
+        n_iter=rounds,
+        n_neurons_total=int(U.shape[1]),
+        converged=status == "converged",
+        status=status,
+        message=msg,
+        history=history,
+    )
+
+
+def _raise_infeasible(checker, r, M_rel):
+    """beta = 0, restricted interpolation infeasible and the oracle finds no new direction."""
+    proven = None
+    if checker.exact_available:
+        e1, _, e2, _ = checker.exact_max(r)
+        tiny = 1e-9 * float(np.abs(r) @ checker.row_norms)
+        if max(e1, -e2) <= tiny:
+            proven = "exact enumeration of the activation patterns"
+        else:
+            raise ValueError(
+                "beta = 0: the spike-free relaxation (oracle='relaxation') cannot find an "
+                "interpolating network: X is not spike-free and the relaxed oracle finds no "
+                "neuron that reduces the interpolation residual, although such neurons exist "
+                "(exact enumeration); the problem is not shown infeasible. Use oracle='auto' "
+                "or oracle='exact'."
+            )
+    if proven is None and checker.rho is not None:
+        proven = "full-row-rank bound"  # M <= rho * M_rel = 0
+    if proven is not None:
+        raise ValueError(
+            "beta = 0: the interpolation problem is infeasible: no two-layer ReLU network "
+            "without biases satisfies f(X) = y (proven by "
+            + proven
+            + ": the residual r of y on the span of the found neurons is orthogonal to "
+            "(X u)_+ for every u, while r^T y > 0). Use beta > 0."
+        )
+    raise ValueError(
+        "beta = 0: no interpolating network found: the spike-free relaxation finds no neuron "
+        "that reduces the interpolation residual, and X cannot be checked (not of full row "
+        "rank, pattern enumeration not enabled), so the problem is not shown infeasible. Try "
+        "oracle='auto' with exact_check=True on small problems, or beta > 0."
+    )

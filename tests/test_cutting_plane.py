@@ -1,0 +1,516 @@
+"""Cutting-plane training (Algorithm 1, Section 3.5) and its master problem.
+
+References are independent of the library: for d = 2 the activation patterns
+D = diag(1[X u > 0]) are enumerated by sorting angles, and the exact convex program
+
+    min  L(sum_D D X (v_D - w_D), y) + beta sum_D (||v_D|| + ||w_D||)
+    s.t. (2D - I) X v_D >= 0,  (2D - I) X w_D >= 0
+
+(beta = 0: min sum_D (||v_D|| + ||w_D||) s.t. sum_D D X (v_D - w_D) = y) is solved by
+CVXPY + Clarabel.  Its value is the global optimum over bias-free networks of any width.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from fastconvexrelu import (
+    ConvexReLUClassifier,
+    ConvexReLURegressor,
+    _core,
+    closed_form_network,
+    network_objective,
+    whiten,
+)
+from fastconvexrelu._validation import ConvergenceWarning
+from fastconvexrelu.cutting_plane import cutting_plane
+
+cp = pytest.importorskip("cvxpy")
+
+
+# --------------------------------------------------------------------------- references
+def patterns_2d(X):
+    """All nonzero activation patterns 1[X u > 0] of 2-D data (open arcs between the
+    critical angles; their closures cover the boundary patterns)."""
+    ang = np.arctan2(X[:, 1], X[:, 0])
+    crit = np.unique(np.round(np.concatenate([ang + np.pi / 2, ang - np.pi / 2]) % (2 * np.pi), 13))
+    widths = np.diff(np.concatenate([crit, [crit[0] + 2 * np.pi]]))
+    pats = set()
+    for t in crit + widths / 2:
+        pats.add(tuple((X @ np.array([np.cos(t), np.sin(t)]) > 0).astype(int)))
+    return [np.array(p, float) for p in sorted(pats) if any(p)]
+
+
+def reference_2d(X, y, beta, loss="squared"):
+    n, d = X.shape
+    assert d == 2
+    pats = patterns_2d(X)
+    V = [cp.Variable(d) for _ in pats]
+    W = [cp.Variable(d) for _ in pats]
+    f = sum(cp.multiply(D, X @ (v - w)) for D, v, w in zip(pats, V, W))
+    cons = []
+    for D, v, w in zip(pats, V, W):
+        S = (2 * D - 1)[:, None] * X
+        cons += [S @ v >= 0, S @ w >= 0]
+    reg = sum(cp.norm(v) + cp.norm(w) for v, w in zip(V, W))
+    if beta == 0:
+        obj, cons = reg, cons + [f == y]
+    elif loss == "squared":
+        obj = 0.5 * cp.sum_squares(f - y) + beta * reg
+    elif loss == "hinge":
+        obj = cp.sum(cp.pos(1 - cp.multiply(y, f))) + beta * reg
+    else:
+        obj = cp.sum(cp.logistic(-cp.multiply(y, f))) + beta * reg
+    prob = cp.Problem(cp.Minimize(obj), cons)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        prob.solve(solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10,
+                   max_iter=500)
+    assert prob.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE), prob.status
+    return float(prob.value)
+
+
+def rel(a, b):
+    return abs(a - b) / max(1.0, abs(b))
+
+
+def quiet_cp(*args, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return cutting_plane(*args, **kw)
+
+
+def random_2d(rng, n, halfplane=False):
+    X = rng.standard_normal((n, 2))
+    if halfplane:  # all samples in a half-plane: the relaxation's cone {Xu >= 0} is not {0}
+        X[:, 0] = np.abs(X[:, 0]) + 0.2
+    return X
+
+
+def huber_whitened(y, beta):
+    """Global optimum for whitened data (XX^T = I): Q_X = unit ball cap R^n_+, so the problem
+    is min_{a, b >= 0} 1/2||a - b - y||^2 + beta (||a|| + ||b||) = h(||y_+||) + h(||y_-||)."""
+    out = 0.0
+    for t in (np.linalg.norm(np.maximum(y, 0)), np.linalg.norm(np.maximum(-y, 0))):
+        out += beta * t - beta**2 / 2 if t > beta else t**2 / 2
+    return out
+
+
+# --------------------------------------------------------------------------- master problem
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
+def test_master_matches_cvxpy(loss):
+    rng = np.random.default_rng(0)
+    for trial in range(4):
+        n, m = 25, 30
+        Phi = np.maximum(rng.standard_normal((n, m)), 0.0)
+        Phi[:, 3] = Phi[:, 1]  # duplicate neuron
+        Phi[:, 7] = 0.0  # dead neuron
+        Phi[:, 9] = 2.0 * Phi[:, 2] - Phi[:, 4].clip(0)  # dependent column
+        Phi = np.asfortranarray(Phi)
+        y = rng.standard_normal(n)
+        if loss == "logistic":
+            y = np.where(y > 0, 1.0, -1.0)
+        beta = [0.05, 0.3, 1.0, 3.0][trial]
+        r = _core.lasso_master(Phi, y, loss, beta, 1e-10, 100000)
+        w = cp.Variable(m)
+        z = Phi @ w
+        L = 0.5 * cp.sum_squares(z - y) if loss == "squared" else cp.sum(cp.logistic(-cp.multiply(y, z)))
+        prob = cp.Problem(cp.Minimize(L + beta * cp.norm1(w)))
+        prob.solve(solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
+        assert r["converged"], r["message"]
+        assert rel(r["primal"], prob.value) < 1e-7
+        assert r["primal"] <= prob.value + 1e-8 * max(1, prob.value)
+        # the certificate: restricted-feasible dual, gap = primal - dual >= 0, tiny
+        assert np.max(np.abs(Phi.T @ r["dual"])) <= beta * (1 + 1e-12)
+        assert 0 <= r["gap"] <= 1e-10 * r["primal"] * 1.0001
+        assert r["dual_value"] <= prob.value + 1e-8 * max(1, prob.value)
+        assert r["w"][7] == 0.0
+        # primal value is recomputed from w
+        f = Phi @ r["w"]
+        L_w = 0.5 * np.sum((f - y) ** 2) if loss == "squared" else np.sum(np.logaddexp(0, -y * f))
+        assert abs(r["primal"] - (L_w + beta * np.sum(np.abs(r["w"])))) < 1e-12 * max(1, L_w)
+
+
+def test_master_dual_formula_squared():
+    """D(v) = -1/2||v||^2 - v^T y with v = s (Phi w - y); strong duality at the optimum."""
+    rng = np.random.default_rng(1)
+    Phi = np.asfortranarray(np.abs(rng.standard_normal((15, 8))))
+    y = rng.standard_normal(15)
+    beta = 0.4
+    r = _core.lasso_master(Phi, y, "squared", beta, 1e-12, 100000)
+    v = r["dual"]
+    assert np.allclose(r["grad"], r["fitted"] - y, atol=1e-14)
+    assert np.allclose(v, r["scale"] * (Phi @ r["w"] - y))
+    D = -0.5 * v @ v - v @ y
+    assert abs(D - r["dual_value"]) < 1e-12 * max(1, abs(D))
+    assert abs(r["primal"] - D) <= 1e-11 * r["primal"]
+    # any restricted-feasible v gives a lower bound (weak duality): scaled random directions
+    for _ in range(20):
+        u = rng.standard_normal(15)
+        u *= beta / np.max(np.abs(Phi.T @ u))
+        assert -0.5 * u @ u - u @ y <= r["primal"] + 1e-12
+    # lasso_certificate evaluates the gap of any w: zero weights give gap = P(0) - D
+    c = _core.lasso_certificate(Phi, y, "squared", beta, np.zeros(8))
+    assert c["primal"] == pytest.approx(0.5 * y @ y)
+    assert c["gap"] == pytest.approx(c["primal"] - c["dual_value"], abs=1e-12)
+    assert c["gap"] >= r["primal"] - r["primal"] * 1e-12 - c["dual_value"] - 1e-12
+
+
+def test_master_warm_start_and_empty():
+    rng = np.random.default_rng(2)
+    Phi = np.asfortranarray(np.abs(rng.standard_normal((20, 10))))
+    y = rng.standard_normal(20)
+    r1 = _core.lasso_master(Phi, y, "squared", 0.2, 1e-10, 100000)
+    r2 = _core.lasso_master(Phi, y, "squared", 0.2, 1e-10, 100000, r1["w"])
+    assert r2["converged"] and r2["n_epochs"] == 0
+    assert r2["primal"] == pytest.approx(r1["primal"], rel=1e-12)
+    r0 = _core.lasso_master(np.zeros((20, 0), order="F"), y, "squared", 0.2)
+    assert r0["w"].shape == (0,) and r0["gap"] == pytest.approx(0.0, abs=1e-12)
+    assert r0["primal"] == pytest.approx(0.5 * y @ y)
+
+
+def test_master_bad_input():
+    Phi = np.asfortranarray(np.ones((4, 2)))
+    y = np.ones(4)
+    with pytest.raises(ValueError, match="beta"):
+        _core.lasso_master(Phi, y, "squared", 0.0)
+    with pytest.raises(ValueError, match="hinge"):
+        _core.lasso_master(Phi, y, "hinge", 0.1)
+    with pytest.raises(ValueError, match="rows"):
+        _core.lasso_master(Phi, np.ones(3), "squared", 0.1)
+    with pytest.raises(ValueError, match="finite"):
+        _core.lasso_master(Phi, np.array([1.0, np.nan, 1.0, 1.0]), "squared", 0.1)
+    with pytest.raises(ValueError, match="-1 or \\+1"):
+        _core.lasso_master(Phi, np.array([1.0, 0.5, 1.0, -1.0]), "logistic", 0.1)
+    with pytest.raises(ValueError, match="w0"):
+        _core.lasso_master(Phi, y, "squared", 0.1, 1e-10, 100, np.ones(3))
+
+
+# ------------------------------------------------------------------ whitened data (n <= d)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_whitened_min_norm_interpolation_closed_form(seed):
+    rng = np.random.default_rng(seed)
+    n, d = [(5, 8), (8, 12), (10, 10)][seed]
+    X = whiten(rng.standard_normal((n, d)))
+    y = rng.standard_normal(n)
+    y[0], y[1] = abs(y[0]) + 0.1, -abs(y[1]) - 0.1  # both signs (Lemma 3.1)
+    r = cutting_plane(X, y, beta=0.0)
+    Ap = np.linalg.pinv(X)
+    J_lemma = np.linalg.norm(Ap @ np.maximum(y, 0)) + np.linalg.norm(Ap @ np.maximum(-y, 0))
+    cf = closed_form_network(X, y)
+    assert r.converged and r.n_iter <= 3
+    assert rel(r.objective, J_lemma) < 1e-6
+    assert rel(r.objective, cf.objective) < 1e-6
+    assert np.isfinite(r.duality_gap) and r.duality_gap <= 1e-6 * r.objective
+    assert "whitened" in r.certificate
+    # the network interpolates, J is network_objective of the returned network
+    assert np.allclose(r.predict(X), y, atol=1e-8)
+    assert r.objective == network_objective(X, y, r.hidden_weights, None, r.output_weights,
+                                            None, 0.0, "squared")
+    # dual: lambda^T y / max|lambda^T (Xu)_+| with the relaxation exact
+    assert r.dual_value == pytest.approx(r.dual_coef @ y, rel=1e-12)
+    assert r.dual_value <= J_lemma * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("beta", [1e-3, 0.1, 0.7])
+def test_whitened_regularized_matches_huber_formula(beta):
+    rng = np.random.default_rng(7)
+    X = whiten(rng.standard_normal((9, 15)))
+    y = rng.standard_normal(9)
+    r = cutting_plane(X, y, beta=beta)
+    J_star = huber_whitened(y, beta)
+    assert r.converged
+    assert rel(r.objective, J_star) < 1e-8
+    assert np.isfinite(r.duality_gap) and r.duality_gap <= 1e-7 * max(1, J_star)
+    assert r.objective - r.duality_gap <= J_star + 1e-12  # the dual value is a lower bound
+    # dual sign convention: v = s (f - y), D = -1/2||v||^2 - v^T y
+    f = r.predict(X)
+    v = r.dual_coef
+    assert np.allclose(v / np.linalg.norm(v), (f - y) / np.linalg.norm(f - y), atol=1e-9)
+    assert r.dual_value == pytest.approx(-0.5 * v @ v - v @ y, rel=1e-12, abs=1e-14)
+
+
+# -------------------------------------------------------------- d = 2 against the reference
+def test_squared_d2_matches_global_optimum():
+    rng = np.random.default_rng(11)
+    for trial in range(6):
+        n = int(rng.integers(3, 13))
+        X = random_2d(rng, n, halfplane=trial % 2 == 1)
+        y = rng.standard_normal(n)
+        beta = [0.01, 0.1, 0.5][trial % 3]
+        J_ref = reference_2d(X, y, beta)
+        r = quiet_cp(X, y, beta=beta, oracle="auto", max_iter=300)
+        assert r.converged
+        assert rel(r.objective, J_ref) < 1e-6, (trial, r.objective, J_ref)
+        assert np.isfinite(r.duality_gap)
+        assert r.duality_gap >= r.objective - J_ref - 1e-9 * max(1, J_ref)
+        assert r.duality_gap <= 1e-6 * max(1, J_ref)
+        # the estimator (oracle="auto") gives the same network objective
+        est = ConvexReLURegressor(solver="cutting_plane", bias=False, beta=beta, max_iter=300)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            est.fit(X, y)
+        assert rel(est.objective_, J_ref) < 1e-6
+
+
+def test_relaxation_on_non_spike_free_data_never_certifies_falsely():
+    """The spike-free relaxation alone does not reach the optimum on these data; the gap is a
+    true bound (exact enumeration) or inf (no check allowed), never a false certificate."""
+    rng = np.random.default_rng(12)
+    seen_suboptimal = 0
+    for trial in range(6):
+        n = int(rng.integers(5, 11))
+        X = random_2d(rng, n, halfplane=trial % 2 == 0)
+        y = rng.standard_normal(n)
+        beta = 0.05
+        J_ref = reference_2d(X, y, beta)
+        r = quiet_cp(X, y, beta=beta, oracle="relaxation", max_iter=300)
+        assert r.objective >= J_ref - 1e-7 * max(1, J_ref)
+        assert np.isfinite(r.duality_gap)  # d = 2: exact enumeration available
+        assert r.duality_gap >= r.objective - J_ref - 1e-9 * max(1, J_ref)
+        assert "exact enumeration" in r.certificate
+        r_nocheck = quiet_cp(X, y, beta=beta, oracle="relaxation", max_iter=300,
+                             exact_check=False)
+        assert r_nocheck.duality_gap == np.inf  # n > d, not full row rank: nothing to certify
+        assert np.isfinite(r_nocheck.relaxation_gap)
+        assert r_nocheck.objective == pytest.approx(r.objective, rel=1e-9)
+        if r.objective > J_ref + 1e-4 * max(1, J_ref):
+            seen_suboptimal += 1
+            assert r.duality_gap >= 1e-4 * max(1, J_ref)
+            # the relaxation's own gap is small: it would be a false certificate
+            assert r_nocheck.relaxation_gap < r.objective - J_ref
+    assert seen_suboptimal >= 3
+
+
+def test_full_row_rank_condition_number_bound_is_true():
+    """n <= d, not whitened, exact enumeration disabled: the gap uses M <= rho M_rel."""
+    rng = np.random.default_rng(13)
+    for trial in range(8):
+        X = rng.standard_normal((2, 2))
+        X[1] = X[0] + 0.6 * rng.standard_normal(2)  # correlated rows: not spike-free in general
+        y = rng.standard_normal(2)
+        for beta in (0.0, 0.2):
+            J_ref = reference_2d(X, y, beta)
+            r = quiet_cp(X, y, beta=beta, oracle="relaxation", exact_check=False)
+            assert np.isfinite(r.duality_gap)
+            assert "rho" in r.certificate or "condition number" in r.certificate
+            assert r.duality_gap >= r.objective - J_ref - 1e-9 * max(1, J_ref)
+            assert r.objective >= J_ref - 1e-7 * max(1, J_ref)
+
+
+def test_min_norm_interpolation_d2():
+    rng = np.random.default_rng(14)
+    for trial in range(4):
+        n = int(rng.integers(3, 9))
+        X = random_2d(rng, n, halfplane=trial % 2 == 0)
+        y = rng.standard_normal(n)
+        J_ref = reference_2d(X, y, 0.0)
+        r = quiet_cp(X, y, beta=0.0, oracle="auto", max_iter=300)
+        assert r.converged
+        assert rel(r.objective, J_ref) < 1e-6
+        assert np.allclose(r.predict(X), y, atol=1e-7 * max(1, np.abs(y).max()))
+        assert r.duality_gap >= r.objective - J_ref - 1e-9 * max(1, J_ref)
+        assert r.duality_gap <= 1e-6 * max(1, J_ref)
+
+
+@pytest.mark.parametrize("loss", ["hinge", "logistic"])
+def test_classification_losses_d2(loss):
+    rng = np.random.default_rng(15 if loss == "hinge" else 16)
+    for trial in range(4):
+        n = int(rng.integers(4, 11))
+        X = random_2d(rng, n, halfplane=trial % 2 == 0)
+        y = np.where(rng.standard_normal(n) > 0, 1.0, -1.0)
+        y[0], y[1] = 1.0, -1.0
+        beta = [0.1, 0.5][trial % 2]
+        J_ref = reference_2d(X, y, beta, loss)
+        r = quiet_cp(X, y, loss=loss, beta=beta, oracle="auto", max_iter=300)
+        assert r.converged
+        assert rel(r.objective, J_ref) < 1e-6
+        assert r.duality_gap >= r.objective - J_ref - 1e-9 * max(1, J_ref)
+        assert r.duality_gap <= 1e-6 * max(1, J_ref)
+        # dual point in the domain of -L^*: a = -y v in [0, 1]
+        a = -y * r.dual_coef
+        assert a.min() >= -1e-12 and a.max() <= 1 + 1e-12
+        est = ConvexReLUClassifier(solver="cutting_plane", bias=False, beta=beta, loss=loss,
+                                   max_iter=300)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            est.fit(X, np.where(y > 0, "b", "a"))
+        assert rel(est.objective_, J_ref) < 1e-6
+        assert list(est.classes_) == ["a", "b"]
+
+
+def test_every_finite_gap_is_a_true_bound():
+    rng = np.random.default_rng(17)
+    checked = 0
+    for trial in range(16):
+        loss = ["squared", "squared", "hinge", "logistic"][trial % 4]
+        n = int(rng.integers(3, 10))
+        X = random_2d(rng, n, halfplane=rng.random() < 0.5)
+        y = rng.standard_normal(n)
+        if loss != "squared":
+            y = np.where(y > 0, 1.0, -1.0)
+        beta = float(rng.choice([0.02, 0.2, 1.0]))
+        J_ref = reference_2d(X, y, beta, loss)
+        for oracle, max_iter in (("relaxation", 50), ("auto", 3), ("auto", 300)):
+            r = quiet_cp(X, y, loss=loss, beta=beta, oracle=oracle, max_iter=max_iter)
+            assert r.objective >= J_ref - 1e-7 * max(1, J_ref)
+            if np.isfinite(r.duality_gap):
+                checked += 1
+                assert r.duality_gap >= r.objective - J_ref - 1e-9 * max(1, J_ref), (
+                    trial, oracle, max_iter, r.duality_gap, r.objective - J_ref)
+                assert r.dual_value <= J_ref + 1e-9 * max(1, J_ref)
+    assert checked >= 40
+
+
+# ------------------------------------------------------------------------ estimator API
+def test_estimator_attributes_and_predict():
+    rng = np.random.default_rng(18)
+    X = rng.standard_normal((10, 2))
+    y = rng.standard_normal(10)
+    est = ConvexReLURegressor(solver="cutting_plane", bias=False, beta=0.1).fit(X, y)
+    m = est.output_weights_.shape[0]
+    assert est.hidden_weights_.shape == (2, m)
+    assert np.allclose(np.linalg.norm(est.hidden_weights_, axis=0), 1.0)
+    assert np.all(est.hidden_bias_ == 0) and est.hidden_bias_.shape == (m,)
+    assert est.intercept_ == 0.0
+    assert est.solver_ == "cutting_plane"
+    assert est.converged_ and est.n_iter_ >= 1
+    assert est.dual_coef_.shape == (10,)
+    assert np.isfinite(est.duality_gap_) and np.isfinite(est.relaxation_gap_)
+    assert est.n_active_ == m
+    f = np.maximum(X @ est.hidden_weights_, 0) @ est.output_weights_
+    assert np.allclose(est.predict(X), f)
+    assert est.objective_ == pytest.approx(
+        network_objective(X, y, est.hidden_weights_, None, est.output_weights_, None, 0.1,
+                          "squared"), rel=1e-14)
+
+
+def test_verbose_prints_rounds(capsys):
+    rng = np.random.default_rng(19)
+    X = rng.standard_normal((6, 2))
+    y = rng.standard_normal(6)
+    r = cutting_plane(X, y, beta=0.1, oracle="auto", verbose=True)
+    out = capsys.readouterr().out
+    assert out.count("[cutting_plane] round") == r.n_iter
+    assert "duality gap" in out
+
+
+def test_max_iter_reports_not_converged():
+    rng = np.random.default_rng(20)
+    X = rng.standard_normal((8, 2))
+    y = rng.standard_normal(8)
+    with pytest.warns(ConvergenceWarning):
+        r = cutting_plane(X, y, beta=0.05, oracle="auto", max_iter=2)
+    assert not r.converged and r.status == "max_iter" and r.n_iter == 2
+
+
+# ------------------------------------------------------------------------------ bad input
+def test_bias_true_is_rejected():
+    X = np.random.default_rng(0).standard_normal((6, 2))
+    y = np.arange(6.0)
+    with pytest.raises(ValueError, match="bias=True is not available yet"):
+        ConvexReLURegressor(solver="cutting_plane", bias=True).fit(X, y)
+    with pytest.raises(ValueError, match="bias=True is not available yet"):
+        ConvexReLUClassifier(solver="cutting_plane").fit(X, y > 2)
+
+
+def test_nan_and_bad_parameters_are_rejected():
+    X = np.random.default_rng(0).standard_normal((6, 2))
+    y = np.arange(6.0)
+    Xn = X.copy()
+    Xn[1, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        cutting_plane(Xn, y)
+    with pytest.raises(ValueError, match="NaN"):
+        ConvexReLURegressor(solver="cutting_plane", bias=False).fit(Xn, y)
+    yn = y.copy()
+    yn[0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        cutting_plane(X, yn)
+    with pytest.raises(ValueError, match="beta"):
+        cutting_plane(X, y, beta=-1.0)
+    with pytest.raises(ValueError, match="oracle"):
+        cutting_plane(X, y, oracle="magic")
+    with pytest.raises(ValueError, match="labels"):
+        cutting_plane(X, y, loss="hinge")
+    with pytest.raises(ValueError, match="beta = 0"):
+        cutting_plane(X, np.sign(y - 2.5), loss="hinge", beta=0.0)
+    with pytest.raises(ValueError, match="logistic"):
+        cutting_plane(X, np.sign(y - 2.5), loss="logistic", beta=0.0)
+    with pytest.raises(ValueError, match="solver"):
+        ConvexReLURegressor(solver="cutting-plane", bias=False).fit(X, y)
+
+
+def test_beta0_infeasible_interpolation_says_so():
+    # x_2 = 2 x_1 forces f(x_2) = 2 f(x_1) for every bias-free ReLU network
+    X = np.array([[1.0, 0.5], [2.0, 1.0], [-0.3, 1.0], [0.2, -1.0]])
+    y = np.array([1.0, 1.0, 0.5, -0.5])
+    with pytest.raises(ValueError, match="infeasible.*proven"):
+        cutting_plane(X, y, beta=0.0, oracle="auto")
+    with pytest.raises(ValueError, match="infeasible"):
+        ConvexReLURegressor(solver="cutting_plane", bias=False, beta=0.0).fit(X, y)
+    # a sample at the origin can only be fitted with f = 0
+    with pytest.raises(ValueError, match="infeasible"):
+        cutting_plane(np.array([[0.0, 0.0], [1.0, 0.0]]), np.array([1.0, 2.0]), beta=0.0)
+
+
+def test_beta0_relaxation_failure_is_not_called_infeasible():
+    rng = np.random.default_rng(21)
+    X = rng.standard_normal((6, 2))  # the relaxation's cone {Xu >= 0} is {0}
+    y = rng.standard_normal(6)
+    with pytest.raises(ValueError, match="not shown infeasible"):
+        cutting_plane(X, y, beta=0.0, oracle="relaxation")
+    r = cutting_plane(X, y, beta=0.0, oracle="auto")  # feasible after all
+    assert np.allclose(r.predict(X), y, atol=1e-7)
+
+
+def test_zero_target():
+    X = np.random.default_rng(0).standard_normal((5, 3))
+    r = cutting_plane(X, np.zeros(5), beta=0.1)
+    assert r.objective == 0.0 and r.output_weights.size == 0 and r.duality_gap == 0.0
+    r0 = cutting_plane(X, np.zeros(5), beta=0.0)
+    assert r0.objective == 0.0 and r0.duality_gap == 0.0
+
+
+# ------------------------------------------------------------------- master, python level
+@pytest.mark.parametrize("loss,beta", [("squared", 0.0), ("squared", 0.3), ("hinge", 0.2),
+                                       ("logistic", 0.2)])
+def test_solve_master_matches_cvxpy(loss, beta):
+    from fastconvexrelu.cutting_plane import solve_master
+
+    rng = np.random.default_rng(3)
+    n, m = 12, 20
+    Phi = np.maximum(rng.standard_normal((n, m)), 0.0)
+    y = rng.standard_normal(n)
+    if loss != "squared":
+        y = np.where(y > 0, 1.0, -1.0)
+    r = solve_master(Phi, y, loss=loss, beta=beta)
+    w = cp.Variable(m)
+    z = Phi @ w
+    if beta == 0:
+        prob = cp.Problem(cp.Minimize(cp.norm1(w)), [z == y])
+    else:
+        L = {"squared": 0.5 * cp.sum_squares(z - y),
+             "hinge": cp.sum(cp.pos(1 - cp.multiply(y, z))),
+             "logistic": cp.sum(cp.logistic(-cp.multiply(y, z)))}[loss]
+        prob = cp.Problem(cp.Minimize(L + beta * cp.norm1(w)))
+    prob.solve(solver=cp.CLARABEL)
+    assert rel(r.primal, prob.value) < 1e-7
+    assert np.max(np.abs(Phi.T @ r.dual)) <= (beta if beta > 0 else 1.0) * (1 + 1e-9)
+    assert r.dual_value <= prob.value + 1e-7 * max(1, prob.value)
+    assert 0 <= r.gap <= 1e-7 * max(1, r.primal)
+    if beta == 0:
+        assert np.allclose(Phi @ r.w, y, atol=1e-9)
+
+
+def test_solve_master_beta0_infeasible():
+    from fastconvexrelu.cutting_plane import solve_master
+
+    Phi = np.array([[1.0, 0.0], [2.0, 0.0], [0.0, 1.0]])
+    with pytest.raises(ValueError, match="infeasible"):
+        solve_master(Phi, np.array([1.0, 1.0, 1.0]), beta=0.0)
+    r = solve_master(Phi, np.array([1.0, 2.0, -3.0]), beta=0.0)
+    assert r.primal == pytest.approx(4.0) and r.gap <= 1e-9
