@@ -33,5 +33,6 @@ inline py::array_t<double> to_numpy(const std::vector<double>& v) {
 void bind_extreme_points(pybind11::module_& m);
 void bind_spline_1d(pybind11::module_& m);
 void bind_ray_fit(pybind11::module_& m);
+void bind_hull_neurons(pybind11::module_& m);
 void bind_cone_projection(pybind11::module_& m);
 void bind_lasso_master(pybind11::module_& m);

@@ -11,6 +11,7 @@ PYBIND11_MODULE(_core, m) {
     bind_extreme_points(m);
     bind_spline_1d(m);
     bind_ray_fit(m);
+    bind_hull_neurons(m);
     bind_cone_projection(m);
     bind_lasso_master(m);
 }

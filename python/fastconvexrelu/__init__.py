@@ -5,6 +5,7 @@ from ._estimators import ConvexReLUClassifier, ConvexReLURegressor
 from ._objective import network_objective
 from ._validation import ConvergenceWarning, NotFittedError
 from .extreme_points import extreme_points_1d, extreme_points_rank_one, fit_line
+from .hull_neurons import hull_neurons, interpolating_network
 from .whitening import whiten
 from .closed_form import ClosedFormNetwork, L0L1Equivalence, closed_form_network, l0_l1_equivalence
 from .spike_free import SpikeFreeRatio, spike_free_ratio
@@ -24,6 +25,8 @@ __all__ = [
     "extreme_points_1d",
     "extreme_points_rank_one",
     "fit_line",
+    "hull_neurons",
+    "interpolating_network",
     "whiten",
     "closed_form_network",
     "ClosedFormNetwork",

@@ -1,4 +1,5 @@
-"""Command line interface: ``fastconvexrelu demo [--plot out.png] [--beta B]``."""
+"""Command line interface: ``fastconvexrelu demo [--plot out.png] [--beta B]`` and
+``fastconvexrelu reproduce NAME [--plot out.png] [--quick]``."""
 
 from __future__ import annotations
 
@@ -28,6 +29,20 @@ def _build_parser():
     demo.add_argument("--beta", type=float, default=1e-2, help="regularization (default 1e-2)")
     demo.add_argument("--loss", choices=["squared"], default="squared",
                       help="loss function (default squared)")
+    from .reproduce import DESCRIPTIONS
+
+    repro = sub.add_parser(
+        "reproduce",
+        help="reproduce a figure or claim of the paper (print the numbers, optionally plot)",
+        description="Reproduce a figure or numerical claim of the paper. NAME is one of: "
+        + "; ".join(f"{k}: {v}" for k, v in DESCRIPTIONS.items()) + ".",
+    )
+    repro.add_argument("name", metavar="NAME", help="one of: " + ", ".join(DESCRIPTIONS))
+    repro.add_argument("--plot", metavar="OUT.png", default=None, help="write a PNG figure")
+    repro.add_argument("--quick", action="store_true",
+                       help="small sizes (a few seconds) instead of the paper's")
+    repro.add_argument("--seed", type=int, default=0, help="random_state (default 0)")
+    repro.add_argument("--verbose", action="store_true", help="print more detail")
     return parser
 
 
@@ -68,12 +83,30 @@ def _demo(args):
     return 0
 
 
+def _reproduce(args):
+    from .reproduce import NAMES, get
+
+    if args.name not in NAMES:
+        print(f"error: unknown reproduction {args.name!r}; valid names: {', '.join(NAMES)}",
+              file=sys.stderr)
+        return 2
+    try:
+        get(args.name).run(quick=args.quick, plot=args.plot, random_state=args.seed,
+                           verbose=args.verbose)
+    except ImportError as exc:  # matplotlib (plot extra) or scipy missing
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv=None):
     """Entry point of the ``fastconvexrelu`` console script; returns the exit code."""
     parser = _build_parser()
     args = parser.parse_args(None if argv is None else [str(a) for a in argv])
     if args.command == "demo":
         return _demo(args)
+    if args.command == "reproduce":
+        return _reproduce(args)
     parser.print_help()
     return 1
 
