@@ -37,39 +37,13 @@ import time
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _machine import machine_info as _machine_info  # noqa: E402
+
 
 # ------------------------------------------------------------------------------ machine
 def machine_info():
-    cpu = "unknown"
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    try:
-        nproc = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover
-        nproc = os.cpu_count()
-    info = dict(nproc=nproc, cpu=cpu, python=platform.python_version(), numpy=np.__version__,
-                platform=platform.platform())
-    try:
-        import fastconvexrelu
-
-        info["fastconvexrelu"] = getattr(fastconvexrelu, "__version__", "?")
-    except Exception as e:  # pragma: no cover
-        info["fastconvexrelu"] = f"import failed: {e}"
-    for mod in ("cvxpy", "clarabel"):
-        try:
-            info[mod] = __import__(mod).__version__
-        except Exception:
-            info[mod] = "not installed"
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        if var in os.environ:
-            info[var] = os.environ[var]
-    return info
+    return _machine_info(("cvxpy", "clarabel"))
 
 
 # --------------------------------------------------------------------------------- data

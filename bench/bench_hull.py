@@ -43,42 +43,15 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _machine import machine_info as _machine_info  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 
 
 # ------------------------------------------------------------------------------ machine
 def machine_info():
-    cpu = "unknown"
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    try:
-        nproc = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover
-        nproc = os.cpu_count()
-    info = dict(nproc=nproc, cpu=cpu, python=platform.python_version(), numpy=np.__version__)
-    try:
-        import fastconvexrelu
-
-        info["fastconvexrelu"] = fastconvexrelu.__version__
-    except Exception as e:  # pragma: no cover
-        info["fastconvexrelu"] = f"import failed: {e}"
-    try:
-        import osqp
-
-        info["osqp"] = osqp.__version__
-    except Exception:
-        info["osqp"] = "not installed"
-    try:
-        info["load average"] = " ".join(f"{v:.2f}" for v in os.getloadavg())
-    except OSError:  # pragma: no cover
-        pass
-    return info
+    return _machine_info(("osqp",))
 
 
 # --------------------------------------------------------------------------------- data

@@ -232,6 +232,13 @@ def _is_real(x):
     return isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_))
 
 
+def check_nonneg_real(value, name):
+    """A finite real number >= 0 (not a bool) as a float, else ValueError naming ``name``."""
+    if not _is_real(value) or not np.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite real number >= 0, got {value!r}.")
+    return float(value)
+
+
 def check_params(*, beta, loss, valid_losses, tol, max_iter, bias=True, verbose=False):
     """Validate estimator hyper-parameters; return them normalized.
 

@@ -40,7 +40,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _core
-from ._validation import ConvergenceWarning
+from ._validation import ConvergenceWarning, check_nonneg_real
 from .extreme_points import as_float_array
 
 __all__ = [
@@ -161,17 +161,6 @@ class InterpolatingNetwork(NamedTuple):
 
 
 # ------------------------------------------------------------------------------ validation
-def _check_tol(value: object, name: str) -> float:
-    if (
-        isinstance(value, (bool, np.bool_))
-        or not isinstance(value, numbers.Real)
-        or not np.isfinite(value)
-        or value < 0
-    ):
-        raise ValueError(f"{name} must be a finite real number >= 0, got {value!r}")
-    return float(value)
-
-
 def _check_max_iter(value: object) -> int:
     if value is None:
         return 0
@@ -385,8 +374,8 @@ def min_norm_points(
         indptr, indices = _subsets_to_csr(subsets, k, m)
     elif exclude is not None:
         excl = _check_exclude(exclude, k, m)
-    tol = _check_tol(tol, "tol")
-    zero_tol = _check_tol(zero_tol, "zero_tol")
+    tol = check_nonneg_real(tol, "tol")
+    zero_tol = check_nonneg_real(zero_tol, "zero_tol")
     raw = _core.min_norm_points(
         P,
         T_arr,

@@ -42,7 +42,7 @@ from typing import Optional
 
 import numpy as np
 
-from ._validation import check_X
+from ._validation import check_nonneg_real, check_X
 from .extreme_point import DEFAULT_MAX_FACES, _check_max_faces, _Faces, _TooManyFaces
 
 __all__ = ["SpikeFreeRatio", "spike_free_ratio"]
@@ -208,13 +208,7 @@ def spike_free_ratio(
         or n_samples < 1
     ):
         raise ValueError(f"n_samples must be an integer >= 1, got {n_samples!r}.")
-    if (
-        isinstance(tol, (bool, np.bool_))
-        or not isinstance(tol, numbers.Real)
-        or not np.isfinite(tol)
-        or tol < 0
-    ):
-        raise ValueError(f"tol must be a finite real number >= 0, got {tol!r}.")
+    tol = check_nonneg_real(tol, "tol")
     rng = np.random.default_rng(random_state)
 
     Ur, s, Vt = np.linalg.svd(A, full_matrices=False)

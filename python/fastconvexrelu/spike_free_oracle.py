@@ -51,7 +51,7 @@ from typing import List, NamedTuple, Optional
 import numpy as np
 
 from . import _core
-from ._validation import ConvergenceWarning, _as_float_array, _check_2d, _check_finite
+from ._validation import ConvergenceWarning, _as_float_array, _check_2d, _check_finite, check_nonneg_real
 
 __all__ = [
     "ConeProjection",
@@ -241,17 +241,6 @@ def _check_backend(backend):
     if not isinstance(backend, str) or backend not in _BACKENDS:
         raise ValueError(f"backend must be one of {_BACKENDS}, got {backend!r}.")
     return backend
-
-
-def _check_nonneg_float(x, name):
-    if (
-        isinstance(x, (bool, np.bool_))
-        or not isinstance(x, numbers.Real)
-        or not np.isfinite(x)
-        or x < 0
-    ):
-        raise ValueError(f"{name} must be a finite real number >= 0, got {x!r}.")
-    return float(x)
 
 
 def _check_dep_tol(x):
@@ -520,7 +509,7 @@ def cone_projection(
     A = _check_2d(A, "A")
     n, d = A.shape
     G, single = _check_vectors(g, d, "g")
-    tol = _check_nonneg_float(tol, "tol")
+    tol = check_nonneg_real(tol, "tol")
     dep_tol = _check_dep_tol(dep_tol)
     mi = _check_int(max_iter, "max_iter", allow_none=True)
     n_threads = _check_int(n_threads, "n_threads")
@@ -600,10 +589,10 @@ def _check_oracle_args(X, backend, tol, dep_tol, max_iter, zero_tol, n_threads):
     return (
         X,
         backend,
-        _check_nonneg_float(tol, "tol"),
+        check_nonneg_real(tol, "tol"),
         _check_dep_tol(dep_tol),
         _check_int(max_iter, "max_iter", allow_none=True),
-        _check_nonneg_float(zero_tol, "zero_tol"),
+        check_nonneg_real(zero_tol, "zero_tol"),
         _check_int(n_threads, "n_threads"),
     )
 
