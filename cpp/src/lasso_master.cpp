@@ -311,7 +311,10 @@ LassoMasterResult lasso_master(const Eigen::Ref<const MatrixXd>& Phi,
     };
     certify(c, w, z, r);
     double P = r.primal;
-    if (done(r)) {
+    // up to two more Newton steps on the final support (quadratic convergence makes the
+    // gradient, i.e. the dual point, accurate to far below sqrt(tol); kept only if P decreases),
+    // then the certificate of the result
+    auto polish_and_certify = [&]() {
         for (int t = 0; t < 2; ++t) {
             if (!newton_step(c, w, z, P)) break;
             ++r.n_newton;
@@ -319,6 +322,9 @@ LassoMasterResult lasso_master(const Eigen::Ref<const MatrixXd>& Phi,
         const int newton = r.n_newton;
         certify(c, w, z, r);
         r.n_newton = newton;
+    };
+    if (done(r)) {
+        polish_and_certify();
         r.converged = done(r);
         r.message = "converged: restricted duality gap below tol (warm start)";
         if (r.converged) return r;
@@ -361,15 +367,7 @@ LassoMasterResult lasso_master(const Eigen::Ref<const MatrixXd>& Phi,
         }
         if (stop) break;
     }
-    // polish: up to two more Newton steps on the final support (quadratic convergence makes the
-    // gradient, i.e. the dual point, accurate to far below sqrt(tol); kept only if P decreases)
-    for (int t = 0; t < 2; ++t) {
-        if (!newton_step(c, w, z, P)) break;
-        ++r.n_newton;
-    }
-    const int newton = r.n_newton;
-    certify(c, w, z, r);
-    r.n_newton = newton;
+    polish_and_certify();
     r.n_epochs = std::min(epoch, opt.max_epochs);
     r.converged = done(r);
     std::ostringstream msg;

@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 
-from .._plotting import MATPLOTLIB_MISSING  # "... install the plot extra ..."
+from .._plotting import MATPLOTLIB_MISSING, _pyplot  # "... install the plot extra ..."
 
 __all__ = [
     "Report",
@@ -49,14 +49,7 @@ class Report:
 
 def pyplot():
     """``matplotlib.pyplot`` with the Agg backend, or ImportError("... install the plot extra")."""
-    try:
-        import matplotlib
-    except ImportError as exc:
-        raise ImportError(MATPLOTLIB_MISSING) from exc
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    return plt
+    return _pyplot()
 
 
 def check_plot(plot):
