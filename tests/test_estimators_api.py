@@ -220,7 +220,9 @@ def _bad_data_cases():
         ("X", X_OK[:7], Y_OK, "inconsistent"),
         ("y", X_OK, nan_y, "NaN"),
         ("y", X_OK, Y_OK + 1j, "complex"),
-        ("y", X_OK, np.ones((10, 2)), "1-D"),
+        ("y", X_OK, np.ones((10, 2, 1)), "1-D"),
+        ("y", X_OK, np.c_[np.ones(10), np.r_[np.ones(9), np.nan]], r"y\[:, 1\] contains NaN"),
+        ("y", X_OK, np.ones((10, 0)), "0 output"),
         ("y", X_OK, np.array(["a"] * 10, dtype=object), "y"),
         ("y", X_OK, None, "y"),
     ]
@@ -235,7 +237,8 @@ def test_regressor_bad_data(name, X, y, match):
 
 @pytest.mark.parametrize("y, match", [
     (np.ones(10), "only one class"),
-    (np.arange(10) % 3, "3 classes"),
+    (np.eye(3)[np.arange(10) % 2], "no samples"),  # one-hot with an empty class
+    (np.ones((10, 3)), "not one-hot"),
     (np.linspace(0, 1, 10) + 0.01, "Unknown label type"),
     (np.r_[np.ones(5), np.full(5, np.nan)], "NaN"),
     (np.ones(7), "inconsistent"),
@@ -288,13 +291,13 @@ def test_unknown_solver_lists_valid_ones():
         ConvexReLURegressor(solver="cutting_plane_typo").fit(X_OK, Y_OK)
 
 
-def test_general_data_not_available_yet():
+def test_extreme_points_needs_a_line():
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((12, 3)), rng.standard_normal(12)
-    with pytest.raises(ValueError, match="not available yet"):
-        ConvexReLURegressor().fit(X, y)
     with pytest.raises(ValueError, match="one line"):
         ConvexReLURegressor(solver="extreme_points").fit(X, y)
+    with pytest.raises(ValueError, match="Huber"):
+        ConvexReLURegressor(solver="extreme_points", loss="huber").fit(X[:, :1], y)
     # on a line, but not through the origin: fine with bias, not without
     a, yy = proposition_3_1_data()
     Xl = np.array([1.0, 1.0]) + np.outer(a, [1.0, -1.0])
@@ -352,8 +355,12 @@ def test_verbose_prints(capsys):
 def test_get_set_params_roundtrip(Est):
     est = Est(beta=0.5, bias=False, max_iter=7)
     params = est.get_params()
-    assert params == {"beta": 0.5, "bias": False, "loss": est.loss, "max_iter": 7,
-                      "solver": "auto", "tol": 1e-8, "verbose": False}
+    expected = {"beta": 0.5, "bias": False, "loss": est.loss, "max_iter": 7,
+                "solver": "auto", "tol": 1e-8, "verbose": False, "n_patterns": None,
+                "random_state": None}
+    if Est is ConvexReLURegressor:
+        expected["huber_delta"] = 1.0
+    assert params == expected
     other = Est().set_params(**params)
     assert other.get_params() == params
     assert est.set_params() is est

@@ -9,7 +9,9 @@ trailing underscore, ``__sklearn_tags__``) so that ``clone``, ``Pipeline``,
 from __future__ import annotations
 
 import inspect
+import numbers
 import warnings
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -21,13 +23,27 @@ from ._validation import (
     check_labels,
     check_params,
     check_X,
-    check_X_y,
+    check_X_Y,
+    _is_real,
 )
 
 __all__ = ["ConvexReLURegressor", "ConvexReLUClassifier"]
 
-_VALID_SOLVERS = ("auto", "extreme_points", "cutting_plane")
+_VALID_SOLVERS = ("auto", "extreme_points", "cutting_plane", "arrangements")
 _FITTED_ATTRS = ("output_weights_", "hidden_weights_", "n_features_in_")
+
+
+class _Params(NamedTuple):
+    beta: float
+    loss: str
+    tol: float
+    max_iter: int
+    bias: bool
+    verbose: bool
+    solver: str
+    n_patterns: Any
+    random_state: Any
+    huber_delta: float
 
 
 class _ParamsMixin:
@@ -139,22 +155,51 @@ class _BaseConvexReLU(_ParamsMixin):
                 f"solver must be one of {', '.join(repr(s) for s in _VALID_SOLVERS)}; got "
                 f"{solver!r}."
             )
-        return beta, loss, tol, max_iter, bias, verbose, solver
+        n_patterns = self.n_patterns
+        if n_patterns is not None and (
+            isinstance(n_patterns, (bool, np.bool_))
+            or not isinstance(n_patterns, numbers.Integral)
+            or n_patterns < 1
+        ):
+            raise ValueError(f"n_patterns must be None or an integer >= 1, got {n_patterns!r}.")
+        if self.random_state is not None and not isinstance(
+            self.random_state, (numbers.Integral, np.random.Generator, np.random.RandomState)
+        ):
+            raise ValueError(
+                "random_state must be None, an int or a numpy Generator, got "
+                f"{self.random_state!r}."
+            )
+        huber_delta = getattr(self, "huber_delta", 1.0)
+        if not _is_real(huber_delta) or not np.isfinite(huber_delta) or huber_delta <= 0:
+            raise ValueError(f"huber_delta must be a finite real number > 0, got {huber_delta!r}.")
+        return _Params(
+            beta, loss, tol, max_iter, bias, verbose, solver,
+            None if n_patterns is None else int(n_patterns), self.random_state,
+            float(huber_delta),
+        )
 
     def _fit_network(self, X, y, params):
-        beta, loss, tol, max_iter, bias, verbose, solver = params
+        beta, loss, tol, max_iter, bias, verbose, solver = params[:7]
+        vector = y.ndim == 2
         if solver == "cutting_plane":
+            if vector:
+                raise ValueError(
+                    "solver='cutting_plane' supports scalar outputs only; use "
+                    "solver='arrangements' for vector outputs / multiclass."
+                )
             return self._fit_cutting_plane(X, y, params)
-        line, reason = line_parametrization(X, bias)
+        if solver == "arrangements":
+            return self._fit_arrangements(X, y, params)
+        line, reason = (None, "vector outputs") if vector else line_parametrization(X, bias)
+        if loss == "huber":
+            line, reason = None, "the Huber loss"
         if line is None:
             if solver == "auto":
-                raise ValueError(
-                    f"solver='auto': {reason}; general data (d > 1, not rank one) needs the "
-                    "cutting-plane/arrangement solvers, not available yet."
-                )
+                return self._fit_arrangements(X, y, params)
             raise ValueError(
-                "solver='extreme_points' needs d = 1 or samples on one line (through any "
-                "point when bias=True, through the origin when bias=False): " + reason + "."
+                "solver='extreme_points' needs scalar outputs, a squared/hinge/logistic loss "
+                "and d = 1 or samples on one line (through any point when bias=True, through "
+                "the origin when bias=False): " + reason + "."
             )
         used = "extreme_points"
         if verbose:
@@ -165,11 +210,21 @@ class _BaseConvexReLU(_ParamsMixin):
         res = fit_extreme_points(
             X, y, line, loss=loss, beta=beta, bias=bias, tol=tol, max_iter=max_iter
         )
+        self._store(res, used, X)
+        if verbose:
+            self._print_history(res.history_gap, res.message)
+        self._warn_if_not_converged(used, max_iter, tol, res.message)
+        return self
 
-        self.hidden_weights_ = res.hidden_weights
-        self.hidden_bias_ = res.hidden_bias
-        self.output_weights_ = res.output_weights
-        self.intercept_ = float(res.intercept)
+    def _store(self, res, used, X):
+        """Set the fitted attributes shared by every solver from a solver result."""
+        W = np.asarray(res.output_weights, dtype=np.float64)
+        self.hidden_weights_ = np.asarray(res.hidden_weights, dtype=np.float64)
+        hb = getattr(res, "hidden_bias", None)
+        self.hidden_bias_ = np.zeros(W.shape[0]) if hb is None else np.asarray(hb, float)
+        self.output_weights_ = W
+        c = np.asarray(res.intercept, dtype=np.float64)
+        self.intercept_ = float(c) if c.ndim == 0 else c
         self.objective_ = float(res.objective)
         self.duality_gap_ = float(res.duality_gap)
         self.dual_coef_ = res.dual_coef
@@ -177,39 +232,73 @@ class _BaseConvexReLU(_ParamsMixin):
         self.n_iter_ = int(res.n_iter)
         self.n_features_in_ = int(X.shape[1])
         self.converged_ = bool(res.converged)
-        self.n_active_ = int(np.count_nonzero(res.output_weights))
+        nz = W != 0 if W.ndim == 1 else np.any(W != 0, axis=1)
+        self.n_active_ = int(np.count_nonzero(nz))
 
-        if verbose:
-            hist = list(enumerate(res.history_gap, start=1))
-            if len(hist) > 20:  # keep the log short: first and last 10 checks
-                hist = hist[:10] + [None] + hist[-10:]
-            for item in hist:
-                if item is None:
-                    print("  ...")
-                else:
-                    print(f"  check {item[0]:4d}  certified gap {item[1]:.3e}")
-            status = "converged" if self.converged_ else "NOT converged"
-            print(
-                f"[{type(self).__name__}] {status} after {self.n_iter_} iterations: "
-                f"objective={self.objective_:.10g} duality_gap={self.duality_gap_:.3e} "
-                f"active_neurons={self.n_active_}"
-                + (f" ({res.message})" if res.message else "")
-            )
+    def _print_history(self, history_gap, message):
+        name = type(self).__name__
+        hist = list(enumerate(history_gap, start=1))
+        if len(hist) > 20:  # keep the log short: first and last 10 checks
+            hist = hist[:10] + [None] + hist[-10:]
+        for item in hist:
+            if item is None:
+                print("  ...")
+            else:
+                print(f"  check {item[0]:4d}  certified gap {item[1]:.3e}")
+        status = "converged" if self.converged_ else "NOT converged"
+        print(
+            f"[{name}] {status} after {self.n_iter_} iterations: "
+            f"objective={self.objective_:.10g} duality_gap={self.duality_gap_:.3e} "
+            f"active_neurons={self.n_active_}" + (f" ({message})" if message else "")
+        )
+
+    def _warn_if_not_converged(self, used, max_iter, tol, message):
         if not self.converged_:
             warnings.warn(
                 f"{type(self).__name__}: solver '{used}' did not converge within "
                 f"max_iter={max_iter} iterations (certified duality gap "
                 f"{self.duality_gap_:.3e}, tol={tol:g})"
-                + (f": {res.message}" if res.message else "")
+                + (f": {message}" if message else "")
                 + ". Increase max_iter or tol.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
+
+    def _fit_arrangements(self, X, y, params, warm_start=None):
+        """solver='arrangements' (and 'auto' on general data): the convex program over
+        activation patterns, see :mod:`fastconvexrelu._solver_arrangements`."""
+        from ._solver_arrangements import fit_arrangements
+
+        beta, loss, tol, max_iter, bias, verbose, solver, n_patterns, rng, delta = params
+        if warm_start is None:
+            warm_start = getattr(self, "_path_warm_start", None)
+        if loss == "logistic" and y.ndim == 2:
+            loss = "softmax"
+        res = fit_arrangements(
+            X, y, loss=loss, beta=beta, bias=bias, tol=tol, max_iter=max_iter,
+            n_patterns=n_patterns, random_state=rng, huber_delta=delta, verbose=verbose,
+            warm_start=warm_start,
+        )
+        self._store(res, "arrangements", X)
+        self.restricted_gap_ = float(res.restricted_gap)
+        self.n_patterns_ = int(res.n_patterns)
+        self.patterns_exact_ = bool(res.patterns_exact)
+        self._warm_ = res.warm
+        if verbose:
+            status = "converged" if self.converged_ else "NOT converged"
+            print(
+                f"[{type(self).__name__}] arrangements ({self.n_patterns_} "
+                f"{'enumerated' if self.patterns_exact_ else 'sampled'} patterns) {status} "
+                f"after {self.n_iter_} iterations: objective={self.objective_:.10g} "
+                f"duality_gap={self.duality_gap_:.3e} restricted_gap={self.restricted_gap_:.3e} "
+                f"active_neurons={self.n_active_}"
+            )
+        self._warn_if_not_converged("arrangements", max_iter, tol, res.message)
         return self
 
     def _fit_cutting_plane(self, X, y, params):
         """solver='cutting_plane': Algorithm 1 (bias-free only), see fastconvexrelu.cutting_plane."""
-        beta, loss, tol, max_iter, bias, verbose, solver = params
+        beta, loss, tol, max_iter, bias, verbose, solver = params[:7]
         if bias:
             raise ValueError(
                 "solver='cutting_plane' with bias=True is not available yet (needs the pattern "
@@ -234,6 +323,18 @@ class _BaseConvexReLU(_ParamsMixin):
         self.converged_ = bool(res.converged)
         self.n_active_ = int(np.count_nonzero(res.output_weights))
         return self
+
+    def path(self, X, y, betas):
+        r"""Fit copies of this estimator for each :math:`\beta` in ``betas`` (descending) with
+        warm starts; see :func:`fastconvexrelu.regularization_path`. ``self`` is unchanged.
+
+        Returns
+        -------
+        RegularizationPath
+        """
+        from .path import regularization_path
+
+        return regularization_path(self, X, y, betas)
 
     def _decision(self, X):
         check_is_fitted(self, _FITTED_ATTRS)
@@ -356,7 +457,7 @@ class ConvexReLURegressor(_BaseConvexReLU):
     """
     )
 
-    _valid_losses = ("squared",)
+    _valid_losses = ("squared", "huber")
     _estimator_type = "regressor"
 
     def __init__(
@@ -368,6 +469,9 @@ class ConvexReLURegressor(_BaseConvexReLU):
         tol=1e-8,
         max_iter=200,
         verbose=False,
+        n_patterns=None,
+        random_state=None,
+        huber_delta=1.0,
     ):
         self.beta = beta
         self.loss = loss
@@ -376,6 +480,9 @@ class ConvexReLURegressor(_BaseConvexReLU):
         self.tol = tol
         self.max_iter = max_iter
         self.verbose = verbose
+        self.n_patterns = n_patterns
+        self.random_state = random_state
+        self.huber_delta = huber_delta
 
     def fit(self, X, y):
         """Train the network to global optimality.
@@ -395,26 +502,35 @@ class ConvexReLURegressor(_BaseConvexReLU):
                 "only loss='squared' (use ConvexReLUClassifier for hinge/logistic)."
             )
         params = self._check_params()
-        X, y = check_X_y(X, y)
+        X, y = check_X_Y(X, y)
         return self._fit_network(X, y, params)
 
     def predict(self, X):
-        """Network output :math:`f(x)` for each row of ``X`` (shape (n_samples,))."""
+        """Network output :math:`f(x)` for each row of ``X`` (shape (n_samples,), or
+        (n_samples, n_outputs) for vector targets)."""
         return self._decision(X)
 
     def score(self, X, y, sample_weight=None):
         r"""Coefficient of determination :math:`R^2 = 1 - \sum (y - f)^2 / \sum (y - \bar y)^2`."""
-        X, y = check_X_y(X, y)
+        X, y = check_X_Y(X, y)
         pred = self.predict(X)
-        w = np.ones_like(y) if sample_weight is None else np.asarray(sample_weight, float).ravel()
-        if w.shape != y.shape:
+        if pred.shape != y.shape:
+            raise ValueError(f"y must have shape {pred.shape} to match the predictions, got {y.shape}.")
+        n = y.shape[0]
+        w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float).ravel()
+        if w.shape != (n,):
             raise ValueError("sample_weight must have shape (n_samples,).")
-        ybar = np.average(y, weights=w)
-        ss_res = float(np.sum(w * (y - pred) ** 2))
-        ss_tot = float(np.sum(w * (y - ybar) ** 2))
-        if ss_tot == 0.0:
-            return 1.0 if ss_res == 0.0 else 0.0
-        return 1.0 - ss_res / ss_tot
+        Y, P = y.reshape(n, -1), pred.reshape(n, -1)
+        scores = []
+        for k in range(Y.shape[1]):  # uniform average over outputs (sklearn's default)
+            ybar = np.average(Y[:, k], weights=w)
+            ss_res = float(np.sum(w * (Y[:, k] - P[:, k]) ** 2))
+            ss_tot = float(np.sum(w * (Y[:, k] - ybar) ** 2))
+            if ss_tot == 0.0:
+                scores.append(1.0 if ss_res == 0.0 else 0.0)
+            else:
+                scores.append(1.0 - ss_res / ss_tot)
+        return float(np.mean(scores))
 
 
 class ConvexReLUClassifier(_BaseConvexReLU):
@@ -490,6 +606,8 @@ class ConvexReLUClassifier(_BaseConvexReLU):
         tol=1e-8,
         max_iter=200,
         verbose=False,
+        n_patterns=None,
+        random_state=None,
     ):
         self.beta = beta
         self.loss = loss
@@ -498,6 +616,8 @@ class ConvexReLUClassifier(_BaseConvexReLU):
         self.tol = tol
         self.max_iter = max_iter
         self.verbose = verbose
+        self.n_patterns = n_patterns
+        self.random_state = random_state
 
     def fit(self, X, y):
         """Train the classifier to global optimality.
@@ -514,20 +634,58 @@ class ConvexReLUClassifier(_BaseConvexReLU):
         """
         params = self._check_params()
         X = check_X(X)
-        classes, y_pm = check_labels(y, X.shape[0])
-        self._fit_network(X, y_pm, params)
+        classes, y_enc = check_labels(y, X.shape[0], multiclass=True)
+        if classes.shape[0] > 2:
+            if params.beta == 0:
+                raise ValueError("beta must be > 0 for more than two classes.")
+            # one output per class (supplementary A.7): one-hot targets for the squared loss
+            # and the softmax (multinomial logistic) loss; +-1 one-vs-rest columns for hinge.
+            K = classes.shape[0]
+            Y = np.zeros((X.shape[0], K))
+            Y[np.arange(X.shape[0]), y_enc] = 1.0
+            if params.loss == "hinge":
+                Y = 2.0 * Y - 1.0
+            self._fit_network(X, Y, params)
+        else:
+            self._fit_network(X, y_enc, params)
         self.classes_ = classes
         return self
 
     def decision_function(self, X):
-        """Network output :math:`f(x)`; positive values predict ``classes_[1]``."""
+        """Network output :math:`f(x)`: shape (n_samples,) for two classes (positive values
+        predict ``classes_[1]``), (n_samples, n_classes) otherwise (the largest wins)."""
         return self._decision(X)
 
     def predict(self, X):
-        """Predicted labels (``classes_[1]`` where :math:`f(x) > 0`)."""
+        """Predicted labels (``classes_[1]`` where :math:`f(x) > 0`; the arg-max output for
+        more than two classes)."""
         check_is_fitted(self, _FITTED_ATTRS + ("classes_",))
         f = self.decision_function(X)
+        if f.ndim == 2:
+            return self.classes_[np.argmax(f, axis=1)]
         return self.classes_[(f > 0).astype(np.intp)]
+
+    def predict_proba(self, X):
+        r"""Class probabilities of the logistic model: :math:`\sigma(f)` for two classes,
+        :math:`\mathrm{softmax}(f)` for more (shape (n_samples, n_classes)).
+
+        Raises
+        ------
+        AttributeError
+            Unless ``loss="logistic"`` (hinge and squared losses are not probabilistic).
+        """
+        if self.loss != "logistic":
+            raise AttributeError(
+                f"predict_proba is available only for loss='logistic', not {self.loss!r}."
+            )
+        check_is_fitted(self, _FITTED_ATTRS + ("classes_",))
+        f = self.decision_function(X)
+        if f.ndim == 1:
+            p1 = 0.5 * (1.0 + np.tanh(0.5 * f))  # logistic sigmoid without overflow
+            return np.column_stack([1.0 - p1, p1])
+        z = f - f.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
 
     def score(self, X, y, sample_weight=None):
         """Accuracy; labels that are not in ``classes_`` count as errors."""

@@ -164,23 +164,83 @@ def check_X_y(X, y):
     return X, y
 
 
-def check_labels(y, n_samples=None):
-    """Validate binary class labels.
+def check_X_Y(X, Y):
+    """Validate a regression data set with scalar or vector targets.
+
+    Returns C-contiguous float64 arrays ``X`` of shape (n, d) and ``Y`` of shape (n,) or
+    (n, o) (an (n, 1) column is kept 2-D). A non-finite entry is reported with its column.
+    """
+    if Y is not None and np.ndim(Y) == 2 and np.shape(Y)[1] != 1:
+        X = check_X(X)
+        Y = _as_float_array(Y, "y")
+        if Y.shape[1] == 0:
+            raise ValueError(f"y has 0 output columns (shape={Y.shape}).")
+        bad = ~np.all(np.isfinite(Y), axis=0)
+        if np.any(bad):
+            k = int(np.flatnonzero(bad)[0])
+            what = "NaN" if np.any(np.isnan(Y[:, k])) else "infinity"
+            raise ValueError(f"y[:, {k}] contains {what}; all target values must be finite.")
+        if Y.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"X and y have inconsistent numbers of samples: X has {X.shape[0]} samples, "
+                f"y has {Y.shape[0]}."
+            )
+        return X, Y
+    return check_X_y(X, Y)
+
+
+def _one_hot_labels(Y, n_samples):
+    """Class indices from a one-hot (n, o) 0/1 matrix; every class must occur."""
+    Y = _as_float_array(Y, "y")
+    _check_finite(Y, "y")
+    if n_samples is not None and Y.shape[0] != n_samples:
+        raise ValueError(
+            f"X and y have inconsistent numbers of samples: X has {n_samples} samples, "
+            f"y has {Y.shape[0]}."
+        )
+    if not np.all((Y == 0) | (Y == 1)) or not np.all(Y.sum(axis=1) == 1):
+        raise ValueError(
+            "y is 2-D but not one-hot: a 2-D y must have exactly one 1 (and otherwise 0) "
+            "in every row."
+        )
+    empty = np.flatnonzero(Y.sum(axis=0) == 0)
+    if empty.size:
+        raise ValueError(
+            f"y (one-hot) has classes with no samples: column(s) {empty.tolist()}; "
+            "drop the empty columns or add samples of those classes."
+        )
+    if Y.shape[1] < 2:
+        raise ValueError("y (one-hot) has a single class; a classifier needs two classes.")
+    return np.arange(Y.shape[1]), np.argmax(Y, axis=1)
+
+
+def check_labels(y, n_samples=None, multiclass=False):
+    """Validate class labels.
 
     Parameters
     ----------
-    y : array-like of shape (n_samples,)
-        Labels of any two distinct values (numbers, strings, ...).
+    y : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Labels of two (or, with ``multiclass``, more) distinct values (numbers, strings,
+        ...); with ``multiclass``, also a one-hot 0/1 matrix (classes are its columns,
+        each of which must have a sample).
     n_samples : int or None
         Expected number of samples (``X.shape[0]``).
+    multiclass : bool, default=False
+        Allow more than two classes.
 
     Returns
     -------
-    classes : ndarray of shape (2,)
-        The sorted distinct labels; ``classes[1]`` is mapped to +1.
-    y_pm : ndarray of shape (n_samples,), float64
-        The labels mapped to -1/+1.
+    classes : ndarray of shape (n_classes,)
+        The sorted distinct labels; for two classes ``classes[1]`` is mapped to +1.
+    y_enc : ndarray of shape (n_samples,)
+        Two classes: the labels mapped to -1/+1 (float64). More (``multiclass``): the class
+        indices into ``classes`` (intp).
     """
+    if multiclass and y is not None and np.ndim(y) == 2 and np.shape(y)[1] > 1:
+        classes, idx = _one_hot_labels(y, n_samples)
+        if classes.shape[0] == 2:
+            return classes, np.where(idx == 1, 1.0, -1.0)
+        return classes, idx.astype(np.intp)
     y = _as_1d(y, "y")
     if np.iscomplexobj(y):
         raise ValueError(f"y has a complex dtype ({y.dtype}): Complex data not supported.")
@@ -208,8 +268,10 @@ def check_labels(y, n_samples=None):
         if y.dtype.kind == "f" and np.any(classes != np.round(classes)):
             raise ValueError(
                 "Unknown label type: y looks continuous (float values that are not "
-                f"integers, {classes.shape[0]} distinct); a classifier needs two class labels."
+                f"integers, {classes.shape[0]} distinct); a classifier needs class labels."
             )
+        if multiclass:
+            return classes, np.asarray(y_idx, dtype=np.intp).ravel()
         raise ValueError(
             f"y has {classes.shape[0]} classes: Only binary classification is supported. "
             "(multiclass is not available yet)."
