@@ -708,3 +708,69 @@ def reference_function(ref, s, grid, bias=True):
     else:
         G = np.stack([np.maximum(grid, 0.0), np.maximum(-grid, 0.0)], axis=1)
     return G @ ref["w"] + ref["c"]
+
+
+# --------------------------------------------------------------------------------------
+# Exact convex program over ALL activation patterns (brute-force enumeration + CVXPY)
+# --------------------------------------------------------------------------------------
+def brute_force_patterns_lp(X, bias=True):
+    """All activation patterns (incl. the all-zero one when it exists) by LP feasibility of
+    every sign vector: {w : s_i a_i^T w > 0} non-empty (tiny n only; independent of the
+    library's enumeration)."""
+    from itertools import product
+
+    from scipy.optimize import linprog
+
+    A = np.hstack([X, np.ones((X.shape[0], 1))]) if bias else X
+    n, k = A.shape
+    nz = np.flatnonzero(np.linalg.norm(A, axis=1) > 0)
+    out = {}
+    for s in product((1.0, -1.0), repeat=nz.size):
+        s = np.array(s)
+        A_ub = np.hstack([-(s[:, None] * A[nz]), np.ones((nz.size, 1))])
+        res = linprog(np.r_[np.zeros(k), -1.0], A_ub=A_ub, b_ub=np.zeros(nz.size),
+                      bounds=[(-1, 1)] * k + [(None, 1)], method="highs")
+        if res.status == 0 and -res.fun > 1e-9:
+            D = np.zeros(n, dtype=bool)
+            D[nz] = s > 0
+            out[D.tobytes()] = D
+    return np.array(list(out.values())).T
+
+
+def solve_arrangement_reference(X, y, loss="squared", beta=0.1, bias=True, patterns=None):
+    """Global optimum of J over two-layer ReLU networks of any width (beta > 0), by the
+    exact convex program over all activation patterns D_i (issue 3):
+
+        min L(sum_i D_i Xt (v_i - w_i) + c) + beta sum_i (||v_i[:d]|| + ||w_i[:d]||)
+        s.t. (2 D_i - I) Xt v_i >= 0, (2 D_i - I) Xt w_i >= 0,
+
+    Xt = [X, 1] (bias) or X, c a free intercept (bias only).  Patterns by
+    brute_force_patterns_lp unless given.  Returns the optimal value."""
+    import cvxpy as cp
+
+    if patterns is None:
+        patterns = brute_force_patterns_lp(X, bias)
+    n, d = X.shape
+    Xt = np.hstack([X, np.ones((n, 1))]) if bias else X
+    k = Xt.shape[1]
+    P = patterns.shape[1]
+    V = cp.Variable((k, P))
+    W = cp.Variable((k, P))
+    c = cp.Variable() if bias else 0.0
+    f = c
+    cons = []
+    for i in range(P):
+        D = patterns[:, i].astype(float)
+        S = (2 * D - 1)[:, None] * Xt
+        cons += [S @ V[:, i] >= 0, S @ W[:, i] >= 0]
+        f = f + cp.multiply(D, Xt @ (V[:, i] - W[:, i]))
+    if loss == "squared":
+        L = 0.5 * cp.sum_squares(f - y)
+    elif loss == "hinge":
+        L = cp.sum(cp.pos(1 - cp.multiply(y, f)))
+    else:
+        L = cp.sum(cp.logistic(-cp.multiply(y, f)))
+    reg = cp.sum(cp.norm(V[:d, :], 2, axis=0)) + cp.sum(cp.norm(W[:d, :], 2, axis=0))
+    prob = cp.Problem(cp.Minimize(L + beta * reg), cons)
+    _solve_cvxpy(prob, allow_inaccurate=True)
+    return float(prob.value)

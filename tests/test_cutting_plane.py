@@ -408,13 +408,15 @@ def test_max_iter_reports_not_converged():
 
 
 # ------------------------------------------------------------------------------ bad input
-def test_bias_true_is_rejected():
+def test_bias_true_unsupported_losses_are_rejected():
     X = np.random.default_rng(0).standard_normal((6, 2))
     y = np.arange(6.0)
-    with pytest.raises(ValueError, match="bias=True is not available yet"):
-        ConvexReLURegressor(solver="cutting_plane", bias=True).fit(X, y)
-    with pytest.raises(ValueError, match="bias=True is not available yet"):
-        ConvexReLUClassifier(solver="cutting_plane").fit(X, y > 2)
+    with pytest.raises(ValueError, match="logistic.*bias=True is not available"):
+        ConvexReLUClassifier(solver="cutting_plane", loss="logistic").fit(X, y > 2)
+    with pytest.raises(ValueError, match="beta"):
+        cutting_plane(X, y, beta=0.0, bias=True)
+    with pytest.raises(ValueError, match="bias"):
+        cutting_plane(X, y, bias="yes")
 
 
 def test_nan_and_bad_parameters_are_rejected():
@@ -514,3 +516,120 @@ def test_solve_master_beta0_infeasible():
         solve_master(Phi, np.array([1.0, 1.0, 1.0]), beta=0.0)
     r = solve_master(Phi, np.array([1.0, 2.0, -3.0]), beta=0.0)
     assert r.primal == pytest.approx(4.0) and r.gap <= 1e-9
+
+
+# =========================================================================================
+# Algorithm 3 (bias=True): pattern oracle, exact certificates
+# =========================================================================================
+from reference import brute_force_patterns_lp, solve_arrangement_reference  # noqa: E402
+
+from fastconvexrelu.arrangement import enumerate_patterns  # noqa: E402
+
+
+def _bias_problem(seed, n, loss, d=2):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    y = np.sin(2 * X @ rng.standard_normal(d)) + 0.2 * rng.standard_normal(n)
+    if loss != "squared":
+        y = np.where(y > np.median(y), 1.0, -1.0)
+    return X, y
+
+
+@pytest.mark.parametrize(
+    "seed,n,loss,beta",
+    [(0, 7, "squared", 0.05), (1, 8, "squared", 0.5), (2, 8, "hinge", 0.2), (3, 12, "squared", 0.1),
+     (4, 12, "hinge", 0.05)],
+)
+def test_bias_matches_brute_force_arrangement_program(seed, n, loss, beta):
+    X, y = _bias_problem(seed, n, loss)
+    # patterns: LP brute force over all 2^n sign vectors for n <= 8, else the enumeration
+    # (itself checked against the LP brute force in test_arrangement.py)
+    P = brute_force_patterns_lp(X, True) if n <= 8 else enumerate_patterns(X).patterns
+    ref = solve_arrangement_reference(X, y, loss, beta, bias=True, patterns=P)
+    r = cutting_plane(X, y, loss=loss, beta=beta, bias=True)
+    assert r.converged
+    J = network_objective(X, y, r.hidden_weights, r.hidden_bias, r.output_weights, r.intercept,
+                          beta, loss)
+    assert J == pytest.approx(r.objective, rel=1e-12)
+    assert np.isfinite(r.duality_gap) and r.n_patterns > 0
+    assert r.objective <= ref + 1e-6 * max(1.0, ref)
+    assert r.objective - r.duality_gap <= ref + 1e-6 * max(1.0, ref)  # a true bound
+    assert r.duality_gap <= 1e-6 * max(1.0, ref)
+    assert np.allclose(r.predict(X), np.maximum(X @ r.hidden_weights + r.hidden_bias, 0)
+                       @ r.output_weights + r.intercept)
+
+
+@pytest.mark.parametrize("loss", ["squared", "hinge"])
+def test_bias_false_still_matches_reference_through_arrangement_program(loss):
+    X, y = _bias_problem(5, 8, loss)
+    ref = solve_arrangement_reference(X, y, loss, 0.1, bias=False,
+                                      patterns=brute_force_patterns_lp(X, False))
+    r = cutting_plane(X, y, loss=loss, beta=0.1, oracle="auto")
+    assert r.objective == pytest.approx(ref, rel=1e-6, abs=1e-7)
+    assert np.isfinite(r.duality_gap) and r.objective - r.duality_gap <= ref + 1e-7
+
+
+@pytest.mark.parametrize("kind", ["1d", "rank_one"])
+@pytest.mark.parametrize("loss", ["squared", "hinge"])
+def test_bias_matches_extreme_point_solver(kind, loss):
+    rng = np.random.default_rng(7)
+    n = 10
+    t = rng.standard_normal(n)
+    X = t[:, None] if kind == "1d" else np.c_[t, 0.5 - 2 * t]  # samples on one line
+    y = np.sin(3 * t) + 0.1 * rng.standard_normal(n)
+    if loss == "hinge":
+        y = np.where(y > 0, 1.0, -1.0)
+    Est = ConvexReLURegressor if loss == "squared" else ConvexReLUClassifier
+    kw = dict(loss="hinge") if loss == "hinge" else {}
+    ep = Est(solver="extreme_points", beta=0.05, **kw).fit(X, y)
+    cpl = Est(solver="cutting_plane", beta=0.05, **kw).fit(X, y)
+    assert cpl.solver_ == "cutting_plane" and cpl.converged_
+    assert cpl.objective_ == pytest.approx(ep.objective_, rel=1e-6, abs=1e-8)
+    assert np.isfinite(cpl.duality_gap_)
+    assert cpl.objective_ - cpl.duality_gap_ <= ep.objective_ + 1e-7
+
+
+def test_bias_finite_gaps_bound_true_suboptimality():
+    """Every finite duality gap (also of unconverged runs) bounds J - global optimum."""
+    rng = np.random.default_rng(123)
+    checked = 0
+    for trial in range(14):
+        n = int(rng.integers(4, 8))
+        loss = ("squared", "hinge")[trial % 2]
+        X, y = _bias_problem(1000 + trial, n, loss)
+        if loss == "hinge" and np.all(y == y[0]):
+            continue
+        beta = float(10 ** rng.uniform(-1.5, 0))
+        ref = solve_arrangement_reference(X, y, loss, beta, bias=True,
+                                          patterns=brute_force_patterns_lp(X, True))
+        max_iter = int(rng.integers(1, 4)) if trial % 3 else 200
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            r = cutting_plane(X, y, loss=loss, beta=beta, bias=True, max_iter=max_iter)
+        assert np.isfinite(r.duality_gap)
+        assert r.objective >= ref - 1e-6 * max(1.0, ref)  # no network beats the optimum
+        assert r.objective - r.duality_gap <= ref + 1e-7 * max(1.0, ref)
+        checked += 1
+    assert checked >= 10
+
+
+def test_bias_large_problem_reports_inf_gap_and_searched_gap():
+    X, y = _bias_problem(9, 80, "squared", d=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        r = cutting_plane(X, y, beta=0.5, bias=True, max_iter=15)
+    assert r.duality_gap == np.inf and r.n_patterns == 0
+    assert np.isfinite(r.relaxation_gap) and "enumeration not attempted" in r.certificate
+    J = network_objective(X, y, r.hidden_weights, r.hidden_bias, r.output_weights, r.intercept,
+                          0.5, "squared")
+    assert J == pytest.approx(r.objective, rel=1e-12)
+
+
+def test_bias_deterministic_and_estimator_attributes():
+    X, y = _bias_problem(11, 30, "squared", d=3)
+    a = ConvexReLURegressor(solver="cutting_plane", beta=0.2, max_iter=30).fit(X, y)
+    b = ConvexReLURegressor(solver="cutting_plane", beta=0.2, max_iter=30).fit(X, y)
+    assert a.objective_ == b.objective_
+    assert a.hidden_bias_.shape == a.output_weights_.shape
+    f = np.maximum(X @ a.hidden_weights_ + a.hidden_bias_, 0) @ a.output_weights_ + a.intercept_
+    assert np.allclose(a.predict(X), f)

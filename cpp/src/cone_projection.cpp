@@ -490,4 +490,275 @@ SpikeFreeOracleResult spike_free_oracle(const Eigen::Ref<const RowMatrixXd>& X,
     return r;
 }
 
+
+// ---------------------------------------------------------------------------------------
+// max c^T u + c_b b  s.t.  A u + e b >= 0, ||u|| <= 1  via its dual
+// min_{lambda >= 0, e^T lambda = -c_b} ||c + A^T lambda||  (see cone_projection.hpp).
+AffineConeMaxResult affine_cone_max(const Eigen::Ref<const RowMatrixXd>& A,
+                                    const Eigen::Ref<const Eigen::VectorXd>& e,
+                                    const Eigen::Ref<const Eigen::VectorXd>& c, double c_b,
+                                    const ConeProjectionOptions& opt) {
+    check_matrix(A, "A");
+    check_options(opt);
+    const Index n = A.rows(), d = A.cols();
+    if (e.size() != n)
+        throw std::invalid_argument("e has length " + std::to_string(e.size()) + " but A has " +
+                                    std::to_string(n) + " rows");
+    if (c.size() != d)
+        throw std::invalid_argument("c has length " + std::to_string(c.size()) + " but A has " +
+                                    std::to_string(d) + " columns");
+    if (!e.allFinite() || !c.allFinite() || !std::isfinite(c_b))
+        throw std::invalid_argument("e, c and c_b must be finite");
+    AffineConeMaxResult res;
+    res.u = VectorXd::Zero(d);
+    res.lambda = VectorXd::Zero(n);
+    const double gamma = -c_b;
+    const double cscale = c.norm() + std::abs(c_b);
+    if (cscale == 0.0) {
+        res.converged = true;
+        res.message = "converged: zero objective";
+        return res;
+    }
+    // equality e^T lambda = gamma infeasible over lambda >= 0: the primal ray (0, sign(c_b))
+    // is feasible (e_i c_b >= 0 for all i) and increases the objective without bound.
+    bool has_pos = false, has_neg = false, any_e = false;
+    for (Index i = 0; i < n; ++i) {
+        has_pos |= e[i] > 0.0;
+        has_neg |= e[i] < 0.0;
+    }
+    any_e = has_pos || has_neg;
+    if ((gamma > 0.0 && !has_pos) || (gamma < 0.0 && !has_neg)) {
+        res.unbounded = true;
+        res.converged = true;
+        res.value = res.primal_value = std::numeric_limits<double>::infinity();
+        res.b = c_b > 0.0 ? 1.0 : -1.0;  // direction of the unbounded ray
+        res.message = "unbounded: e^T lambda = -c_b has no solution lambda >= 0";
+        return res;
+    }
+    if (!any_e) {  // no coupling through b (gamma = 0 here): a plain cone projection
+        ConeProjectionResult p = cone_projection(A, c, opt);
+        const double pn = p.u.norm();
+        res.converged = p.converged;
+        res.n_iter = p.n_iter;
+        res.lambda = p.lambda;
+        if (pn > 0.0) {
+            res.u = p.u / pn;
+            res.value = pn;
+            res.primal_value = c.dot(res.u);
+        }
+        res.primal_infeasibility = std::max(0.0, -p.min_Au / std::max(1.0, pn));
+        res.message = p.message;
+        return res;
+    }
+
+    const VectorXd rownorm = A.rowwise().norm();
+    const int max_iter = opt.max_iter > 0
+                             ? opt.max_iter
+                             : static_cast<int>(std::max<Index>(100, 3 * (n + d)));
+    std::vector<Index> F;
+    std::vector<char> inF(static_cast<std::size_t>(n), 0), excluded(static_cast<std::size_t>(n), 0);
+    VectorXd lamF;  // multipliers on F (same order)
+    {
+        const VectorXd Ac = A * c;
+        Index best = -1;
+        double best_val = std::numeric_limits<double>::infinity();
+        for (Index j = 0; j < n; ++j) {
+            if (e[j] == 0.0) continue;
+            double val;
+            if (gamma != 0.0) {
+                if (!(e[j] * gamma > 0.0)) continue;
+                const double t = gamma / e[j];  // ||c + t a_j||^2 - ||c||^2
+                val = 2.0 * t * Ac[j] + t * t * rownorm[j] * rownorm[j];
+            } else {
+                val = Ac[j] / std::max(rownorm[j] + std::abs(e[j]), 1e-300);
+            }
+            if (val < best_val) {
+                best_val = val;
+                best = j;
+            }
+        }
+        F.push_back(best);
+        inF[best] = 1;
+        lamF = VectorXd::Constant(1, gamma / e[best]);
+    }
+
+    VectorXd r(d), mu(n);
+    double nu = 0.0;
+    int iter = 0;
+    Index just_added = -1;
+    bool stopped = false;
+    for (;;) {
+        const Index k = static_cast<Index>(F.size());
+        VectorXd ef(k);
+        MatrixXd M(d, k);  // A_F^T
+        for (Index p = 0; p < k; ++p) {
+            ef[p] = e[F[p]];
+            M.col(p) = A.row(F[p]).transpose();
+        }
+        // ---- equality-constrained least squares on F (null-space method)
+        const double ee = ef.squaredNorm();
+        VectorXd lam_star = (gamma / ee) * ef;
+        bool dependent = false;
+        if (k > 1) {
+            // Householder reflector H = I - 2 h h^T / h^T h with H ef = -sign(ef_0)||ef|| e_1:
+            // its columns 2..k are an orthonormal basis Z of ef^perp.
+            VectorXd h = ef;
+            h[0] += (ef[0] >= 0.0 ? 1.0 : -1.0) * std::sqrt(ee);
+            MatrixXd Z = MatrixXd::Identity(k, k) - (2.0 / h.squaredNorm()) * h * h.transpose();
+            const MatrixXd Zr = Z.rightCols(k - 1);
+            const MatrixXd B = M * Zr;
+            const VectorXd rhs = -(c + M * lam_star);
+            Eigen::ColPivHouseholderQR<MatrixXd> qr(B);
+            const double bmax = B.cwiseAbs().maxCoeff();
+            qr.setThreshold(opt.dep_tol);
+            if (qr.rank() < k - 1 || !(bmax > 0.0)) {
+                dependent = true;
+            } else {
+                lam_star += Zr * qr.solve(rhs);
+            }
+        }
+        if (dependent || (just_added >= 0 && !(lam_star[k - 1] > 0.0))) {
+            // the entering column is numerically dependent, or its multiplier would not be
+            // positive (rounding): skip it (Lawson-Hanson, Ch. 23)
+            if (just_added < 0) break;  // cannot happen: F is independent when nothing was added
+            F.pop_back();
+            inF[just_added] = 0;
+            excluded[just_added] = 1;
+            lamF.conservativeResize(k - 1);
+            just_added = -1;
+            continue;
+        }
+        if (just_added >= 0)  // successful addition: earlier skipped rows may enter again
+            std::fill(excluded.begin(), excluded.end(), 0);
+        just_added = -1;
+        bool need_step = false;
+        for (Index p = 0; p < k; ++p)
+            if (lam_star[p] < 0.0) need_step = true;
+        if (need_step && k > 1) {
+            // ratio test from the feasible lamF towards lam_star
+            double alpha = 1.0;
+            Index pmin = -1;
+            for (Index p = 0; p < k; ++p)
+                if (lam_star[p] < 0.0) {
+                    const double den = lamF[p] - lam_star[p];
+                    const double a = den > 0.0 ? lamF[p] / den : 0.0;
+                    if (pmin < 0 || a < alpha) {
+                        alpha = std::min(1.0, a);
+                        pmin = p;
+                    }
+                }
+            lamF += alpha * (lam_star - lamF);
+            lamF[pmin] = 0.0;  // the blocking multiplier (exactly, despite rounding)
+            std::vector<Index> F2;
+            std::vector<double> l2;
+            for (Index p = 0; p < k; ++p) {
+                const bool drop = lam_star[p] < 0.0 && !(lamF[p] > 0.0) &&
+                                  static_cast<Index>(F2.size()) + (k - p) > 1;
+                if (drop) {
+                    inF[F[p]] = 0;
+                } else {
+                    F2.push_back(F[p]);
+                    l2.push_back(std::max(lamF[p], 0.0));
+                }
+            }
+            F.swap(F2);
+            lamF = Eigen::Map<VectorXd>(l2.data(), static_cast<Index>(l2.size()));
+            ++iter;
+            if (iter >= max_iter) break;
+            continue;
+        }
+        lamF = lam_star.cwiseMax(0.0);
+        // ---- reduced costs mu = A r + nu e of the bounds lambda_i >= 0
+        r = c + M * lamF;
+        nu = -ef.dot(M.transpose() * r) / ee;
+        mu.noalias() = A * r;
+        mu += nu * e;
+        const double rn = r.norm();
+        double rscale = cscale;  // rounding scale of r = c + A_F^T lambda_F
+        for (Index p = 0; p < k; ++p) rscale += lamF[p] * rownorm[F[p]];
+        if (rn <= 1e-12 * rscale) {  // dual value ~0 vs primal value 0 of (0, 0): optimal
+            stopped = true;
+            break;
+        }
+        Index best = -1;
+        double best_val = 0.0;
+        for (Index i = 0; i < n; ++i) {
+            if (inF[i] || excluded[i]) continue;
+            // absolute floor 1e-13 ||a_i|| (||c|| + |c_b|): at a zero optimum (r = 0) the
+            // reduced costs are pure rounding
+            const double scale = rownorm[i] * (rn + 1e-13 * cscale) + std::abs(nu * e[i]);
+            if (!(scale > 0.0)) continue;
+            const double s = mu[i] / scale;
+            if (s < -opt.tol && s < best_val) {
+                best_val = s;
+                best = i;
+            }
+        }
+        if (best < 0) {
+            stopped = true;
+            break;
+        }
+        if (iter >= max_iter) break;
+        ++iter;
+        F.push_back(best);
+        inF[best] = 1;
+        lamF.conservativeResize(k + 1);
+        lamF[k] = 0.0;
+        just_added = best;
+    }
+    // ---- result: r, nu belong to the final lamF (recomputed for safety)
+    {
+        const Index k = static_cast<Index>(F.size());
+        VectorXd ef(k);
+        MatrixXd M(d, k);
+        for (Index p = 0; p < k; ++p) {
+            ef[p] = e[F[p]];
+            M.col(p) = A.row(F[p]).transpose();
+            res.lambda[F[p]] = lamF[p];
+        }
+        r = c + M * lamF;
+        nu = -ef.dot(M.transpose() * r) / ef.squaredNorm();
+    }
+    res.n_iter = iter;
+    const double rn = r.norm();
+    double eq = -gamma;
+    for (Index i = 0; i < n; ++i) eq += e[i] * res.lambda[i];
+    res.equality_residual = std::abs(eq);
+    // the dual value ||r|| (lambda >= 0 with the equality) is an upper bound of the maximum;
+    // at a (numerically) zero optimum the primal point is (0, 0) with value 0
+    double rscale = cscale;
+    for (Index i = 0; i < n; ++i) rscale += res.lambda[i] * rownorm[i];
+    const bool zero_opt = rn <= 1e-12 * rscale;
+    res.value = rn;
+    if (!zero_opt) {
+        res.u = r / rn;
+        res.b = nu / rn;
+        res.primal_value = c.dot(res.u) + c_b * res.b;
+    }
+    const VectorXd slack = A * res.u + res.b * e;
+    double worst = 0.0;
+    for (Index i = 0; i < n; ++i) {
+        const double s = slack[i] / std::max(1.0, rownorm[i] + std::abs(e[i] * res.b));
+        worst = std::min(worst, s);
+    }
+    res.primal_infeasibility = -worst;
+    const double gap = std::abs(res.value - res.primal_value);
+    // the primal point u = r/||r||, b = nu/||r|| carries the rounding of r (~eps * rscale)
+    // amplified by 1/||r||: allow for it in the verification
+    const double amp = zero_opt ? 0.0 : 1e-13 * rscale / rn;
+    res.converged = stopped && res.primal_infeasibility <= 1e-8 + amp &&
+                    (zero_opt || gap <= 1e-8 * std::max(1.0, res.value) + amp * rscale) &&
+                    res.equality_residual <= 1e-8 * std::max(1.0, lamF.cwiseAbs().sum());
+    if (res.converged)
+        res.message = "converged";
+    else if (!stopped)
+        res.message = "not converged: iteration cap max_iter=" + std::to_string(max_iter) +
+                      " reached";
+    else
+        res.message = "not converged: KKT check failed (primal infeasibility " +
+                      fmt(res.primal_infeasibility) + ", primal-dual gap " + fmt(gap) +
+                      ", equality residual " + fmt(res.equality_residual) + ")";
+    return res;
+}
+
 }  // namespace fcr

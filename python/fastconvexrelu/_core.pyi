@@ -203,3 +203,39 @@ def lasso_certificate(
     Phi: ArrayLike, y: ArrayLike, loss: str, beta: float, w: ArrayLike
 ) -> _LassoMasterResult:
     """Restricted duality gap of a given ``w`` (no optimization)."""
+
+# --------------------------------------------------------------------------- arrangements
+class _PatternsResult(TypedDict):
+    # Stub-only type: the dict returned by enumerate_patterns.
+    patterns: NDArray[np.uint8]  # (n, P)
+    generators: _F64  # (P, d + 1) or (P, d), unit rows (u, b)
+    count: int
+    rank: int
+    min_margin: float
+
+def enumerate_patterns(
+    X: ArrayLike, bias: bool = True, max_patterns: int = 100000, tol: float = 1e-9
+) -> _PatternsResult:
+    """All activation patterns 1[X u + b > 0] (all-zero excluded); ValueError past max_patterns."""
+
+class _PatternOracleResult(TypedDict):
+    # Stub-only type: the dict returned by pattern_oracle.
+    value: _F64  # (P, 2), inf when unbounded
+    u: _F64  # (P, 2, d)
+    b: _F64  # (P, 2)
+    status: NDArray[np.int32]  # 0 converged, 1 unbounded, 2 not converged
+    primal_infeasibility: _F64
+    gap: _F64
+    n_iter: _F64
+
+def pattern_oracle(
+    X: ArrayLike,
+    v: ArrayLike,
+    patterns: ArrayLike,
+    bias: bool = True,
+    tol: float = 1e-12,
+    dep_tol: float = 1e-10,
+    max_iter: int = 0,
+    n_threads: int = 2,
+) -> _PatternOracleResult:
+    """max s v^T D (X u + b) over (2D - I)(X u + b) >= 0, ||u|| <= 1, per pattern and sign."""

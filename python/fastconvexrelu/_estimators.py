@@ -297,22 +297,27 @@ class _BaseConvexReLU(_ParamsMixin):
         return self
 
     def _fit_cutting_plane(self, X, y, params):
-        """solver='cutting_plane': Algorithm 1 (bias-free only), see fastconvexrelu.cutting_plane."""
+        """solver='cutting_plane': Algorithm 1 (bias=False) / Algorithm 3 (bias=True), see
+        fastconvexrelu.cutting_plane."""
         beta, loss, tol, max_iter, bias, verbose, solver = params[:7]
-        if bias:
-            raise ValueError(
-                "solver='cutting_plane' with bias=True is not available yet (needs the pattern "
-                "oracle of supplementary A.3)"
-            )
         from .cutting_plane import cutting_plane
 
-        res = cutting_plane(
-            X, y, loss=loss, beta=beta, tol=tol, max_iter=max_iter, oracle="auto", verbose=verbose
-        )
+        if bias:
+            res = cutting_plane(
+                X, y, loss=loss, beta=beta, tol=tol, max_iter=max_iter, bias=True,
+                verbose=verbose,
+            )
+            hidden_bias, intercept = res.hidden_bias, float(res.intercept)
+        else:
+            res = cutting_plane(
+                X, y, loss=loss, beta=beta, tol=tol, max_iter=max_iter, oracle="auto",
+                verbose=verbose,
+            )
+            hidden_bias, intercept = np.zeros(res.output_weights.shape[0]), 0.0
         self.hidden_weights_ = res.hidden_weights
-        self.hidden_bias_ = np.zeros(res.output_weights.shape[0])
+        self.hidden_bias_ = hidden_bias
         self.output_weights_ = res.output_weights
-        self.intercept_ = 0.0
+        self.intercept_ = intercept
         self.objective_ = float(res.objective)
         self.duality_gap_ = float(res.duality_gap)
         self.relaxation_gap_ = float(res.relaxation_gap)

@@ -92,7 +92,7 @@ from ._objective import network_objective
 from ._validation import ConvergenceWarning, check_X_y
 from .spike_free_oracle import spike_free_oracle
 
-__all__ = ["CuttingPlaneResult", "MasterResult", "cutting_plane", "solve_master"]
+__all__ = ["CuttingPlaneResult", "MasterResult", "cutting_plane", "cutting_plane_bias", "solve_master"]
 
 _LOSSES = ("squared", "hinge", "logistic")
 _ORACLES = ("relaxation", "exact", "auto")
@@ -591,8 +591,12 @@ def cutting_plane(
     max_faces=200_000,
     master_tol=1e-10,
     verbose=False,
+    bias=False,
+    n_patterns=256,
+    random_state=0,
 ):
-    r"""Train a bias-free two-layer ReLU network by the cutting-plane method (Algorithm 1).
+    r"""Train a two-layer ReLU network by the cutting-plane method (Algorithm 1; Algorithm 3
+    with ``bias=True``).
 
     See the module docstring for the problem, its dual, the algorithm and the certificates.
 
@@ -625,6 +629,13 @@ def cutting_plane(
         Relative restricted duality gap of the master problems.
     verbose : bool, default=False
         Print one line per round.
+    bias : bool, default=False
+        ``True``: Algorithm 3 (supplementary A.3), neurons :math:`(u_j, b_j)` and an
+        unpenalized intercept, solved by :func:`cutting_plane_bias` (see there; squared and
+        hinge losses, ``beta > 0``; ``oracle`` and ``max_faces`` are then not used, the
+        enumeration budget is ``exact_check``).
+    n_patterns, random_state
+        ``bias=True`` only: size and seed of the sampled pattern pool of the oracle.
 
     Returns
     -------
@@ -637,6 +648,14 @@ def cutting_plane(
         interpolates the data (the message says ``infeasible``, and whether infeasibility
         is proven); ``oracle="exact"`` when the enumeration is not available.
     """
+    if not isinstance(bias, (bool, np.bool_)):
+        raise ValueError(f"bias must be True or False, got {bias!r}.")
+    if bias:
+        return cutting_plane_bias(
+            X, y, loss=loss, beta=beta, tol=tol, max_iter=max_iter, exact_check=exact_check,
+            master_tol=master_tol, n_patterns=n_patterns, random_state=random_state,
+            verbose=verbose,
+        )
     if not isinstance(loss, str) or loss not in _LOSSES:
         raise ValueError(f"loss must be one of {_LOSSES}, got {loss!r}.")
     X, y = check_X_y(X, y)
@@ -842,4 +861,429 @@ def _raise_infeasible(checker, r, M_rel):
         "that reduces the interpolation residual, and X cannot be checked (not of full row "
         "rank, pattern enumeration not enabled), so the problem is not shown infeasible. Try "
         "oracle='auto' with exact_check=True on small problems, or beta > 0."
+    )
+
+
+# =============================================================================================
+# Algorithm 3: cutting plane with biases (supplementary A.3)
+# =============================================================================================
+_BIAS_LOSSES = ("squared", "hinge")
+# exact_check="auto": enumerate the arrangement when the general-position bound on the number
+# of patterns, 2 sum_{i<=d} C(n-1, i), is at most this (enumeration + one exact oracle pass stay
+# well under a second: n = 60, d = 2 gives 3541 patterns in 0.02 s, oracle pass ~0.1 s; see
+# bench/RESULTS.md)
+_BIAS_AUTO_MAX_PATTERNS = 5000
+_ASCENT_STARTS = 8
+_ASCENT_STEPS = 10
+_NEW_PER_ROUND = 10
+_BIAS_EXACT_ROUNDS_MAX = 1000  # patterns: exact oracle in every round up to this count
+
+
+@dataclass(frozen=True)
+class CuttingPlaneBiasResult:
+    r"""Result of :func:`cutting_plane_bias` (Algorithm 3).
+
+    Same fields as :class:`CuttingPlaneResult`, plus ``hidden_bias`` (m,), ``intercept`` and
+    ``n_patterns`` (number of activation patterns when the arrangement was enumerated, else
+    0).  ``duality_gap`` is finite only when the dual constraint was checked exactly over all
+    patterns (enumeration); ``relaxation_gap`` is the gap with respect to the patterns the
+    oracle searched (a lower bound of the constraint: not a certificate).
+    """
+
+    hidden_weights: np.ndarray
+    hidden_bias: np.ndarray
+    output_weights: np.ndarray
+    intercept: float
+    objective: float
+    dual_coef: np.ndarray
+    dual_value: float
+    duality_gap: float
+    relaxation_gap: float
+    certificate: str
+    n_iter: int
+    n_neurons_total: int
+    n_patterns: int
+    converged: bool
+    status: str
+    message: str
+    history: List[dict] = field(default_factory=list)
+
+    def predict(self, X) -> np.ndarray:
+        """Network output :math:`(XU + \\mathbf 1 b^\\top)_+ w + c`."""
+        X = np.asarray(X, dtype=float)
+        return np.maximum(X @ self.hidden_weights + self.hidden_bias, 0.0) @ self.output_weights + self.intercept
+
+
+def _lp_hinge_bias(Phi, y, beta, linprog):
+    r"""min sum_i (1 - y_i ((Phi w)_i + c))_+ + beta ||w||_1, c free (HiGHS).
+    Returns (w, c, lambda) with lambda = -y * mu, mu in [0, 1] the margin multipliers
+    (1^T lambda = 0: the stationarity of the free intercept)."""
+    n, m = Phi.shape
+    YP = y[:, None] * Phi
+    cost = np.concatenate([np.full(2 * m, beta), np.ones(n), [0.0]])
+    A = np.hstack([-YP, YP, -np.eye(n), -y[:, None]])
+    res = linprog(
+        cost, A_ub=A, b_ub=-np.ones(n),
+        bounds=[(0, None)] * (2 * m + n) + [(None, None)],
+        method="highs-ds",
+        options={"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10},
+    )
+    if res.status != 0:
+        raise RuntimeError(f"HiGHS failed on the hinge master LP: {res.message}")
+    w = res.x[:m] - res.x[m: 2 * m]
+    mu = np.clip(-np.asarray(res.ineqlin.marginals, dtype=float), 0.0, 1.0)
+    return w, float(res.x[-1]), -y * mu
+
+
+def _center_dual(loss, lam, y):
+    r"""A dual point with :math:`\mathbf 1^\top\lambda = 0` (the intercept's constraint) close
+    to ``lam``.  Squared: subtract the mean.  Hinge: :math:`\lambda = -y\circ\mu`; shrink the
+    larger of :math:`\sum_{y_i=1}\mu_i`, :math:`\sum_{y_i=-1}\mu_i` so that they are equal
+    (keeps :math:`\mu\in[0,1]`, so :math:`-L^*` stays finite)."""
+    if loss == "squared":
+        return lam - lam.mean()
+    mu = np.clip(-y * lam, 0.0, 1.0)
+    sp, sm = float(mu[y > 0].sum()), float(mu[y < 0].sum())
+    if sp > sm:
+        mu[y > 0] *= sm / sp
+    elif sm > sp:
+        mu[y < 0] *= sp / sm
+    return -y * mu
+
+
+def _master_bias(Phi, y, loss, beta, master_tol, w0, linprog):
+    """Restricted problem over the current neurons with an unpenalized intercept.
+
+    Squared: the intercept is eliminated exactly by centering (c = mean(y - Phi w)), the
+    centered l1 problem is solved by ``_core.lasso_master``.  Hinge: one LP."""
+    n, m = Phi.shape
+    if loss == "squared":
+        mphi = Phi.mean(axis=0) if m else np.zeros(0)
+        my = float(y.mean())
+        if m:
+            r = _core.lasso_master(np.asfortranarray(Phi - mphi), y - my, "squared", beta,
+                                   master_tol, 100000, w0)
+            w = np.asarray(r["w"])
+            ok, msg = bool(r["converged"]), str(r["message"])
+        else:
+            w, ok, msg = np.zeros(0), True, ""
+        c = my - float(mphi @ w) if m else my
+        f = Phi @ w + c
+        lam = f - y
+        P = 0.5 * float(lam @ lam) + beta * float(np.sum(np.abs(w)))
+        return w, c, lam, P, ok, msg
+    w, c, lam = _lp_hinge_bias(Phi, y, beta, linprog)
+    f = Phi @ w + c
+    P = float(np.sum(np.maximum(0.0, 1.0 - y * f)) + beta * np.sum(np.abs(w)))
+    return w, c, lam, P, True, ""
+
+
+def _pattern_key(col):
+    return np.packbits(col).tobytes()
+
+
+def cutting_plane_bias(
+    X,
+    y,
+    *,
+    loss="squared",
+    beta=1e-3,
+    tol=1e-8,
+    max_iter=200,
+    exact_check="auto",
+    max_patterns=200_000,
+    master_tol=1e-10,
+    n_patterns=256,
+    random_state=0,
+    verbose=False,
+):
+    r"""Cutting-plane training with biases (Algorithm 3, supplementary A.3).
+
+    Problem: :math:`\min J = L(f) + \beta\sum_j|w_j|\|u_j\|_2` over networks
+    :math:`f(x) = \sum_j w_j(u_j^\top x + b_j)_+ + c` of any width (bias and intercept not
+    penalized).  Dual (Theorem 4.1 / 6.1 with the intercept):
+
+    .. math::
+
+        D^* = \max_\lambda -L^*(\lambda)\quad\text{s.t.}\quad \mathbf 1^\top\lambda = 0,\quad
+        |\lambda^\top(Xu + b\mathbf 1)_+|\le\beta\ \ \forall\,\|u\|_2\le 1,\ b\in\mathbb R.
+
+    The constraint is, pattern by pattern, :math:`\max_{i,s} g_i(s)\le\beta` with the exact
+    pattern oracle :math:`g_i(s)` of :func:`fastconvexrelu.arrangement.pattern_oracle`
+    (the spike-free relaxation of A.3 is useless here: once :math:`\mathbf 1^\top\lambda = 0`
+    its maximizer is the all-active, linear neuron).
+
+    **Algorithm.**  Seed with the Lemma 2.7 hull neurons (:func:`hull_neurons`, as the paper
+    did).  Each round: (i) master problem over the current activations
+    :math:`\Phi = (XU + \mathbf 1b^\top)_+` with a free intercept (squared: centering +
+    ``_core.lasso_master``; hinge: one LP), giving :math:`\lambda = \nabla L(f)` with
+    :math:`\mathbf 1^\top\lambda = 0`; (ii) oracle: the exact pattern oracle over a pool of
+    candidate patterns -- all patterns when the arrangement is enumerated and small, else
+    ``n_patterns`` sampled patterns (:func:`sample_patterns`), the hull neurons' patterns and
+    those found by local ascent: from the best ``8`` candidates, repeatedly flip the rows
+    that are tight at the pattern's maximizer to the side that increases
+    :math:`s\lambda_i(x_i^\top u + b)` and re-solve (moves to adjacent cells).  When the
+    heuristic pool has no violation and the enumeration is available, all patterns are
+    checked.  Up to 10 violating neurons :math:`(u, b)` (value above
+    :math:`\max(\beta, \|\Phi^\top\lambda\|_\infty)(1 + \mathrm{tol})`) are added per round.
+
+    **Certificate.**  When the arrangement is enumerated (``exact_check``: ``"auto"`` when
+    the general-position bound :math:`2\sum_{i\le d}\binom{n-1}{i}` is at most 5000,
+    ``True`` up to ``max_patterns``, ``False`` never), :math:`M(\lambda) = \max_{u,b}
+    |\lambda^\top(Xu+b)_+|` is computed exactly over all patterns for the final
+    :math:`\lambda` (made to satisfy :math:`\mathbf 1^\top\lambda=0` exactly), the dual point
+    is scaled into feasibility (:math:`s\le\beta/M`, with the safety margin of the bias-free
+    path) and ``duality_gap = J - D`` is a true bound.  Otherwise ``duality_gap = inf`` and
+    ``relaxation_gap`` uses the largest value the oracle found (not a bound).
+
+    Parameters
+    ----------
+    X : array-like of shape (n, d)
+    y : array-like of shape (n,)
+    loss : {"squared", "hinge"}
+        (The logistic loss with an intercept needs an intercept in the C++ master: not
+        available yet, ``ValueError``.)
+    beta : float > 0
+    tol, max_iter, master_tol, verbose
+        As in :func:`cutting_plane`.
+    exact_check : {"auto", True, False}
+    max_patterns : int
+        Enumeration budget for ``exact_check=True``.
+    n_patterns : int
+        Size of the sampled pattern pool.
+    random_state : None, int or numpy.random.Generator
+        Seed of the sampled pool (the result is deterministic for a fixed seed).
+
+    Returns
+    -------
+    CuttingPlaneBiasResult
+    """
+    from .arrangement import enumerate_patterns, pattern_oracle, sample_patterns
+    from .hull_neurons import hull_neurons
+
+    if not isinstance(loss, str) or loss not in _LOSSES:
+        raise ValueError(f"loss must be one of {_LOSSES}, got {loss!r}.")
+    if loss not in _BIAS_LOSSES:
+        raise ValueError(
+            f"loss={loss!r} with bias=True is not available in the cutting-plane solver yet "
+            f"(supported: {_BIAS_LOSSES})."
+        )
+    X, y = check_X_y(X, y)
+    beta = _check_real(beta, "beta", strict=True)
+    tol = _check_real(tol, "tol")
+    master_tol = _check_real(master_tol, "master_tol")
+    max_iter = _check_int(max_iter, "max_iter")
+    max_patterns = _check_int(max_patterns, "max_patterns")
+    n_patterns = _check_int(n_patterns, "n_patterns")
+    if not (exact_check is True or exact_check is False or exact_check == "auto"):
+        raise ValueError(f"exact_check must be 'auto', True or False, got {exact_check!r}.")
+    if loss == "hinge" and not np.all((y == 1.0) | (y == -1.0)):
+        raise ValueError(f"loss={loss!r} needs labels y in {{-1, +1}}.")
+    n, d = X.shape
+    linprog = _scipy_linprog() if loss == "hinge" else None
+    row_scale = np.linalg.norm(X, axis=1) + 1.0
+
+    # ---- exact enumeration (oracle of last resort and certificate)
+    E = None
+    enum_note = "enumeration not attempted (exact_check=False)"
+    if exact_check is not False:
+        bound = 2 * sum(math.comb(n - 1, i) for i in range(min(d, n - 1) + 1))
+        if exact_check is True or bound <= _BIAS_AUTO_MAX_PATTERNS:
+            try:
+                E = enumerate_patterns(X, bias=True, max_patterns=max_patterns)
+            except ValueError as exc:
+                if exact_check is True:
+                    raise ValueError(f"exact_check=True: {exc}") from None
+                enum_note = f"enumeration too large ({exc})"
+        else:
+            enum_note = (
+                f"enumeration not attempted: up to {bound} patterns (exact_check='auto' "
+                f"enumerates up to {_BIAS_AUTO_MAX_PATTERNS}; pass exact_check=True)"
+            )
+    exact_rounds = E is not None and E.count <= _BIAS_EXACT_ROUNDS_MAX
+
+    # ---- candidate pool: sampled patterns + hull-neuron patterns
+    pool, pool_keys = [], set()
+
+    def add_to_pool(cols):
+        for j in range(cols.shape[1]):
+            col = cols[:, j]
+            if not col.any():
+                continue
+            k = _pattern_key(col)
+            if k not in pool_keys:
+                pool_keys.add(k)
+                pool.append(col)
+
+    U = np.zeros((d, 0))
+    B = np.zeros(0)
+    if n >= 2:
+        Uh, bh, dist = hull_neurons(X)
+        ok = dist > 0
+        U, B = Uh[:, ok], bh[ok]
+        add_to_pool(X @ U + B > 0)
+    if not exact_rounds:
+        S = sample_patterns(X, n_patterns, bias=True, random_state=random_state)
+        add_to_pool(S.patterns)
+
+    def oracle_on(pats, lam_c):
+        return pattern_oracle(X, lam_c, pats, bias=True)
+
+    def local_ascent(res, pats, lam_c):
+        """Flip the tight rows of the best candidates to their favourable side."""
+        vals = np.where(np.isfinite(res.values), res.values, -np.inf)
+        order = np.argsort(-vals.ravel())[:_ASCENT_STARTS]
+        best_v = vals.ravel()[order]
+        cur = [(int(i // 2), int(i % 2)) for i in order]
+        states = [(pats[:, p].copy(), res.hidden_weights[p, c], res.hidden_bias[p, c], c)
+                  for p, c in cur]
+        found_v, found_u, found_b, found_D = [], [], [], []
+        for _ in range(_ASCENT_STEPS):
+            newD, meta = [], []
+            for t, (D, u, b, c) in enumerate(states):
+                s = 1.0 if c == 0 else -1.0
+                z = X @ u + b
+                tight = np.abs(z) <= 1e-9 * row_scale * (1.0 + abs(b))
+                if not tight.any():
+                    continue
+                D2 = D.copy()
+                D2[tight] = s * lam_c[tight] > 0
+                if np.array_equal(D2, D) or not D2.any():
+                    continue
+                newD.append(D2)
+                meta.append((t, c))
+            if not newD:
+                break
+            P2 = np.column_stack(newD)
+            add_to_pool(P2)
+            r2 = oracle_on(P2, lam_c)
+            moved = False
+            for j, (t, c) in enumerate(meta):
+                v = r2.values[j, c]
+                if np.isfinite(v) and v > best_v[t] * (1 + 1e-12):
+                    best_v[t] = v
+                    states[t] = (P2[:, j], r2.hidden_weights[j, c], r2.hidden_bias[j, c], c)
+                    found_v.append(v)
+                    found_u.append(r2.hidden_weights[j, c])
+                    found_b.append(r2.hidden_bias[j, c])
+                    found_D.append(P2[:, j])
+                    moved = True
+            if not moved:
+                break
+        return found_v, found_u, found_b
+
+    def best_neurons(res, thresh):
+        vals = np.where(np.isfinite(res.values), res.values, -np.inf)
+        flat = np.argsort(-vals.ravel())
+        out = []
+        for i in flat[: 4 * _NEW_PER_ROUND]:
+            p, c = int(i // 2), int(i % 2)
+            if vals[p, c] > thresh and len(out) < _NEW_PER_ROUND:
+                out.append((float(vals[p, c]), res.hidden_weights[p, c], float(res.hidden_bias[p, c])))
+        return out
+
+    history = []
+    status = "max_iter"
+    w = np.zeros(U.shape[1])
+    rounds = 0
+    M_found = math.nan
+    lam_c = None
+    for it in range(1, max_iter + 1):
+        rounds = it
+        Phi = np.maximum(X @ U + B, 0.0)
+        w, c, lam, P_master, ok, msg = _master_bias(Phi, y, loss, beta, master_tol,
+                                                     np.zeros(U.shape[1]) if w.size != U.shape[1] else w,
+                                                     linprog)
+        if not ok:
+            warnings.warn(f"cutting_plane_bias: master problem {msg}", ConvergenceWarning,
+                          stacklevel=2)
+        lam_c = _center_dual(loss, lam, y)
+        thresh = max(beta, float(np.max(np.abs(Phi.T @ lam_c))) if U.shape[1] else 0.0)
+        thresh *= 1.0 + tol
+        # ---- oracle
+        used = "exact (all patterns)" if exact_rounds else "pool + local ascent"
+        if exact_rounds:
+            res = oracle_on(E.patterns, lam_c)
+            new = best_neurons(res, thresh)
+            M_found = float(np.max(res.values)) if res.values.size else 0.0
+        else:
+            pats = np.column_stack(pool) if pool else np.zeros((n, 0), dtype=bool)
+            res = oracle_on(pats, lam_c)
+            new = best_neurons(res, thresh)
+            fv, fu, fb = local_ascent(res, pats, lam_c) if pats.shape[1] else ([], [], [])
+            cand = new + [(v, u, b) for v, u, b in zip(fv, fu, fb) if v > thresh]
+            cand.sort(key=lambda t: -t[0])
+            new = cand[:_NEW_PER_ROUND]
+            M_found = max([float(np.max(res.values)) if res.values.size else 0.0] + fv)
+            if not new and E is not None:
+                used = "exact (all patterns, heuristics found none)"
+                res = oracle_on(E.patterns, lam_c)
+                new = best_neurons(res, thresh)
+                M_found = float(np.max(res.values))
+        history.append(dict(round=it, n_neurons=U.shape[1], objective=P_master,
+                            violation=M_found / beta, oracle=used))
+        if verbose:
+            print(f"[cutting_plane_bias] round {it:3d}  neurons {U.shape[1]:4d}  master "
+                  f"{P_master:.10g}  max |lam^T (Xu+b)_+|/beta {M_found / beta:.6f}  "
+                  f"oracle={used}  new={len(new)}")
+        if not new:
+            status = "converged"
+            break
+        U = np.column_stack([U] + [u for _, u, _ in new])
+        B = np.concatenate([B, [b for _, _, b in new]])
+        w = np.concatenate([w, np.zeros(len(new))])
+    if status != "converged":  # the last round added neurons: re-solve the master
+        Phi = np.maximum(X @ U + B, 0.0)
+        w, c, lam, P_master, ok, msg = _master_bias(Phi, y, loss, beta, master_tol, w, linprog)
+        lam_c = _center_dual(loss, lam, y)
+
+    # ---- network and objective
+    keep = np.flatnonzero(w != 0)
+    Uf, Bf, wf = U[:, keep], B[keep], w[keep]
+    J = network_objective(X, y, Uf, Bf, wf, c, beta, loss)
+
+    # ---- certificates
+    safe = lambda M: M * (1.0 + _SAFETY_REL) + _SAFETY_ABS * float(np.abs(lam_c) @ row_scale)
+    if status != "converged" and not exact_rounds:
+        pats = np.column_stack(pool) if pool else np.zeros((n, 0), dtype=bool)
+        r_ = oracle_on(pats, lam_c)
+        M_found = float(np.max(r_.values)) if r_.values.size else 0.0
+    D_rel, s_rel = _dual_value(loss, lam_c, y, beta, safe(M_found))
+    relax_gap = max(J - D_rel, 0.0) if math.isfinite(D_rel) else math.inf
+    D_cert, s_cert = -math.inf, 0.0
+    how = "none: " + enum_note
+    if E is not None:
+        r_ = oracle_on(E.patterns, lam_c)
+        if r_.converged and np.all(r_.status != 1):
+            M = float(np.max(r_.values)) if r_.values.size else 0.0
+            D_cert, s_cert = _dual_value(loss, lam_c, y, beta, safe(M))
+            how = f"exact pattern oracle over all {E.count} activation patterns (enumeration)"
+        else:
+            how = "none: the exact pattern oracle did not converge on every pattern"
+    gap = max(J - D_cert, 0.0) if math.isfinite(D_cert) else math.inf
+    dual_coef = (s_cert if math.isfinite(D_cert) else s_rel) * lam_c
+    msg = (f"{status}: {rounds} rounds, {U.shape[1]} neurons tried, {wf.size} in the network; "
+           f"duality gap {gap:.3e} (certificate: {how}); searched-pattern gap {relax_gap:.3e}")
+    if verbose:
+        print(f"[cutting_plane_bias] {msg}")
+    if status != "converged":
+        warnings.warn(f"cutting_plane_bias: {msg}", ConvergenceWarning, stacklevel=2)
+    return CuttingPlaneBiasResult(
+        hidden_weights=np.ascontiguousarray(Uf),
+        hidden_bias=np.ascontiguousarray(Bf),
+        output_weights=np.ascontiguousarray(wf),
+        intercept=float(c),
+        objective=float(J),
+        dual_coef=np.ascontiguousarray(dual_coef),
+        dual_value=float(D_cert) if math.isfinite(D_cert) else -math.inf,
+        duality_gap=float(gap),
+        relaxation_gap=float(relax_gap),
+        certificate=how,
+        n_iter=rounds,
+        n_neurons_total=int(U.shape[1]),
+        n_patterns=int(E.count) if E is not None else 0,
+        converged=status == "converged",
+        status=status,
+        message=msg,
+        history=history,
     )

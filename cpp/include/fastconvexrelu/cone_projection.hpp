@@ -126,4 +126,41 @@ SpikeFreeOracleResult spike_free_oracle(
     const std::vector<std::vector<Eigen::Index>>& warm_plus = {},
     const std::vector<std::vector<Eigen::Index>>& warm_minus = {}, int n_threads = 2);
 
+// ---------------------------------------------------------------------------------------
+// Maximization over a polyhedral cone with one free (unnormed) coordinate (bias, A.3):
+//
+//     max  c^T u + c_b b   s.t.  A u + e b >= 0,  ||u||_2 <= 1,  b free.
+//
+// Conic dual (sup over b forces the equality, sup over the ball gives the norm):
+//
+//     min_{lambda >= 0, e^T lambda = -c_b}  ||c + A^T lambda||_2 ,
+//
+// solved exactly by a primal active-set method for this convex QP: the free set F keeps the
+// columns [A_F^T; e_F^T] linearly independent (a dependent entering column has zero reduced
+// cost, so it is never chosen except by rounding, and is then skipped); each step solves the
+// equality-constrained least-squares problem on F by the null-space method (lambda_F =
+// gamma e_F/||e_F||^2 + Z y, Z an orthonormal basis of e_F^perp, y by a column-pivoted QR),
+// followed by a ratio test.  At the optimum, with r = c + A^T lambda and nu the equality
+// multiplier (A_F r + nu e_F = 0), the maximizer is u = r/||r||, b = nu/||r|| (the primal slack
+// A u + e b = mu/||r|| with mu = A r + nu e >= 0 the bound multipliers), value = ||r||.
+// If the equality is infeasible (c_b != 0 and no e_i of the sign of -c_b) the maximum is +inf.
+struct AffineConeMaxResult {
+    Eigen::VectorXd u;
+    double b = 0.0;
+    double value = 0.0;            // ||r|| (dual value), +inf when unbounded
+    double primal_value = 0.0;     // c^T u + c_b b
+    Eigen::VectorXd lambda;        // (n) dual multipliers, >= 0
+    bool unbounded = false;
+    bool converged = false;
+    int n_iter = 0;
+    double primal_infeasibility = 0.0;  // max(0, -min_i (a_i^T u + e_i b)) / max(1, ||a_i||)
+    double equality_residual = 0.0;     // |e^T lambda + c_b|
+    std::string message;
+};
+
+AffineConeMaxResult affine_cone_max(const Eigen::Ref<const RowMatrixXd>& A,
+                                    const Eigen::Ref<const Eigen::VectorXd>& e,
+                                    const Eigen::Ref<const Eigen::VectorXd>& c, double c_b,
+                                    const ConeProjectionOptions& opt = {});
+
 }  // namespace fcr
