@@ -170,6 +170,39 @@ double LossFunction::value_and_gradient(const Eigen::Ref<const MatrixXd>& F, con
     throw std::logic_error("the hinge loss is not differentiable; use prox");
 }
 
+void LossFunction::hessian_weights(const Eigen::Ref<const MatrixXd>& F, const Eigen::Ref<const MatrixXd>& Y,
+                                   MatrixXd& W) const {
+    check_same_shape(F, Y, "F");
+    const Index n = F.rows(), o = F.cols();
+    W = MatrixXd::Zero(n, o * o);
+    switch (kind_) {
+        case LossKind::Squared:
+            for (Index k = 0; k < o; ++k) W.col(k * o + k).setOnes();
+            return;
+        case LossKind::Huber:
+            for (Index k = 0; k < o; ++k)
+                for (Index j = 0; j < n; ++j) W(j, k * o + k) = std::abs(F(j, k) - Y(j, k)) < delta_ ? 1.0 : 0.0;
+            return;
+        case LossKind::Logistic:
+            for (Index j = 0; j < n; ++j) {
+                const double s = sigmoid_neg(Y(j, 0) * F(j, 0));
+                W(j, 0) = s * (1.0 - s);
+            }
+            return;
+        case LossKind::Softmax:
+            for (Index j = 0; j < n; ++j) {
+                const double mx = F.row(j).maxCoeff();
+                Eigen::VectorXd p = (F.row(j).array() - mx).exp().transpose();
+                p /= p.sum();
+                for (Index k = 0; k < o; ++k)
+                    for (Index l = 0; l < o; ++l) W(j, k * o + l) = (k == l ? p[k] : 0.0) - p[k] * p[l];
+            }
+            return;
+        case LossKind::Hinge: break;
+    }
+    throw std::logic_error("the hinge loss has no Hessian");
+}
+
 double LossFunction::conjugate(const Eigen::Ref<const MatrixXd>& L, const Eigen::Ref<const MatrixXd>& Y) const {
     check_same_shape(L, Y, "Lambda");
     const Index n = L.rows(), o = L.cols();

@@ -49,6 +49,11 @@ public:
     // L(F) and grad L(F) (grad is resized); std::logic_error for the hinge.
     double value_and_gradient(const Eigen::Ref<const Eigen::MatrixXd>& F,
                               const Eigen::Ref<const Eigen::MatrixXd>& Y, Eigen::MatrixXd& grad) const;
+    // Second derivatives of L at F, row by row: W (n x o*o), W(j, k*o + l) = d^2 L / dF_jk dF_jl
+    // (squared 1, huber 1[|r| < delta], logistic s(1 - s), softmax diag(p) - p p^T);
+    // std::logic_error for the hinge.
+    void hessian_weights(const Eigen::Ref<const Eigen::MatrixXd>& F, const Eigen::Ref<const Eigen::MatrixXd>& Y,
+                         Eigen::MatrixXd& W) const;
     // Fenchel conjugate L^*(Lam); +inf outside its domain (a relative slack of 1e-12 is
     // accepted for rounding and clamped).
     double conjugate(const Eigen::Ref<const Eigen::MatrixXd>& Lam,
