@@ -519,6 +519,8 @@ PolishOutcome polish(const Problem& pb, MatrixXd& Th, VectorXd& c, std::vector<s
         const VectorXd step = -H.ldlt().solve(g);
         const double slope = g.dot(step);
         const bool face_optimal = !step.allFinite() || !(slope < 0) || -slope <= 1e-26 * std::max(1.0, std::abs(val));
+        if (face_optimal && std::getenv("FCR_DEBUG"))
+            std::fprintf(stderr, "   face optimal: finite %d slope %.3e |g| %.3e nv %ld\n", step.allFinite() ? 1 : 0, slope, g.norm(), (long)nv);
         if (!face_optimal) {
             // ---- ratio test: largest step keeping every inactive row feasible
             double amax = 1.0;
@@ -539,26 +541,40 @@ PolishOutcome polish(const Problem& pb, MatrixXd& Th, VectorXd& c, std::vector<s
                     }
                 }
             }
+            if (bt >= 0 && amax <= 1e-12) {  // degenerate: a boundary row blocks at once
+                act[static_cast<std::size_t>(bt)].push_back(bj);
+                continue;
+            }
             double a = amax, vn = kInf;
-            for (int ls = 0; ls < 60; ++ls, a *= 0.5) {
+            const bool local = -slope <= 1e-10 * std::max(1.0, std::abs(val));
+            if (local) {
+                // quadratic regime: function values cannot resolve the decrease; take the
+                // (ratio-limited) Newton step
                 vn = phi(x + a * step, Fn);
-                if (vn <= val + 1e-4 * a * slope) break;
+            } else {
+                for (int ls = 0; ls < 60; ++ls, a *= 0.5) {
+                    vn = phi(x + a * step, Fn);
+                    if (vn <= val + 1e-4 * a * slope) break;
+                }
             }
             const bool blocked = bt >= 0 && a == amax;
-            if (vn <= val) {
+            const bool accept = local || vn < val;
+            if (accept) {
                 x += a * step;
                 for (std::size_t t = 0; t < S.size(); ++t) Th.col(S[t]) = N[t] * x.segment(off[t], N[t].cols());
                 c = x.tail(o);
                 val = vn;
             }
-            if (blocked) {
+            if (blocked && accept) {
                 act[static_cast<std::size_t>(bt)].push_back(bj);
                 continue;
             }
-            if (a < 1.0 && !(vn <= val)) {
-                // no progress along the Newton direction: treat the face as solved
-            } else if ((val - vn) > 1e-15 * std::abs(val) || a == 1.0) {
-                if (-slope > 1e-24 * std::max(1.0, std::abs(val))) continue;
+            const bool tiny_step = a * step.norm() <= 1e-15 * std::max(1.0, x.norm());
+            if (accept && !tiny_step) continue;
+            if (!accept) {
+                if (std::getenv("FCR_DEBUG"))
+                    std::fprintf(stderr, "   newton stalled: slope %.3e a %.3e amax %.3e\n", slope, a, amax);
+                break;  // stalled: out.ok stays false
             }
         }
         // ---- face optimal: multipliers mu_A = argmin ||G_A^T mu - grad_b||; release a negative one
@@ -573,6 +589,10 @@ PolishOutcome polish(const Problem& pb, MatrixXd& Th, VectorXd& c, std::vector<s
             for (std::size_t r = 0; r < act[t].size(); ++r)
                 GAt.col(static_cast<Index>(r)) = pb.S(act[t][r], i) * pb.Xt.row(act[t][r]).transpose();
             const VectorXd muA = GAt.completeOrthogonalDecomposition().solve(grad_b);
+            if (std::getenv("FCR_DEBUG") && (GAt * muA - grad_b).norm() > 1e-8)
+                std::fprintf(stderr, "   block %ld |A| %zu kkt resid %.3e min mu %.3e |grad| %.3e  |N^T grad| %.3e face %.3e Ncols %ld\n", (long)b, act[t].size(),
+                             (GAt * muA - grad_b).norm(), muA.minCoeff(), grad_b.norm(), (N[t].transpose() * grad_b).norm(),
+                             (N[t] * (N[t].transpose() * Th.col(b)) - Th.col(b)).norm(), (long)N[t].cols());
             Index neg;
             const double mn = muA.minCoeff(&neg);
             if (mn < -1e-9 * std::max(1.0, muA.cwiseAbs().maxCoeff())) {
@@ -773,8 +793,14 @@ ArrangementProgramResult solve_arrangement_program(const Eigen::Ref<const Matrix
                 polished = true;
                 cert = certify(pb, lam, warm);
                 gap = cert.ok ? primal - cert.dual_value : kInf;
-                if (opt.verbose)
-                    std::fprintf(stderr, "[arrangements]   sweep %d gap %.3e max_s/beta %.12f\n", sweep, gap, cert.max_s);
+                if (opt.verbose) {
+                    double sin = 0, sout = 0;
+                    for (Index b = 0; b < m; ++b)
+                        (Thq.col(b).head(pb.d).norm() > 0 ? sin : sout) =
+                            std::max(Thq.col(b).head(pb.d).norm() > 0 ? sin : sout, cert.block_s[b]);
+                    std::fprintf(stderr, "[arrangements]   sweep %d gap %.3e max_s/beta %.12f (support %.12f, others %.12f)\n",
+                                 sweep, gap, cert.max_s, sin, sout);
+                }
                 if (gap <= opt.tol * std::max(primal, 1e-300) || !cert.ok) break;
                 // add the blocks whose dual constraint is violated, along their best direction
                 std::vector<Index> cand;
