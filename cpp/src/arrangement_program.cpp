@@ -753,7 +753,10 @@ ArrangementProgramResult solve_arrangement_program(const Eigen::Ref<const Matrix
         const bool settled = std::abs(primal - prev_primal) <= 1e-3 * std::abs(primal) && viol <= 1e-2 * yscale;
         prev_primal = primal;
         bool polished = false;
-        if (loss.smooth() && settled) {
+        Index support = 0;
+        for (Index b = 0; b < m; ++b) support += Th.col(b).head(pb.d).norm() > 0 ? 1 : 0;
+        // the Newton system has about support * dp unknowns: polish only when it is small
+        if (loss.smooth() && settled && support * dp <= 2500) {
             // ---- active-set Newton polish with block additions from the certificate
             MatrixXd Thq = Th;
             VectorXd cq = c;
