@@ -218,11 +218,17 @@ Certificate certify(const Problem& pb, MatrixXd lam, std::vector<std::vector<Ind
                                     jb = j;
                                 }
                             }
-                            if (jb < 0) {
+                            const double round_tol = 1e-13 * (1.0 + g.cwiseAbs().maxCoeff() + lam.col(k).cwiseAbs().sum());
+                            if (jb >= 0) {
+                                h.head(pb.d) -= r * pb.Xt.row(jb).head(pb.d).transpose();
+                            } else if (std::abs(qq[pb.d]) <= round_tol) {
+                                h = qq;  // mu = 0 (valid when the bias component vanishes)
+                            } else if (std::abs(r) > round_tol) {
+                                // (all-active pattern: r = -+ 1^T lam_k, zero up to rounding after
+                                // centering; accepted at that level, otherwise no certificate)
                                 sm = kInf;
                                 break;
                             }
-                            h.head(pb.d) -= r * pb.Xt.row(jb).head(pb.d).transpose();
                         }
                     }
                     sm = std::max(sm, h.head(pb.d).norm());
@@ -686,7 +692,7 @@ ArrangementProgramResult solve_arrangement_program(const Eigen::Ref<const Matrix
     const double gscale = std::max(1e-300, std::sqrt(g0.squaredNorm() + G.colwise().sum().squaredNorm()));
     double eps_in = 1e-2 * gscale;
     double prev_viol = kInf, prev_split = kInf, prev_primal = kInf;
-    int total = 0, n_polish = 0;
+    int total = 0, n_polish = 0, last_polish = -1000000;
     Certificate cert;
     double primal = kInf, viol = kInf, gap = kInf;
     bool converged = false;
@@ -756,7 +762,8 @@ ArrangementProgramResult solve_arrangement_program(const Eigen::Ref<const Matrix
         Index support = 0;
         for (Index b = 0; b < m; ++b) support += Th.col(b).head(pb.d).norm() > 0 ? 1 : 0;
         // the Newton system has about support * dp unknowns: polish only when it is small
-        if (loss.smooth() && settled && support * dp <= 2500) {
+        if (loss.smooth() && settled && support * dp <= 2500 && total - last_polish >= 100) {
+            last_polish = total;
             // ---- active-set Newton polish with block additions from the certificate
             MatrixXd Thq = Th;
             VectorXd cq = c;
