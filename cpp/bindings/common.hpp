@@ -37,3 +37,4 @@ void bind_hull_neurons(pybind11::module_& m);
 void bind_cone_projection(pybind11::module_& m);
 void bind_lasso_master(pybind11::module_& m);
 void bind_arrangement(pybind11::module_& m);
+void bind_arrangement_program(pybind11::module_& m);

@@ -15,4 +15,5 @@ PYBIND11_MODULE(_core, m) {
     bind_cone_projection(m);
     bind_lasso_master(m);
     bind_arrangement(m);
+    bind_arrangement_program(m);
 }

@@ -15,6 +15,7 @@ from .gradient_descent import GDResult, train_gd
 from .rectified_ellipsoid import RectifiedEllipsoid, rectified_ellipsoid
 from .spike_free_oracle import cone_projection, spike_free_oracle
 from .arrangement import enumerate_patterns, pattern_oracle, sample_patterns
+from .arrangement_program import ArrangementProgramResult, solve_arrangement_program
 
 __all__ = [
     "__version__",
@@ -49,4 +50,6 @@ __all__ = [
     "enumerate_patterns",
     "sample_patterns",
     "pattern_oracle",
+    "solve_arrangement_program",
+    "ArrangementProgramResult",
 ]

@@ -239,3 +239,54 @@ def pattern_oracle(
     n_threads: int = 2,
 ) -> _PatternOracleResult:
     """max s v^T D (X u + b) over (2D - I)(X u + b) >= 0, ||u|| <= 1, per pattern and sign."""
+# --- arrangement program (issue 3, "arrangements") and the loss interface --------------------
+class _ArrangementProgramResult(TypedDict):
+    theta: NDArray[np.float64]  # (dp, 2 P o); block (i, k, s) in column (2 k + s) P + i
+    intercept: NDArray[np.float64]  # (o,)
+    fitted: NDArray[np.float64]  # (n, o)
+    dual: NDArray[np.float64]  # (n, o) feasible dual point
+    primal_objective: float
+    dual_objective: float
+    gap: float
+    max_violation: float
+    dual_scale: float
+    max_dual_constraint: float
+    mu: NDArray[np.float64]  # (n, 2 P o)
+    hinge_multiplier: NDArray[np.float64]  # (n, o)
+    rho: float
+    rho_hinge: float
+    n_iter: int
+    n_outer: int
+    converged: bool
+    message: str
+
+def arrangement_program(
+    X: ArrayLike,
+    Y: ArrayLike,
+    patterns: ArrayLike,
+    loss: str,
+    beta: float,
+    bias: bool,
+    huber_delta: float = 1.0,
+    tol: float = 1e-8,
+    max_iter: int = 50000,
+    rho: float = 0.0,
+    n_threads: int = 2,
+    verbose: bool = False,
+    theta: Optional[ArrayLike] = None,
+    intercept: Optional[ArrayLike] = None,
+    mu: Optional[ArrayLike] = None,
+    hinge_multiplier: Optional[ArrayLike] = None,
+    warm_rho: float = 0.0,
+    warm_rho_hinge: float = 0.0,
+) -> _ArrangementProgramResult:
+    """Convex program over fixed activation patterns (AL + FISTA + active-set Newton polish)."""
+
+def loss_eval(loss: str, F: ArrayLike, Y: ArrayLike, huber_delta: float = 1.0) -> Dict[str, Any]:
+    """Loss value, gradient (smooth losses) and gradient Lipschitz constant."""
+
+def loss_conjugate(loss: str, Lam: ArrayLike, Y: ArrayLike, huber_delta: float = 1.0) -> float:
+    """Fenchel conjugate ``L^*(Lam)`` (+inf outside its domain)."""
+
+def loss_prox(loss: str, Z: ArrayLike, Y: ArrayLike, t: float, huber_delta: float = 1.0) -> NDArray[np.float64]:
+    """``prox_{tL}(Z)``."""

@@ -13,8 +13,15 @@ Objective (``beta > 0``):
     J = L(f(X), y) + \beta \sum_{j=1}^m |w_j|\,\|u_j\|_2 ,
 
 with :math:`L = \tfrac12\sum_i (f_i - y_i)^2` (squared),
-:math:`\sum_i \max(0, 1 - y_i f_i)` (hinge) or :math:`\sum_i \log(1 + e^{-y_i f_i})`
-(logistic). Biases and the intercept are not penalized.
+:math:`\sum_i \max(0, 1 - y_i f_i)` (hinge), :math:`\sum_i \log(1 + e^{-y_i f_i})`
+(logistic), the delta-Huber loss or the softmax cross-entropy (see ``_losses``). Biases and
+the intercept are not penalized.
+
+Vector outputs (supplementary A.7): ``output_weights`` of shape (m, o) give
+:math:`f(x) = \sum_j w_j (u_j^\top x + b_j)_+ + c \in \mathbb{R}^o` and the penalty
+:math:`\beta\sum_j \|w_j\|_2\|u_j\|_2` (weight decay, Lemma 1 of A.7; ``penalty="l2"``) or
+:math:`\beta\sum_j \|w_j\|_1\|u_j\|_2` (``penalty="l1"``, A.7.3); they coincide for neurons
+with a single nonzero output weight (what the arrangement solver returns).
 
 ``beta = 0`` is the minimum-norm problem: :math:`J = \sum_j |w_j|\,\|u_j\|_2` subject to
 :math:`f(X) = y` (squared) or :math:`y_i f_i \ge 1` (hinge); a network violating the
@@ -27,18 +34,32 @@ import numpy as np
 
 __all__ = ["network_objective", "network_output", "_loss_value"]
 
-_LOSSES = ("squared", "hinge", "logistic")
+_LOSSES = ("squared", "hinge", "logistic", "huber", "softmax")
 
 
-def _loss_value(f, y, loss):
+def _loss_value(f, y, loss, huber_delta=1.0):
     """Data-fit term ``L(f, y)`` (a Python float).
 
     Parameters
     ----------
-    f, y : array-like of shape (n,)
-        Network outputs and targets (``y`` in {-1, +1} for hinge/logistic).
-    loss : {"squared", "hinge", "logistic"}
+    f, y : array-like of shape (n,) (or (n, o) for squared/huber/softmax)
+        Network outputs and targets (``y`` in {-1, +1} for hinge/logistic, one-hot rows for
+        softmax).
+    loss : {"squared", "hinge", "logistic", "huber", "softmax"}
+    huber_delta : float, default=1.0
     """
+    if loss in ("huber", "softmax") or np.ndim(f) == 2:
+        from ._losses import loss_value
+
+        f2 = np.asarray(f, dtype=np.float64)
+        y2 = np.asarray(y, dtype=np.float64)
+        if f2.size == y2.size and f2.ndim != y2.ndim:
+            f2, y2 = f2.reshape(y2.shape[0], -1), y2.reshape(y2.shape[0], -1)
+        if f2.shape != y2.shape:
+            raise ValueError(f"f and y must have the same shape, got {f2.shape} and {y2.shape}.")
+        if loss not in _LOSSES:
+            raise ValueError(f"loss must be one of {_LOSSES}, got {loss!r}.")
+        return loss_value(f2, y2, loss, huber_delta)
     f = np.asarray(f, dtype=np.float64).ravel()
     y = np.asarray(y, dtype=np.float64).ravel()
     if f.shape != y.shape:
@@ -54,12 +75,19 @@ def _loss_value(f, y, loss):
 
 
 def network_output(X, hidden_weights, hidden_bias, output_weights, intercept):
-    """Evaluate ``f(X) = relu(X U + 1 b^T) w + c`` (shape (n,))."""
+    """Evaluate ``f(X) = relu(X U + 1 b^T) w + c``.
+
+    Shape (n,) for ``output_weights`` of shape (m,); (n, o) for ``output_weights`` of shape
+    (m, o) (vector outputs; ``intercept`` scalar or of shape (o,)).
+    """
     X = np.asarray(X, dtype=np.float64)
     if X.ndim == 1:
         X = X.reshape(-1, 1)
     U = np.asarray(hidden_weights, dtype=np.float64)
-    w = np.asarray(output_weights, dtype=np.float64).ravel()
+    W2 = np.asarray(output_weights, dtype=np.float64)
+    if W2.ndim == 2:
+        return _network_output_matrix(X, U, hidden_bias, W2, intercept)
+    w = W2.ravel()
     if U.ndim == 1:
         U = U.reshape(X.shape[1], -1)
     m = w.shape[0]
@@ -94,6 +122,27 @@ def network_output(X, hidden_weights, hidden_bias, output_weights, intercept):
     return out
 
 
+def _network_output_matrix(X, U, hidden_bias, W, intercept):
+    m, o = W.shape
+    if U.ndim == 1:
+        U = U.reshape(X.shape[1], -1)
+    if U.shape != (X.shape[1], m):
+        raise ValueError(
+            f"hidden_weights must have shape (n_features, n_neurons) = ({X.shape[1]}, {m}), got {U.shape}."
+        )
+    b = np.zeros(m) if hidden_bias is None else np.asarray(hidden_bias, dtype=np.float64).ravel()
+    if b.shape != (m,):
+        raise ValueError(f"hidden_bias must have shape ({m},), got {b.shape}.")
+    c = np.zeros(o) if intercept is None else np.broadcast_to(np.asarray(intercept, dtype=np.float64), (o,))
+    n = X.shape[0]
+    out = np.empty((n, o))
+    step = max(1, (1 << 22) // max(m, 1))
+    for start in range(0, n, step):
+        stop = min(n, start + step)
+        out[start:stop] = np.maximum(X[start:stop] @ U + b, 0.0) @ W + c
+    return out
+
+
 def network_objective(
     X,
     y,
@@ -105,6 +154,8 @@ def network_objective(
     loss,
     *,
     feasibility_tol=1e-6,
+    huber_delta=1.0,
+    penalty="l2",
 ):
     r"""Objective ``J`` of a two-layer ReLU network, exactly as every solver reports it.
 
@@ -131,10 +182,18 @@ def network_objective(
         :math:`\sum_j |w_j|\|u_j\|_2` if the network interpolates (squared:
         :math:`f(X) = y`) or separates with margin (hinge: :math:`y_i f_i \ge 1`), and
         ``inf`` otherwise.
-    loss : {"squared", "hinge", "logistic"}
+    loss : {"squared", "hinge", "logistic", "huber", "softmax"}
+        ``huber`` and ``softmax`` need ``beta > 0``; ``softmax`` takes one-hot ``y`` of shape
+        (n, o) and ``output_weights`` of shape (m, o).
     feasibility_tol : float, default=1e-6
         Only for ``beta = 0``: tolerance of the constraint, relative to
         ``max(1, max|y|)`` for the squared loss and absolute for the hinge margin.
+
+    huber_delta : float, default=1.0
+        Parameter of the Huber loss.
+    penalty : {"l2", "l1"}, default="l2"
+        For ``output_weights`` of shape (m, o): ``||w_j||_2`` or ``||w_j||_1`` times
+        ``||u_j||_2`` (identical for 1-D output weights).
 
     Returns
     -------
@@ -145,8 +204,22 @@ def network_objective(
     beta = float(beta)
     if not np.isfinite(beta) or beta < 0:
         raise ValueError(f"beta must be a finite number >= 0, got {beta!r}.")
-    if loss == "logistic" and beta == 0:
-        raise ValueError("beta must be > 0 for the logistic loss.")
+    if loss in ("logistic", "huber", "softmax") and beta == 0:
+        raise ValueError(f"beta must be > 0 for the {loss} loss.")
+    if penalty not in ("l2", "l1"):
+        raise ValueError(f"penalty must be 'l2' or 'l1', got {penalty!r}.")
+    W2 = np.asarray(output_weights, dtype=np.float64)
+    if W2.ndim == 2:
+        Y2 = np.asarray(y, dtype=np.float64)
+        Y2 = Y2.reshape(-1, 1) if Y2.ndim == 1 else Y2
+        F2 = network_output(X, hidden_weights, hidden_bias, W2, intercept)
+        if F2.shape != Y2.shape:
+            raise ValueError(f"network outputs {F2.shape} and y {Y2.shape} have inconsistent shapes.")
+        U2 = np.asarray(hidden_weights, dtype=np.float64)
+        U2 = U2.reshape(-1, W2.shape[0]) if U2.ndim == 1 else U2
+        wn = np.linalg.norm(W2, axis=1) if penalty == "l2" else np.abs(W2).sum(axis=1)
+        norm2 = float(np.sum(wn * np.linalg.norm(U2, axis=0))) if W2.size else 0.0
+        return _loss_value(F2, Y2, loss, huber_delta) + beta * norm2
     y = np.asarray(y, dtype=np.float64).ravel()
     f = network_output(X, hidden_weights, hidden_bias, output_weights, intercept)
     if f.shape != y.shape:
@@ -157,7 +230,7 @@ def network_objective(
         U = U.reshape(-1, w.shape[0])
     norm = float(np.sum(np.abs(w) * np.linalg.norm(U, axis=0))) if w.size else 0.0
     if beta > 0:
-        return _loss_value(f, y, loss) + beta * norm
+        return _loss_value(f, y, loss, huber_delta) + beta * norm
     # beta == 0: minimum-norm problem with hard constraints
     if loss == "squared":
         scale = max(1.0, float(np.max(np.abs(y)))) if y.size else 1.0

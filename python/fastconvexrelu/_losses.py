@@ -1,0 +1,134 @@
+r"""Convex losses of the training problem, with what the solvers and certificates need.
+
+Every loss is a sum over the rows of an ``(n, o)`` output matrix ``F`` (paper Theorem 6.1:
+any convex loss enters the dual through its Fenchel conjugate :math:`L^*`). Same formulas as
+the C++ interface ``cpp/include/fastconvexrelu/losses.hpp`` (``fcr::LossFunction``):
+
+=========  ==============================================  =================================  =====
+loss       :math:`L(F)`                                    :math:`L^*(\Lambda)` (domain)       Lip
+=========  ==============================================  =================================  =====
+squared    :math:`\tfrac12\|F - Y\|^2`                      :math:`\tfrac12\|\Lambda\|^2 + \langle\Lambda, Y\rangle`   1
+logistic   :math:`\sum_j \log(1 + e^{-y_j f_j})`            :math:`\sum_j a\log a + (1-a)\log(1-a)`, :math:`a = -y_j\lambda_j\in[0,1]`  1/4
+softmax    :math:`\sum_j \mathrm{lse}(F_j) - \langle Y_j, F_j\rangle`  :math:`\sum p\log p`, :math:`P = \Lambda + Y` rows in the simplex  1/2
+huber      :math:`\sum h_\delta(F - Y)`                     :math:`\langle\Lambda, Y\rangle + \tfrac12\|\Lambda\|^2`, :math:`|\Lambda|\le\delta`  1
+hinge      :math:`\sum_j \max(0, 1 - y_j f_j)`              :math:`\sum_j y_j\lambda_j`, :math:`a = -y_j\lambda_j\in[0,1]`  --
+=========  ==============================================  =================================  =====
+
+with :math:`h_\delta(r) = r^2/2` for :math:`|r|\le\delta` and :math:`\delta(|r| - \delta/2)`
+otherwise. Logistic and hinge take one column of labels in {-1, +1}; softmax takes one-hot
+rows (o >= 2). Weak duality: :math:`L(F) \ge -L^*(\Lambda) + \langle \Lambda, F\rangle`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["LOSSES", "loss_value", "loss_gradient", "loss_conjugate", "loss_lipschitz", "check_targets"]
+
+LOSSES = ("squared", "logistic", "softmax", "huber", "hinge")
+_SLACK = 1e-12
+
+
+def _as2d(A):
+    A = np.asarray(A, dtype=np.float64)
+    return A.reshape(-1, 1) if A.ndim == 1 else A
+
+
+def _check_loss(loss):
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}.")
+
+
+def check_targets(Y, loss, name="Y"):
+    """Raise ``ValueError`` (naming ``name``) unless ``Y`` suits ``loss``; return it as (n, o)."""
+    _check_loss(loss)
+    Y = _as2d(Y)
+    if Y.ndim != 2 or Y.size == 0:
+        raise ValueError(f"{name} must be a non-empty array of shape (n,) or (n, o), got shape {Y.shape}.")
+    if not np.all(np.isfinite(Y)):
+        raise ValueError(f"{name} contains NaN or infinity; all values must be finite.")
+    if loss in ("logistic", "hinge"):
+        if Y.shape[1] != 1:
+            raise ValueError(f"{name} must have a single column of labels for the {loss} loss, got shape {Y.shape}.")
+        if not np.all(np.abs(Y) == 1.0):
+            raise ValueError(f"{name} must contain labels in {{-1, +1}} for the {loss} loss.")
+    if loss == "softmax":
+        if Y.shape[1] < 2:
+            raise ValueError(f"{name} must be one-hot with >= 2 columns for the softmax loss, got shape {Y.shape}.")
+        if not (np.all((Y == 0) | (Y == 1)) and np.all(Y.sum(axis=1) == 1)):
+            raise ValueError(f"{name} must be one-hot (rows of 0/1 summing to 1) for the softmax loss.")
+    return Y
+
+
+def loss_value(F, Y, loss, huber_delta=1.0):
+    """:math:`L(F)` as a Python float (``F``, ``Y`` of shape (n,) or (n, o))."""
+    _check_loss(loss)
+    F, Y = _as2d(F), _as2d(Y)
+    if F.shape != Y.shape:
+        raise ValueError(f"F and Y must have the same shape, got {F.shape} and {Y.shape}.")
+    if loss == "squared":
+        return float(0.5 * np.sum((F - Y) ** 2))
+    if loss == "logistic":
+        return float(np.sum(np.logaddexp(0.0, -Y * F)))
+    if loss == "hinge":
+        return float(np.sum(np.maximum(0.0, 1.0 - Y * F)))
+    if loss == "huber":
+        r = np.abs(F - Y)
+        d = float(huber_delta)
+        return float(np.sum(np.where(r <= d, 0.5 * r * r, d * (r - 0.5 * d))))
+    mx = F.max(axis=1, keepdims=True)  # softmax
+    lse = mx[:, 0] + np.log(np.exp(F - mx).sum(axis=1))
+    return float(np.sum(lse) - np.sum(F * Y))
+
+
+def loss_gradient(F, Y, loss, huber_delta=1.0):
+    r""":math:`\nabla L(F)` (shape (n, o)); ``ValueError`` for the non-differentiable hinge."""
+    _check_loss(loss)
+    F, Y = _as2d(F), _as2d(Y)
+    if loss == "squared":
+        return F - Y
+    if loss == "logistic":
+        return -Y / (1.0 + np.exp(np.clip(Y * F, -700, 700)))
+    if loss == "huber":
+        return np.clip(F - Y, -huber_delta, huber_delta)
+    if loss == "softmax":
+        E = np.exp(F - F.max(axis=1, keepdims=True))
+        return E / E.sum(axis=1, keepdims=True) - Y
+    raise ValueError("loss 'hinge' is not differentiable; it has no gradient.")
+
+
+def _xlogx(a):
+    a = np.clip(a, 0.0, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(a > 0, a * np.log(np.where(a > 0, a, 1.0)), 0.0)
+
+
+def loss_conjugate(Lam, Y, loss, huber_delta=1.0):
+    r"""Fenchel conjugate :math:`L^*(\Lambda)`; ``inf`` outside its domain (rounding slack 1e-12)."""
+    _check_loss(loss)
+    L, Y = _as2d(Lam), _as2d(Y)
+    if L.shape != Y.shape:
+        raise ValueError(f"Lam and Y must have the same shape, got {L.shape} and {Y.shape}.")
+    if loss == "squared":
+        return float(0.5 * np.sum(L * L) + np.sum(L * Y))
+    if loss in ("logistic", "hinge"):
+        a = -Y * L
+        if np.any(a < -_SLACK) or np.any(a > 1 + _SLACK):
+            return float("inf")
+        a = np.clip(a, 0.0, 1.0)
+        return float(-np.sum(a)) if loss == "hinge" else float(np.sum(_xlogx(a) + _xlogx(1.0 - a)))
+    if loss == "huber":
+        if np.any(np.abs(L) > huber_delta * (1 + _SLACK)):
+            return float("inf")
+        L = np.clip(L, -huber_delta, huber_delta)
+        return float(np.sum(L * Y) + 0.5 * np.sum(L * L))
+    P = L + Y  # softmax
+    if np.any(P < -_SLACK) or np.any(P > 1 + _SLACK) or np.any(np.abs(P.sum(axis=1) - 1) > 1e-10):
+        return float("inf")
+    return float(np.sum(_xlogx(P)))
+
+
+def loss_lipschitz(loss):
+    """Lipschitz constant of :math:`\\nabla L` (``inf`` for the hinge)."""
+    _check_loss(loss)
+    return {"squared": 1.0, "logistic": 0.25, "softmax": 0.5, "huber": 1.0, "hinge": float("inf")}[loss]
