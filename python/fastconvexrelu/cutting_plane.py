@@ -876,6 +876,10 @@ _BIAS_AUTO_MAX_PATTERNS = 5000
 _ASCENT_STARTS = 8
 _ASCENT_STEPS = 10
 _NEW_PER_ROUND = 10
+# master sweeps cap (nearly collinear columns can make coordinate descent crawl; an inexact
+# master only slows the column generation, the certificate never depends on it)
+_BIAS_MASTER_EPOCHS = 3000
+_DROP_AFTER = 3  # rounds a neuron may keep a zero output weight before it is dropped
 _BIAS_EXACT_ROUNDS_MAX = 1000  # patterns: exact oracle in every round up to this count
 
 
@@ -962,7 +966,7 @@ def _master_bias(Phi, y, loss, beta, master_tol, w0, linprog):
         my = float(y.mean())
         if m:
             r = _core.lasso_master(np.asfortranarray(Phi - mphi), y - my, "squared", beta,
-                                   master_tol, 100000, w0)
+                                   master_tol, _BIAS_MASTER_EPOCHS, w0)
             w = np.asarray(r["w"])
             ok, msg = bool(r["converged"]), str(r["message"])
         else:
@@ -1185,7 +1189,9 @@ def cutting_plane_bias(
     history = []
     status = "max_iter"
     w = np.zeros(U.shape[1])
+    zero_age = np.zeros(U.shape[1], dtype=int)
     rounds = 0
+    n_tried = U.shape[1]
     M_found = math.nan
     lam_c = None
     for it in range(1, max_iter + 1):
@@ -1194,10 +1200,13 @@ def cutting_plane_bias(
         w, c, lam, P_master, ok, msg = _master_bias(Phi, y, loss, beta, master_tol,
                                                      np.zeros(U.shape[1]) if w.size != U.shape[1] else w,
                                                      linprog)
-        if not ok:
-            warnings.warn(f"cutting_plane_bias: master problem {msg}", ConvergenceWarning,
-                          stacklevel=2)
         lam_c = _center_dual(loss, lam, y)
+        # column dropping: neurons unused for _DROP_AFTER masters leave the master
+        zero_age = np.where(w == 0, zero_age + 1, 0)
+        keep_cols = zero_age < _DROP_AFTER
+        if not np.all(keep_cols):
+            U, B, w, zero_age, Phi = (U[:, keep_cols], B[keep_cols], w[keep_cols],
+                                      zero_age[keep_cols], Phi[:, keep_cols])
         thresh = max(beta, float(np.max(np.abs(Phi.T @ lam_c))) if U.shape[1] else 0.0)
         thresh *= 1.0 + tol
         # ---- oracle
@@ -1221,7 +1230,7 @@ def cutting_plane_bias(
                 new = best_neurons(res, thresh)
                 M_found = float(np.max(res.values))
         history.append(dict(round=it, n_neurons=U.shape[1], objective=P_master,
-                            violation=M_found / beta, oracle=used))
+                            violation=M_found / beta, oracle=used, master_converged=ok))
         if verbose:
             print(f"[cutting_plane_bias] round {it:3d}  neurons {U.shape[1]:4d}  master "
                   f"{P_master:.10g}  max |lam^T (Xu+b)_+|/beta {M_found / beta:.6f}  "
@@ -1232,6 +1241,8 @@ def cutting_plane_bias(
         U = np.column_stack([U] + [u for _, u, _ in new])
         B = np.concatenate([B, [b for _, _, b in new]])
         w = np.concatenate([w, np.zeros(len(new))])
+        zero_age = np.concatenate([zero_age, np.zeros(len(new), dtype=int)])
+        n_tried += len(new)
     if status != "converged":  # the last round added neurons: re-solve the master
         Phi = np.maximum(X @ U + B, 0.0)
         w, c, lam, P_master, ok, msg = _master_bias(Phi, y, loss, beta, master_tol, w, linprog)
@@ -1262,7 +1273,7 @@ def cutting_plane_bias(
             how = "none: the exact pattern oracle did not converge on every pattern"
     gap = max(J - D_cert, 0.0) if math.isfinite(D_cert) else math.inf
     dual_coef = (s_cert if math.isfinite(D_cert) else s_rel) * lam_c
-    msg = (f"{status}: {rounds} rounds, {U.shape[1]} neurons tried, {wf.size} in the network; "
+    msg = (f"{status}: {rounds} rounds, {n_tried} neurons tried, {wf.size} in the network; "
            f"duality gap {gap:.3e} (certificate: {how}); searched-pattern gap {relax_gap:.3e}")
     if verbose:
         print(f"[cutting_plane_bias] {msg}")
@@ -1280,7 +1291,7 @@ def cutting_plane_bias(
         relaxation_gap=float(relax_gap),
         certificate=how,
         n_iter=rounds,
-        n_neurons_total=int(U.shape[1]),
+        n_neurons_total=int(n_tried),
         n_patterns=int(E.count) if E is not None else 0,
         converged=status == "converged",
         status=status,
