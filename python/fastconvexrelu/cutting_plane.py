@@ -879,6 +879,7 @@ _NEW_PER_ROUND = 10
 # master sweeps cap (nearly collinear columns can make coordinate descent crawl; an inexact
 # master only slows the column generation, the certificate never depends on it)
 _BIAS_MASTER_EPOCHS = 3000
+_SCREEN = 200  # pool patterns passed to the exact oracle per round (after screening)
 _DROP_AFTER = 3  # rounds a neuron may keep a zero output weight before it is dropped
 _BIAS_EXACT_ROUNDS_MAX = 1000  # patterns: exact oracle in every round up to this count
 
@@ -1107,9 +1108,13 @@ def cutting_plane_bias(
     exact_rounds = E is not None and E.count <= _BIAS_EXACT_ROUNDS_MAX
 
     # ---- candidate pool: sampled patterns + hull-neuron patterns
+    # each pool entry: a pattern and the activations (X u + b)_+ of a representative neuron,
+    # used for screening (cached as the columns of Zc)
     pool, pool_keys = [], set()
+    Zc = [np.zeros((n, 0))]
 
-    def add_to_pool(cols):
+    def add_to_pool(cols, Ur, br):
+        new_cols, new_idx = [], []
         for j in range(cols.shape[1]):
             col = cols[:, j]
             if not col.any():
@@ -1118,6 +1123,9 @@ def cutting_plane_bias(
             if k not in pool_keys:
                 pool_keys.add(k)
                 pool.append(col)
+                new_idx.append(j)
+        if new_idx:
+            Zc[0] = np.hstack([Zc[0], np.maximum(X @ Ur[:, new_idx] + br[new_idx], 0.0)])
 
     U = np.zeros((d, 0))
     B = np.zeros(0)
@@ -1125,13 +1133,22 @@ def cutting_plane_bias(
         Uh, bh, dist = hull_neurons(X)
         ok = dist > 0
         U, B = Uh[:, ok], bh[ok]
-        add_to_pool(X @ U + B > 0)
+        add_to_pool(X @ U + B > 0, U, B)
     if not exact_rounds:
         S = sample_patterns(X, n_patterns, bias=True, random_state=random_state)
-        add_to_pool(S.patterns)
+        add_to_pool(S.patterns, S.hidden_weights, S.hidden_bias)
 
-    def oracle_on(pats, lam_c):
-        return pattern_oracle(X, lam_c, pats, bias=True)
+    def screened_pool(lam_c):
+        """The _SCREEN pool patterns whose representative neuron has the largest
+        |lam^T (X u + b)_+| (a cheap lower bound of the pattern's value)."""
+        if not pool:
+            return np.zeros((n, 0), dtype=bool), np.zeros(0, dtype=int)
+        score = lam_c @ Zc[0]
+        idx = np.argsort(-np.abs(score))[:_SCREEN]
+        return np.column_stack([pool[i] for i in idx]), np.where(score[idx] >= 0, 1, -1)
+
+    def oracle_on(pats, lam_c, signs=None):
+        return pattern_oracle(X, lam_c, pats, bias=True, signs=signs)
 
     def local_ascent(res, pats, lam_c):
         """Flip the tight rows of the best candidates to their favourable side."""
@@ -1159,8 +1176,9 @@ def cutting_plane_bias(
             if not newD:
                 break
             P2 = np.column_stack(newD)
-            add_to_pool(P2)
-            r2 = oracle_on(P2, lam_c)
+            r2 = oracle_on(P2, lam_c, signs=np.array([1 if c == 0 else -1 for _, c in meta]))
+            add_to_pool(P2, np.column_stack([r2.hidden_weights[j, c] for j, (_, c) in enumerate(meta)]),
+                        np.array([r2.hidden_bias[j, c] for j, (_, c) in enumerate(meta)]))
             moved = False
             for j, (t, c) in enumerate(meta):
                 v = r2.values[j, c]
@@ -1216,14 +1234,14 @@ def cutting_plane_bias(
             new = best_neurons(res, thresh)
             M_found = float(np.max(res.values)) if res.values.size else 0.0
         else:
-            pats = np.column_stack(pool) if pool else np.zeros((n, 0), dtype=bool)
-            res = oracle_on(pats, lam_c)
+            pats, sg = screened_pool(lam_c)
+            res = oracle_on(pats, lam_c, signs=sg)
             new = best_neurons(res, thresh)
             fv, fu, fb = local_ascent(res, pats, lam_c) if pats.shape[1] else ([], [], [])
             cand = new + [(v, u, b) for v, u, b in zip(fv, fu, fb) if v > thresh]
             cand.sort(key=lambda t: -t[0])
             new = cand[:_NEW_PER_ROUND]
-            M_found = max([float(np.max(res.values)) if res.values.size else 0.0] + fv)
+            M_found = max([float(np.nanmax(res.values)) if res.values.size else 0.0] + fv)
             if not new and E is not None:
                 used = "exact (all patterns, heuristics found none)"
                 res = oracle_on(E.patterns, lam_c)
@@ -1256,9 +1274,9 @@ def cutting_plane_bias(
     # ---- certificates
     safe = lambda M: M * (1.0 + _SAFETY_REL) + _SAFETY_ABS * float(np.abs(lam_c) @ row_scale)
     if status != "converged" and not exact_rounds:
-        pats = np.column_stack(pool) if pool else np.zeros((n, 0), dtype=bool)
+        pats, _ = screened_pool(lam_c)
         r_ = oracle_on(pats, lam_c)
-        M_found = float(np.max(r_.values)) if r_.values.size else 0.0
+        M_found = float(np.nanmax(r_.values)) if r_.values.size else 0.0
     D_rel, s_rel = _dual_value(loss, lam_c, y, beta, safe(M_found))
     relax_gap = max(J - D_rel, 0.0) if math.isfinite(D_rel) else math.inf
     D_cert, s_cert = -math.inf, 0.0
