@@ -75,6 +75,16 @@ objective recomputed by :func:`network_objective` on the returned network.
 With ``oracle="exact"`` (or ``"auto"`` once the relaxation finds no violation) the oracle (14)
 itself is solved by the same enumeration, so the method converges to the global optimum on
 small problems even when ``X`` is not spike-free.
+
+**Biases (Algorithm 3, supplementary A.3).**  ``cutting_plane(..., bias=True)`` calls
+:func:`cutting_plane_bias`: neurons :math:`(u_j, b_j)`, an unpenalized intercept (so the dual
+has :math:`\mathbf 1^\top\lambda = 0`), and an oracle that searches activation patterns with
+the exact per-pattern oracle of :mod:`fastconvexrelu.arrangement` (sampled patterns, Lemma 2.7
+hull neurons, local ascent over adjacent cells; all patterns when the arrangement is small
+enough to enumerate).  Its ``duality_gap`` is finite only when the dual constraint was checked
+over all patterns of the enumerated arrangement; otherwise ``inf`` (the heuristic oracle can
+stop at a non-optimal network: ``relaxation_gap`` is then relative to the searched patterns
+only).
 """
 
 from __future__ import annotations
