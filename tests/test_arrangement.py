@@ -240,3 +240,22 @@ def test_pattern_oracle_bad_input():
         pattern_oracle(X, np.ones(3), 2 * np.ones((3, 1)))
     with pytest.raises(ValueError, match="v"):
         pattern_oracle(X, np.array([1.0, np.inf, 0.0]), np.ones((3, 1)))
+
+
+def test_pattern_oracle_signs_option():
+    rng = np.random.default_rng(21)
+    X = rng.standard_normal((10, 3))
+    v = rng.standard_normal(10)
+    v -= v.mean()
+    P = sample_patterns(X, 6, random_state=0).patterns
+    full = pattern_oracle(X, v, P)
+    sg = np.array([1, -1, 0, 1, -1, 0])
+    part = pattern_oracle(X, v, P, signs=sg)
+    for p, s in enumerate(sg):
+        for c in (0, 1):
+            if s == 0 or (s == 1) == (c == 0):
+                assert part.values[p, c] == full.values[p, c]
+            else:
+                assert np.isnan(part.values[p, c]) and part.status[p, c] == 3
+    with pytest.raises(ValueError, match="signs"):
+        pattern_oracle(X, v, P, signs=[2] * 6)

@@ -54,7 +54,8 @@ pattern strictly, count P, rank of [X, 1] (or X) and min_margin (smallest
     m.def(
         "pattern_oracle",
         [](fcr_py::RowMatrixRef X, fcr_py::VectorRef v, PatternRef patterns, bool bias,
-           double tol, double dep_tol, int max_iter, int n_threads) {
+           double tol, double dep_tol, int max_iter, int n_threads,
+           const std::vector<int>& signs) {
             fcr::ConeProjectionOptions opt;
             opt.tol = tol;
             opt.dep_tol = dep_tol;
@@ -62,7 +63,7 @@ pattern strictly, count P, rank of [X, 1] (or X) and min_margin (smallest
             fcr::PatternOracleResult r;
             {
                 py::gil_scoped_release release;
-                r = fcr::pattern_oracle(X, v, patterns, bias, opt, n_threads);
+                r = fcr::pattern_oracle(X, v, patterns, bias, opt, n_threads, signs);
             }
             const Index P = r.value.rows(), d = X.cols();
             py::array_t<double> U({static_cast<py::ssize_t>(P), py::ssize_t(2),
@@ -87,7 +88,7 @@ pattern strictly, count P, rank of [X, 1] (or X) and min_margin (smallest
         },
         py::arg("X"), py::arg("v"), py::arg("patterns"), py::arg("bias") = true,
         py::arg("tol") = 1e-12, py::arg("dep_tol") = 1e-10, py::arg("max_iter") = 0,
-        py::arg("n_threads") = 2,
+        py::arg("n_threads") = 2, py::arg("signs") = std::vector<int>{},
         R"doc(Exact per-pattern oracle, for every column D of patterns (n, P) and s = +1, -1:
 
     g(s) = max { s v^T D (X u + b 1) : (2D - I)(X u + b 1) >= 0, ||u|| <= 1, b free }
@@ -95,6 +96,8 @@ pattern strictly, count P, rank of [X, 1] (or X) and min_margin (smallest
 (b = 0 when bias is False), by an active-set method on the conic dual
 min_{lambda >= 0, e^T lambda = -c_b} ||c_u + A^T lambda|| (bias) or the Lawson-Hanson cone
 projection (no bias).  Returns value (P, 2) (inf when unbounded), u (P, 2, d), b (P, 2),
-status (P, 2: 0 converged, 1 unbounded, 2 not converged), primal_infeasibility, gap, n_iter.
+status (P, 2: 0 converged, 1 unbounded, 2 not converged, 3 skipped), primal_infeasibility,
+gap, n_iter.  signs: empty, or one of -1, 0 (both), +1 per pattern (only that sign is
+solved; the other entry is NaN with status 3).
 )doc");
 }

@@ -247,7 +247,8 @@ ArrangementResult enumerate_patterns(const Eigen::Ref<const RowMatrixXd>& X, boo
 PatternOracleResult pattern_oracle(const Eigen::Ref<const RowMatrixXd>& X,
                                    const Eigen::Ref<const Eigen::VectorXd>& v,
                                    const Eigen::Ref<const PatternMatrix>& patterns, bool bias,
-                                   const ConeProjectionOptions& opt, int n_threads) {
+                                   const ConeProjectionOptions& opt, int n_threads,
+                                   const std::vector<int>& signs) {
     const Index n = X.rows(), d = X.cols();
     if (n == 0 || d == 0) throw std::invalid_argument("X must be non-empty");
     if (!X.allFinite()) throw std::invalid_argument("X contains NaN or inf");
@@ -260,6 +261,11 @@ PatternOracleResult pattern_oracle(const Eigen::Ref<const RowMatrixXd>& X,
                                     " rows but X has " + std::to_string(n));
     if (n_threads < 1) throw std::invalid_argument("n_threads must be >= 1");
     const Index P = patterns.cols();
+    if (!signs.empty() && static_cast<Index>(signs.size()) != P)
+        throw std::invalid_argument("signs must be empty or have one entry per pattern (" +
+                                    std::to_string(P) + "), got " + std::to_string(signs.size()));
+    for (int sg : signs)
+        if (sg < -1 || sg > 1) throw std::invalid_argument("signs entries must be -1, 0 or 1");
     PatternOracleResult res;
     res.value.setZero(P, 2);
     res.b.setZero(P, 2);
@@ -284,8 +290,14 @@ PatternOracleResult pattern_oracle(const Eigen::Ref<const RowMatrixXd>& X,
         double gb = Dv.sum();
         // 1^T D v below its rounding error (e.g. 1^T v = 0 by an intercept) counts as 0
         if (std::abs(gb) <= 4.0 * static_cast<double>(n) * eps * absDv) gb = 0.0;
+        const int only = signs.empty() ? 0 : signs[static_cast<std::size_t>(p)];
         for (int col = 0; col < 2; ++col) {
             const double s = col == 0 ? 1.0 : -1.0;
+            if (only != 0 && static_cast<double>(only) != s) {
+                res.value(p, col) = std::numeric_limits<double>::quiet_NaN();
+                res.status(p, col) = 3;
+                continue;
+            }
             if (bias) {
                 AffineConeMaxResult r = affine_cone_max(A, e, s * g, s * gb, opt);
                 res.value(p, col) = r.value;

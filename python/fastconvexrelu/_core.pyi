@@ -4,7 +4,7 @@ Arrays are accepted as any numpy-convertible float input; C-contiguous float64 a
 passed to C++ without a copy. All functions raise ``ValueError`` for invalid input.
 """
 
-from typing import Optional, Tuple, TypedDict
+from typing import Optional, Sequence, Tuple, TypedDict
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -237,6 +237,7 @@ def pattern_oracle(
     dep_tol: float = 1e-10,
     max_iter: int = 0,
     n_threads: int = 2,
+    signs: Sequence[int] = ...,
 ) -> _PatternOracleResult:
     """max s v^T D (X u + b) over (2D - I)(X u + b) >= 0, ||u|| <= 1, per pattern and sign."""
 # --- arrangement program (issue 3, "arrangements") and the loss interface --------------------

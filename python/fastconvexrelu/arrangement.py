@@ -94,7 +94,7 @@ class PatternOracle(NamedTuple):
     hidden_bias : ndarray of shape (P, 2)
         Maximizing :math:`b` (0 when unbounded or without bias).
     status : ndarray of shape (P, 2), int
-        0 converged (KKT verified), 1 unbounded, 2 not converged.
+        0 converged (KKT verified), 1 unbounded, 2 not converged, 3 skipped (``signs``).
     primal_infeasibility : ndarray of shape (P, 2)
         Relative violation of :math:`(2D - I)(Xu + b)\ge 0` at the returned maximizer.
     gap : ndarray of shape (P, 2)
@@ -295,7 +295,7 @@ def sample_patterns(X, n_patterns, bias=True, random_state=None, max_tries=None)
 
 
 # ---------------------------------------------------------------------------- oracle
-def pattern_oracle(X, v, patterns, bias=True, n_threads=2, tol=1e-12, max_iter=0) -> PatternOracle:
+def pattern_oracle(X, v, patterns, bias=True, n_threads=2, tol=1e-12, max_iter=0, signs=None) -> PatternOracle:
     r"""Exact per-pattern oracle :math:`g_i(\pm1)` (see the module docstring).
 
     For every pattern :math:`D_i` (column ``i`` of ``patterns``) and :math:`s=\pm1`,
@@ -327,6 +327,9 @@ def pattern_oracle(X, v, patterns, bias=True, n_threads=2, tol=1e-12, max_iter=0
     tol : float, default 1e-12
         Relative optimality tolerance of the active-set methods.
     max_iter : int, default 0 (automatic: max(100, 3 (n + d)))
+    signs : array-like of shape (P,) with entries in {-1, 0, 1}, optional
+        Solve only :math:`s = +1` (1), only :math:`s = -1` (-1) or both (0, the default) for
+        each pattern; skipped entries have value NaN and status 3.
 
     Returns
     -------
@@ -359,8 +362,15 @@ def pattern_oracle(X, v, patterns, bias=True, n_threads=2, tol=1e-12, max_iter=0
         or not (0.0 <= float(tol) < 1.0)
     ):
         raise ValueError(f"tol must be a real number in [0, 1), got {tol!r}.")
+    if signs is None:
+        sg = []
+    else:
+        sg = np.asarray(signs)
+        if sg.shape != (P.shape[1],) or not np.all(np.isin(sg, (-1, 0, 1))):
+            raise ValueError(f"signs must have shape ({P.shape[1]},) with entries -1, 0 or 1.")
+        sg = [int(t) for t in sg]
     Pu = np.ascontiguousarray(P, dtype=np.uint8)
-    r = _core.pattern_oracle(X, v, Pu, bias, float(tol), 1e-10, int(max_iter), n_threads)
+    r = _core.pattern_oracle(X, v, Pu, bias, float(tol), 1e-10, int(max_iter), n_threads, sg)
     status = np.asarray(r["status"])
     conv = bool(np.all(status != 2))
     if not conv:

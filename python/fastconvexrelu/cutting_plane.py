@@ -75,6 +75,16 @@ objective recomputed by :func:`network_objective` on the returned network.
 With ``oracle="exact"`` (or ``"auto"`` once the relaxation finds no violation) the oracle (14)
 itself is solved by the same enumeration, so the method converges to the global optimum on
 small problems even when ``X`` is not spike-free.
+
+**Biases (Algorithm 3, supplementary A.3).**  ``cutting_plane(..., bias=True)`` calls
+:func:`cutting_plane_bias`: neurons :math:`(u_j, b_j)`, an unpenalized intercept (so the dual
+has :math:`\mathbf 1^\top\lambda = 0`), and an oracle that searches activation patterns with
+the exact per-pattern oracle of :mod:`fastconvexrelu.arrangement` (sampled patterns, Lemma 2.7
+hull neurons, local ascent over adjacent cells; all patterns when the arrangement is small
+enough to enumerate).  Its ``duality_gap`` is finite only when the dual constraint was checked
+over all patterns of the enumerated arrangement; otherwise ``inf`` (the heuristic oracle can
+stop at a non-optimal network: ``relaxation_gap`` is then relative to the searched patterns
+only).
 """
 
 from __future__ import annotations
@@ -876,6 +886,11 @@ _BIAS_AUTO_MAX_PATTERNS = 5000
 _ASCENT_STARTS = 8
 _ASCENT_STEPS = 10
 _NEW_PER_ROUND = 10
+# master sweeps cap (nearly collinear columns can make coordinate descent crawl; an inexact
+# master only slows the column generation, the certificate never depends on it)
+_BIAS_MASTER_EPOCHS = 3000
+_SCREEN = 200  # pool patterns passed to the exact oracle per round (after screening)
+_DROP_AFTER = 3  # rounds a neuron may keep a zero output weight before it is dropped
 _BIAS_EXACT_ROUNDS_MAX = 1000  # patterns: exact oracle in every round up to this count
 
 
@@ -962,7 +977,7 @@ def _master_bias(Phi, y, loss, beta, master_tol, w0, linprog):
         my = float(y.mean())
         if m:
             r = _core.lasso_master(np.asfortranarray(Phi - mphi), y - my, "squared", beta,
-                                   master_tol, 100000, w0)
+                                   master_tol, _BIAS_MASTER_EPOCHS, w0)
             w = np.asarray(r["w"])
             ok, msg = bool(r["converged"]), str(r["message"])
         else:
@@ -1103,9 +1118,13 @@ def cutting_plane_bias(
     exact_rounds = E is not None and E.count <= _BIAS_EXACT_ROUNDS_MAX
 
     # ---- candidate pool: sampled patterns + hull-neuron patterns
+    # each pool entry: a pattern and the activations (X u + b)_+ of a representative neuron,
+    # used for screening (cached as the columns of Zc)
     pool, pool_keys = [], set()
+    Zc = [np.zeros((n, 0))]
 
-    def add_to_pool(cols):
+    def add_to_pool(cols, Ur, br):
+        new_cols, new_idx = [], []
         for j in range(cols.shape[1]):
             col = cols[:, j]
             if not col.any():
@@ -1114,6 +1133,9 @@ def cutting_plane_bias(
             if k not in pool_keys:
                 pool_keys.add(k)
                 pool.append(col)
+                new_idx.append(j)
+        if new_idx:
+            Zc[0] = np.hstack([Zc[0], np.maximum(X @ Ur[:, new_idx] + br[new_idx], 0.0)])
 
     U = np.zeros((d, 0))
     B = np.zeros(0)
@@ -1121,13 +1143,22 @@ def cutting_plane_bias(
         Uh, bh, dist = hull_neurons(X)
         ok = dist > 0
         U, B = Uh[:, ok], bh[ok]
-        add_to_pool(X @ U + B > 0)
+        add_to_pool(X @ U + B > 0, U, B)
     if not exact_rounds:
         S = sample_patterns(X, n_patterns, bias=True, random_state=random_state)
-        add_to_pool(S.patterns)
+        add_to_pool(S.patterns, S.hidden_weights, S.hidden_bias)
 
-    def oracle_on(pats, lam_c):
-        return pattern_oracle(X, lam_c, pats, bias=True)
+    def screened_pool(lam_c):
+        """The _SCREEN pool patterns whose representative neuron has the largest
+        |lam^T (X u + b)_+| (a cheap lower bound of the pattern's value)."""
+        if not pool:
+            return np.zeros((n, 0), dtype=bool), np.zeros(0, dtype=int)
+        score = lam_c @ Zc[0]
+        idx = np.argsort(-np.abs(score))[:_SCREEN]
+        return np.column_stack([pool[i] for i in idx]), np.where(score[idx] >= 0, 1, -1)
+
+    def oracle_on(pats, lam_c, signs=None):
+        return pattern_oracle(X, lam_c, pats, bias=True, signs=signs)
 
     def local_ascent(res, pats, lam_c):
         """Flip the tight rows of the best candidates to their favourable side."""
@@ -1155,8 +1186,9 @@ def cutting_plane_bias(
             if not newD:
                 break
             P2 = np.column_stack(newD)
-            add_to_pool(P2)
-            r2 = oracle_on(P2, lam_c)
+            r2 = oracle_on(P2, lam_c, signs=np.array([1 if c == 0 else -1 for _, c in meta]))
+            add_to_pool(P2, np.column_stack([r2.hidden_weights[j, c] for j, (_, c) in enumerate(meta)]),
+                        np.array([r2.hidden_bias[j, c] for j, (_, c) in enumerate(meta)]))
             moved = False
             for j, (t, c) in enumerate(meta):
                 v = r2.values[j, c]
@@ -1185,7 +1217,9 @@ def cutting_plane_bias(
     history = []
     status = "max_iter"
     w = np.zeros(U.shape[1])
+    zero_age = np.zeros(U.shape[1], dtype=int)
     rounds = 0
+    n_tried = U.shape[1]
     M_found = math.nan
     lam_c = None
     for it in range(1, max_iter + 1):
@@ -1194,10 +1228,13 @@ def cutting_plane_bias(
         w, c, lam, P_master, ok, msg = _master_bias(Phi, y, loss, beta, master_tol,
                                                      np.zeros(U.shape[1]) if w.size != U.shape[1] else w,
                                                      linprog)
-        if not ok:
-            warnings.warn(f"cutting_plane_bias: master problem {msg}", ConvergenceWarning,
-                          stacklevel=2)
         lam_c = _center_dual(loss, lam, y)
+        # column dropping: neurons unused for _DROP_AFTER masters leave the master
+        zero_age = np.where(w == 0, zero_age + 1, 0)
+        keep_cols = zero_age < _DROP_AFTER
+        if not np.all(keep_cols):
+            U, B, w, zero_age, Phi = (U[:, keep_cols], B[keep_cols], w[keep_cols],
+                                      zero_age[keep_cols], Phi[:, keep_cols])
         thresh = max(beta, float(np.max(np.abs(Phi.T @ lam_c))) if U.shape[1] else 0.0)
         thresh *= 1.0 + tol
         # ---- oracle
@@ -1207,21 +1244,21 @@ def cutting_plane_bias(
             new = best_neurons(res, thresh)
             M_found = float(np.max(res.values)) if res.values.size else 0.0
         else:
-            pats = np.column_stack(pool) if pool else np.zeros((n, 0), dtype=bool)
-            res = oracle_on(pats, lam_c)
+            pats, sg = screened_pool(lam_c)
+            res = oracle_on(pats, lam_c, signs=sg)
             new = best_neurons(res, thresh)
             fv, fu, fb = local_ascent(res, pats, lam_c) if pats.shape[1] else ([], [], [])
             cand = new + [(v, u, b) for v, u, b in zip(fv, fu, fb) if v > thresh]
             cand.sort(key=lambda t: -t[0])
             new = cand[:_NEW_PER_ROUND]
-            M_found = max([float(np.max(res.values)) if res.values.size else 0.0] + fv)
+            M_found = max([float(np.nanmax(res.values)) if res.values.size else 0.0] + fv)
             if not new and E is not None:
                 used = "exact (all patterns, heuristics found none)"
                 res = oracle_on(E.patterns, lam_c)
                 new = best_neurons(res, thresh)
                 M_found = float(np.max(res.values))
         history.append(dict(round=it, n_neurons=U.shape[1], objective=P_master,
-                            violation=M_found / beta, oracle=used))
+                            violation=M_found / beta, oracle=used, master_converged=ok))
         if verbose:
             print(f"[cutting_plane_bias] round {it:3d}  neurons {U.shape[1]:4d}  master "
                   f"{P_master:.10g}  max |lam^T (Xu+b)_+|/beta {M_found / beta:.6f}  "
@@ -1232,6 +1269,8 @@ def cutting_plane_bias(
         U = np.column_stack([U] + [u for _, u, _ in new])
         B = np.concatenate([B, [b for _, _, b in new]])
         w = np.concatenate([w, np.zeros(len(new))])
+        zero_age = np.concatenate([zero_age, np.zeros(len(new), dtype=int)])
+        n_tried += len(new)
     if status != "converged":  # the last round added neurons: re-solve the master
         Phi = np.maximum(X @ U + B, 0.0)
         w, c, lam, P_master, ok, msg = _master_bias(Phi, y, loss, beta, master_tol, w, linprog)
@@ -1245,9 +1284,9 @@ def cutting_plane_bias(
     # ---- certificates
     safe = lambda M: M * (1.0 + _SAFETY_REL) + _SAFETY_ABS * float(np.abs(lam_c) @ row_scale)
     if status != "converged" and not exact_rounds:
-        pats = np.column_stack(pool) if pool else np.zeros((n, 0), dtype=bool)
+        pats, _ = screened_pool(lam_c)
         r_ = oracle_on(pats, lam_c)
-        M_found = float(np.max(r_.values)) if r_.values.size else 0.0
+        M_found = float(np.nanmax(r_.values)) if r_.values.size else 0.0
     D_rel, s_rel = _dual_value(loss, lam_c, y, beta, safe(M_found))
     relax_gap = max(J - D_rel, 0.0) if math.isfinite(D_rel) else math.inf
     D_cert, s_cert = -math.inf, 0.0
@@ -1262,7 +1301,7 @@ def cutting_plane_bias(
             how = "none: the exact pattern oracle did not converge on every pattern"
     gap = max(J - D_cert, 0.0) if math.isfinite(D_cert) else math.inf
     dual_coef = (s_cert if math.isfinite(D_cert) else s_rel) * lam_c
-    msg = (f"{status}: {rounds} rounds, {U.shape[1]} neurons tried, {wf.size} in the network; "
+    msg = (f"{status}: {rounds} rounds, {n_tried} neurons tried, {wf.size} in the network; "
            f"duality gap {gap:.3e} (certificate: {how}); searched-pattern gap {relax_gap:.3e}")
     if verbose:
         print(f"[cutting_plane_bias] {msg}")
@@ -1280,7 +1319,7 @@ def cutting_plane_bias(
         relaxation_gap=float(relax_gap),
         certificate=how,
         n_iter=rounds,
-        n_neurons_total=int(U.shape[1]),
+        n_neurons_total=int(n_tried),
         n_patterns=int(E.count) if E is not None else 0,
         converged=status == "converged",
         status=status,

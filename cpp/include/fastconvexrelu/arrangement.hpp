@@ -77,15 +77,18 @@ struct PatternOracleResult {
     RowMatrixXd value;       // g(s) (+inf when unbounded)
     RowMatrixXd b;           // maximizing b (0 without bias or when unbounded)
     std::vector<RowMatrixXd> u;  // two (P x d) arrays: maximizing u
-    Eigen::Matrix<int, Eigen::Dynamic, 2, Eigen::RowMajor> status;  // 0 ok, 1 unbounded, 2 fail
+    Eigen::Matrix<int, Eigen::Dynamic, 2, Eigen::RowMajor> status;  // 0 ok, 1 unbounded, 2 fail, 3 skipped
     RowMatrixXd primal_infeasibility;  // max(0, -min_i sigma_i (x_i^T u + b)) (relative)
     RowMatrixXd gap;                   // |dual value - primal value| (relative)
     RowMatrixXd n_iter;
 };
 
+// signs: empty (both signs for every pattern) or one entry per pattern in {-1, 0, +1}
+// (0: both; +1 / -1: only that sign, the other entry gets value NaN and status 3).
 PatternOracleResult pattern_oracle(const Eigen::Ref<const RowMatrixXd>& X,
                                    const Eigen::Ref<const Eigen::VectorXd>& v,
                                    const Eigen::Ref<const PatternMatrix>& patterns, bool bias,
-                                   const ConeProjectionOptions& opt = {}, int n_threads = 2);
+                                   const ConeProjectionOptions& opt = {}, int n_threads = 2,
+                                   const std::vector<int>& signs = {});
 
 }  // namespace fcr
