@@ -737,7 +737,8 @@ def brute_force_patterns_lp(X, bias=True):
     return np.array(list(out.values())).T
 
 
-def solve_arrangement_reference(X, y, loss="squared", beta=0.1, bias=True, patterns=None):
+def solve_arrangement_reference(X, y, loss="squared", beta=0.1, bias=True, patterns=None,
+                                huber_delta=1.0):
     """Global optimum of J over two-layer ReLU networks of any width (beta > 0), by the
     exact convex program over all activation patterns D_i (issue 3):
 
@@ -768,6 +769,8 @@ def solve_arrangement_reference(X, y, loss="squared", beta=0.1, bias=True, patte
         L = 0.5 * cp.sum_squares(f - y)
     elif loss == "hinge":
         L = cp.sum(cp.pos(1 - cp.multiply(y, f)))
+    elif loss == "huber":  # cvxpy's huber(r, M) is twice ours: r^2 (|r| <= M), 2M|r| - M^2
+        L = 0.5 * cp.sum(cp.huber(f - y, huber_delta))
     else:
         L = cp.sum(cp.logistic(-cp.multiply(y, f)))
     reg = cp.sum(cp.norm(V[:d, :], 2, axis=0)) + cp.sum(cp.norm(W[:d, :], 2, axis=0))

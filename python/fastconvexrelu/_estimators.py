@@ -33,6 +33,10 @@ _VALID_SOLVERS = ("auto", "extreme_points", "cutting_plane", "arrangements")
 _FITTED_ATTRS = ("output_weights_", "hidden_weights_", "n_features_in_")
 
 
+# max_iter=None: each solver's own default (its iterations differ in kind and cost)
+_DEFAULT_MAX_ITER = {"extreme_points": 200, "cutting_plane": 200, "arrangements": 100_000}
+
+
 class _Params(NamedTuple):
     beta: float
     loss: str
@@ -140,7 +144,7 @@ class _BaseConvexReLU(_ParamsMixin):
 
     # -- fitting ----------------------------------------------------------------------
     def _check_params(self):
-        beta, loss, tol, max_iter, bias, verbose = check_params(
+        beta, loss, tol, max_iter_, bias, verbose = check_params(
             beta=self.beta,
             loss=self.loss,
             valid_losses=self._valid_losses,
@@ -173,7 +177,7 @@ class _BaseConvexReLU(_ParamsMixin):
         if not _is_real(huber_delta) or not np.isfinite(huber_delta) or huber_delta <= 0:
             raise ValueError(f"huber_delta must be a finite real number > 0, got {huber_delta!r}.")
         return _Params(
-            beta, loss, tol, max_iter, bias, verbose, solver,
+            beta, loss, tol, max_iter_, bias, verbose, solver,
             None if n_patterns is None else int(n_patterns), self.random_state,
             float(huber_delta),
         )
@@ -207,6 +211,7 @@ class _BaseConvexReLU(_ParamsMixin):
                 f"[{type(self).__name__}] solver={used} n_samples={X.shape[0]} "
                 f"n_features={X.shape[1]} loss={loss} beta={beta:g} bias={bias}"
             )
+        max_iter = _DEFAULT_MAX_ITER[used] if max_iter is None else max_iter
         res = fit_extreme_points(
             X, y, line, loss=loss, beta=beta, bias=bias, tol=tol, max_iter=max_iter
         )
@@ -270,6 +275,7 @@ class _BaseConvexReLU(_ParamsMixin):
         from ._solver_arrangements import fit_arrangements
 
         beta, loss, tol, max_iter, bias, verbose, solver, n_patterns, rng, delta = params
+        max_iter = _DEFAULT_MAX_ITER["arrangements"] if max_iter is None else max_iter
         if warm_start is None:
             warm_start = getattr(self, "_path_warm_start", None)
         if loss == "logistic" and y.ndim == 2:
@@ -300,6 +306,7 @@ class _BaseConvexReLU(_ParamsMixin):
         """solver='cutting_plane': Algorithm 1 (bias=False) / Algorithm 3 (bias=True), see
         fastconvexrelu.cutting_plane."""
         beta, loss, tol, max_iter, bias, verbose, solver = params[:7]
+        max_iter = _DEFAULT_MAX_ITER["cutting_plane"] if max_iter is None else max_iter
         from .cutting_plane import cutting_plane
 
         if bias:
@@ -472,7 +479,7 @@ class ConvexReLURegressor(_BaseConvexReLU):
         solver="auto",
         bias=True,
         tol=1e-8,
-        max_iter=200,
+        max_iter=None,
         verbose=False,
         n_patterns=None,
         random_state=None,
@@ -609,7 +616,7 @@ class ConvexReLUClassifier(_BaseConvexReLU):
         solver="auto",
         bias=True,
         tol=1e-8,
-        max_iter=200,
+        max_iter=None,
         verbose=False,
         n_patterns=None,
         random_state=None,

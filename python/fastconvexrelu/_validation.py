@@ -318,12 +318,13 @@ def check_params(*, beta, loss, valid_losses, tol, max_iter, bias=True, verbose=
         raise ValueError("beta must be > 0 for the logistic loss (beta = 0 has no minimizer).")
     if not _is_real(tol) or not np.isfinite(tol) or tol <= 0:
         raise ValueError(f"tol must be a finite real number > 0, got {tol!r}.")
-    if (
+    if max_iter is not None and (
         isinstance(max_iter, (bool, np.bool_))
         or not isinstance(max_iter, numbers.Integral)
         or max_iter < 1
     ):
-        raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}.")
+        raise ValueError(f"max_iter must be None or an integer >= 1, got {max_iter!r}.")
     if not isinstance(bias, (bool, np.bool_)):
         raise ValueError(f"bias must be True or False, got {bias!r}.")
-    return float(beta), loss, float(tol), int(max_iter), bool(bias), bool(verbose)
+    max_iter = None if max_iter is None else int(max_iter)
+    return float(beta), loss, float(tol), max_iter, bool(bias), bool(verbose)

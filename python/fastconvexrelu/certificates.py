@@ -38,68 +38,25 @@ import math
 
 import numpy as np
 
-__all__ = ["dual_objective", "feasible_direction", "certified_gap"]
+from ._losses import loss_conjugate, loss_gradient
 
-_XLOGX_TINY = 1e-300
-
-
-def _xlogx(a):
-    a = np.asarray(a, dtype=np.float64)
-    return np.where(a > 0, a * np.log(np.maximum(a, _XLOGX_TINY)), 0.0)
-
+__all__ = ["dual_objective", "certified_gap"]
 
 def dual_objective(loss, G, Y, huber_delta=1.0):
-    r"""The dual objective :math:`D(G) = -L^*(G)` (``-inf`` outside the domain of :math:`L^*`).
-
-    squared :math:`-\tfrac12\|G\|^2 - \langle G, Y \rangle`; logistic/hinge with
-    :math:`a = -y \odot g \in [0, 1]`: :math:`\sum H(a)` (binary entropy) / :math:`\sum a`;
-    Huber (:math:`|g| \le \delta`): :math:`-\tfrac12 \|G\|^2 - \langle G, Y\rangle`; softmax
-    (rows of :math:`P = G + Y` in the simplex): :math:`-\sum P \log P`.
-    """
-    G = np.asarray(G, dtype=np.float64)
-    Y = np.asarray(Y, dtype=np.float64)
-    if loss == "squared":
-        return float(-0.5 * np.sum(G * G) - np.sum(G * Y))
-    if loss == "huber":
-        if np.any(np.abs(G) > huber_delta * (1 + 1e-15)):
-            return -math.inf
-        return float(-0.5 * np.sum(G * G) - np.sum(G * Y))
-    if loss in ("logistic", "hinge"):
-        a = -Y * G
-        if np.any(a < -1e-15) or np.any(a > 1 + 1e-15):
-            return -math.inf
-        a = np.clip(a, 0.0, 1.0)
-        if loss == "hinge":
-            return float(np.sum(a))
-        return float(-np.sum(_xlogx(a) + _xlogx(1.0 - a)))
-    if loss == "softmax":
-        P = G + Y
-        if np.any(P < -1e-15) or np.any(np.abs(P.sum(axis=1) - 1.0) > 1e-12):
-            return -math.inf
-        return float(-np.sum(_xlogx(np.clip(P, 0.0, 1.0))))
-    raise ValueError(f"unknown loss {loss!r}")
+    r"""The dual objective :math:`D(G) = -L^*(G)` (``-inf`` outside the domain of
+    :math:`L^*`), from the loss interface :mod:`fastconvexrelu._losses`."""
+    return -loss_conjugate(G, Y, loss, huber_delta)
 
 
 def _loss_gradient(loss, F, Y, huber_delta):
-    if loss == "squared":
-        return F - Y
-    if loss == "huber":
-        return np.clip(F - Y, -huber_delta, huber_delta)
-    if loss == "logistic":
-        # d/df log(1 + exp(-y f)) = -y sigma(-y f)
-        return -Y * (0.5 * (1.0 - np.tanh(0.5 * Y * F)))
     if loss == "hinge":
         # a subgradient: a = 1 where the margin is violated, 0 where it is met strictly,
-        # 1/2 on the hinge (any a in [0, 1] is valid there; refined by the scaling below)
+        # 1/2 on the hinge (any a in [0, 1] is valid there)
         m = Y * F
         a = np.where(m < 1.0, 1.0, 0.0)
         a = np.where(np.abs(m - 1.0) <= 1e-9, 0.5, a)
         return -Y * a
-    if loss == "softmax":
-        Z = F - F.max(axis=1, keepdims=True)
-        E = np.exp(Z)
-        return E / E.sum(axis=1, keepdims=True) - Y
-    raise ValueError(f"unknown loss {loss!r}")
+    return loss_gradient(F, Y, loss, huber_delta)
 
 
 def _zero_sum_box(g, lo, hi):
@@ -126,17 +83,24 @@ def _zero_sum_box(g, lo, hi):
     return out
 
 
-def feasible_direction(loss, F, Y, intercept=True, huber_delta=1.0):
-    r""":math:`G = \nabla L(F)` (a subgradient for the hinge loss), adjusted to lie in the
-    domain of :math:`L^*` and, with an intercept, to satisfy :math:`\mathbf 1^\top G_k = 0`.
+def _make_feasible(loss, G, Y, intercept=True, huber_delta=1.0):
+    r"""Adjust a dual candidate ``G`` (e.g. :math:`\nabla L(F)`) to lie in the domain of
+    :math:`L^*` and, with an intercept, to satisfy :math:`\mathbf 1^\top G_k = 0`.
 
     Returns ``None`` when no such adjustment exists (then nothing can be certified).
     """
-    F = np.asarray(F, dtype=np.float64)
+    G = np.asarray(G, dtype=np.float64)
     Y = np.asarray(Y, dtype=np.float64)
-    G = _loss_gradient(loss, F, Y, huber_delta)
     if not intercept:
-        return G
+        if loss == "softmax":
+            return None if dual_objective(loss, G, Y) == -math.inf else G
+        if loss in ("squared",):
+            return G
+        if loss == "huber":
+            return np.clip(G, -huber_delta, huber_delta)
+        lo = np.where(Y > 0, -1.0, 0.0)
+        hi = np.where(Y > 0, 0.0, 1.0)
+        return np.clip(G, lo, hi)
     if loss == "squared":
         return G - G.mean(axis=0, keepdims=True)
     if loss == "softmax":
@@ -175,7 +139,7 @@ def feasible_direction(loss, F, Y, intercept=True, huber_delta=1.0):
 
 
 def certified_gap(X, Y, F, objective, *, loss, beta, bias, patterns, huber_delta=1.0,
-                  margin=1e-9):
+                  margin=1e-9, dual_candidates=()):
     r"""A true upper bound on ``objective`` minus the global optimum, from the exact set of
     all activation ``patterns`` of the arrangement (see the module docstring).
 
@@ -192,6 +156,8 @@ def certified_gap(X, Y, F, objective, *, loss, beta, bias, patterns, huber_delta
         ALL patterns (the caller guarantees exactness).
     margin : float
         Relative inflation of the oracle values (rounding safety).
+    dual_candidates : sequence of ndarray like ``Y``
+        Further dual points to try (e.g. a solver's own dual); the best bound is returned.
 
     Returns
     -------
@@ -200,13 +166,25 @@ def certified_gap(X, Y, F, objective, *, loss, beta, bias, patterns, huber_delta
     G : ndarray or None
         The scaled dual point.
     """
-    from .arrangement import pattern_oracle
-
     Y2 = np.asarray(Y, dtype=np.float64).reshape(Y.shape[0], -1)
     F2 = np.asarray(F, dtype=np.float64).reshape(Y2.shape)
     if beta <= 0:
         return math.inf, None
-    G = feasible_direction(loss, F2, Y2, intercept=bias, huber_delta=huber_delta)
+    best_gap, best_G = math.inf, None
+    starts = [_loss_gradient(loss, F2, Y2, huber_delta)]
+    starts += [np.asarray(c, dtype=np.float64).reshape(Y2.shape) for c in dual_candidates]
+    for G0 in starts:
+        gap, G = _gap_at(X, Y2, G0, float(objective), loss, beta, bias, patterns,
+                         huber_delta, margin)
+        if gap < best_gap:
+            best_gap, best_G = gap, G
+    return best_gap, best_G
+
+
+def _gap_at(X, Y2, G0, objective, loss, beta, bias, patterns, huber_delta, margin):
+    from .arrangement import pattern_oracle
+
+    G = _make_feasible(loss, G0, Y2, bias, huber_delta)
     if G is None or not np.all(np.isfinite(G)):
         return math.inf, None
     rho = 0.0
