@@ -675,6 +675,7 @@ ArrangementProgramResult solve_arrangement_program(const Eigen::Ref<const Matrix
     double rh = start.rho_hinge > 0 ? start.rho_hinge : 1.0;
     const double lip_loss = loss.smooth() ? loss.gradient_lipschitz() : rh;
     double rho = start.rho > 0 ? start.rho : (opt.rho > 0 ? opt.rho : lip_loss * A2 / X2);
+    const double rho0 = rho;
     auto lipschitz = [&] { return (loss.smooth() ? loss.gradient_lipschitz() : rh) * A2 + rho * X2; };
     const double yscale = std::max(1.0, Y.cwiseAbs().maxCoeff());
     const double viol_tol = opt.tol * yscale;
@@ -851,7 +852,8 @@ ArrangementProgramResult solve_arrangement_program(const Eigen::Ref<const Matrix
             break;
         }
         // ---- penalty updates
-        if (!polished && viol > viol_tol && viol > 0.25 * prev_viol) rho *= 2.0;
+        // a larger cone penalty slows FISTA (Lip grows with rho): at most 16 x the initial value
+        if (!polished && viol > viol_tol && viol > 0.25 * prev_viol && rho < 16.0 * rho0) rho *= 2.0;
         prev_viol = viol;
         if (!loss.smooth()) {
             if (split > 0.25 * prev_split && split > viol_tol) rh *= 2.0;
