@@ -68,11 +68,10 @@ def main():
     X, y, D = planted(a.n, a.d, a.P)
     run("planted teacher", X, y, D, a.n * 1e-3, a.max_iter, a.tol)
     if a.california:
-        path = "/work/shared/data/california_housing.csv"
-        data = np.loadtxt(path, delimiter=",", skiprows=1)
+        z = np.load("/work/shared/data/california.npz")
         rng = np.random.default_rng(0)
-        idx = rng.permutation(data.shape[0])[:16000]
-        Xc, yc = data[idx, :-1], data[idx, -1]
+        idx = rng.permutation(z["X_train"].shape[0])[:16000]
+        Xc, yc = z["X_train"][idx], z["y_train"][idx]
         Xc = (Xc - Xc.mean(0)) / Xc.std(0)
         run("california", Xc, yc, sample_patterns(Xc, 100, rng), 16000 * 1e-3, a.max_iter, a.tol)
 

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <functional>
 #include <limits>
 #include <sstream>
@@ -375,20 +374,6 @@ std::vector<Index> independent_rows(const Problem& pb, Index i, const std::vecto
     return out;
 }
 
-// Initial active rows of a block from the augmented-Lagrangian state: rows near the boundary
-// with a positive multiplier, largest multiplier first.
-std::vector<Index> initial_active(const Problem& pb, const MatrixXd& Th, const MatrixXd& mu, Index b) {
-    const Index i = b % pb.P;
-    const VectorXd g = pb.S.col(i).cwiseProduct(pb.Xt * Th.col(b));
-    const double nv = Th.col(b).norm();
-    const double mmax = mu.col(b).maxCoeff();
-    std::vector<Index> order;
-    for (Index j = 0; j < pb.n; ++j)
-        if (mmax > 0 && mu(j, b) > 1e-6 * mmax && g[j] <= 1e-3 * nv * pb.Xt.row(j).norm()) order.push_back(j);
-    std::sort(order.begin(), order.end(), [&](Index a1, Index a2) { return mu(a1, b) > mu(a2, b); });
-    return independent_rows(pb, i, order);
-}
-
 PolishOutcome polish(const Problem& pb, MatrixXd& Th, VectorXd& c, std::vector<std::vector<Index>>& act_all) {
     PolishOutcome out;
     const Index n = pb.n, d = pb.d, dp = pb.dp, o = pb.o;
@@ -525,8 +510,6 @@ PolishOutcome polish(const Problem& pb, MatrixXd& Th, VectorXd& c, std::vector<s
         const VectorXd step = -H.ldlt().solve(g);
         const double slope = g.dot(step);
         const bool face_optimal = !step.allFinite() || !(slope < 0) || -slope <= 1e-26 * std::max(1.0, std::abs(val));
-        if (face_optimal && std::getenv("FCR_DEBUG"))
-            std::fprintf(stderr, "   face optimal: finite %d slope %.3e |g| %.3e nv %ld\n", step.allFinite() ? 1 : 0, slope, g.norm(), (long)nv);
         if (!face_optimal) {
             // ---- ratio test: largest step keeping every inactive row feasible
             double amax = 1.0;
@@ -578,8 +561,6 @@ PolishOutcome polish(const Problem& pb, MatrixXd& Th, VectorXd& c, std::vector<s
             const bool tiny_step = a * step.norm() <= 1e-15 * std::max(1.0, x.norm());
             if (accept && !tiny_step) continue;
             if (!accept) {
-                if (std::getenv("FCR_DEBUG"))
-                    std::fprintf(stderr, "   newton stalled: slope %.3e a %.3e amax %.3e\n", slope, a, amax);
                 break;  // stalled: out.ok stays false
             }
         }
@@ -595,10 +576,6 @@ PolishOutcome polish(const Problem& pb, MatrixXd& Th, VectorXd& c, std::vector<s
             for (std::size_t r = 0; r < act[t].size(); ++r)
                 GAt.col(static_cast<Index>(r)) = pb.S(act[t][r], i) * pb.Xt.row(act[t][r]).transpose();
             const VectorXd muA = GAt.completeOrthogonalDecomposition().solve(grad_b);
-            if (std::getenv("FCR_DEBUG") && (GAt * muA - grad_b).norm() > 1e-8)
-                std::fprintf(stderr, "   block %ld |A| %zu kkt resid %.3e min mu %.3e |grad| %.3e  |N^T grad| %.3e face %.3e Ncols %ld\n", (long)b, act[t].size(),
-                             (GAt * muA - grad_b).norm(), muA.minCoeff(), grad_b.norm(), (N[t].transpose() * grad_b).norm(),
-                             (N[t] * (N[t].transpose() * Th.col(b)) - Th.col(b)).norm(), (long)N[t].cols());
             Index neg;
             const double mn = muA.minCoeff(&neg);
             if (mn < -1e-9 * std::max(1.0, muA.cwiseAbs().maxCoeff())) {
@@ -675,6 +652,7 @@ ArrangementProgramResult solve_arrangement_program(const Eigen::Ref<const Matrix
     double rh = start.rho_hinge > 0 ? start.rho_hinge : 1.0;
     const double lip_loss = loss.smooth() ? loss.gradient_lipschitz() : rh;
     double rho = start.rho > 0 ? start.rho : (opt.rho > 0 ? opt.rho : lip_loss * A2 / X2);
+    const double rho0 = rho;
     auto lipschitz = [&] { return (loss.smooth() ? loss.gradient_lipschitz() : rh) * A2 + rho * X2; };
     const double yscale = std::max(1.0, Y.cwiseAbs().maxCoeff());
     const double viol_tol = opt.tol * yscale;
@@ -851,7 +829,8 @@ ArrangementProgramResult solve_arrangement_program(const Eigen::Ref<const Matrix
             break;
         }
         // ---- penalty updates
-        if (!polished && viol > viol_tol && viol > 0.25 * prev_viol) rho *= 2.0;
+        // a larger cone penalty slows FISTA (Lip grows with rho): at most 16 x the initial value
+        if (!polished && viol > viol_tol && viol > 0.25 * prev_viol && rho < 16.0 * rho0) rho *= 2.0;
         prev_viol = viol;
         if (!loss.smooth()) {
             if (split > 0.25 * prev_split && split > viol_tol) rh *= 2.0;
