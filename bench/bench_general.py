@@ -24,7 +24,8 @@ Methods (each returns a network (U, b, w, c); J and "rel J" = J / J_best - 1 are
   bias: its own objective is >= our J of the same network.  The returned ``NonConvexReLU``
   has parameters [W1 (p, d), b1 (p,), W2 (1, p)] and f = (X W1^T + b1)_+ W2^T (no intercept).
 * CVXPY + Clarabel on the sampled-pattern convex program (issue 3, "arrangements") over the
-  SAME patterns as pyscnn's gates, D_i = diag(1[X g_i > 0]), Xt = [X, 1]:
+  SAME patterns as pyscnn's gates, D_i = diag(1[X g_i + h_i > 0]) (h = 0 by default, as in
+  pyscnn; ``--gates samples``: hyperplanes through random data points), Xt = [X, 1]:
 
       min 1/2 || sum_i D_i Xt (v_i - w_i) + c - y ||^2 + beta sum_i (||v_i[:d]|| + ||w_i[:d]||)
       s.t. (2 D_i - I) Xt v_i >= 0,  (2 D_i - I) Xt w_i >= 0,
@@ -139,16 +140,25 @@ def objective(X, y, net, beta):
                              net["output_weights"], net["intercept"], beta, "squared")
 
 
-def sample_gates(d, n_gates, seed):
-    """Gate vectors g_i ~ N(0, I_d) (d, n_gates): the same draw as pyscnn's
-    ``sample_gate_vectors(seed, d, n_gates)`` (numpy default_rng(seed).standard_normal)."""
-    return np.random.default_rng(seed).standard_normal((d, n_gates))
+def sample_gates(X, n_gates, seed, kind="origin"):
+    """Gates ``(G (d, n_gates), h (n_gates,))`` defining the patterns 1[X g_i + h_i > 0].
+
+    ``g_i ~ N(0, I_d)``: the same draw as pyscnn's ``sample_gate_vectors(seed, d, n_gates)``
+    (numpy ``default_rng(seed).standard_normal``).  ``kind="origin"``: h = 0 (pyscnn's default:
+    hyperplanes through the origin); ``kind="samples"``: h_i = -x_k^T g_i for a random sample k
+    (hyperplanes through data points, as the kinks of Corollary 2.1; affine patterns)."""
+    n, d = X.shape
+    G = np.random.default_rng(seed).standard_normal((d, n_gates))
+    if kind == "origin":
+        return G, np.zeros(n_gates)
+    k = np.random.default_rng(seed + 1).integers(0, n, n_gates)
+    return G, -np.einsum("ij,ji->i", X[k], G)
 
 
-def patterns_from_gates(X, G):
-    """Distinct non-zero activation patterns 1[X g_i > 0] as an (n, P) 0/1 matrix (pyscnn's
-    filtering: duplicates and the all-zero pattern removed)."""
-    M = (X @ G > 0).astype(np.float64)
+def patterns_from_gates(X, G, h):
+    """Distinct non-zero activation patterns 1[X g_i + h_i > 0] as an (n, P) 0/1 matrix
+    (pyscnn's filtering: duplicates and the all-zero pattern removed)."""
+    M = (X @ G + h > 0).astype(np.float64)
     M = np.unique(M, axis=1)
     return M[:, M.any(axis=0)]
 
@@ -180,15 +190,15 @@ def run_ours_estimator(X, y, beta, kwargs):
 
 
 # ------------------------------------------------------------------------------- pyscnn
-def run_pyscnn(X, y, lam, n_gates, seed, dtype):
+def run_pyscnn(X, y, lam, n_gates, seed, dtype, gates):
     from scnn.metrics import Metrics
     from scnn.models import ConvexReLU
     from scnn.optimize import optimize_model
     from scnn.regularizers import NeuronGL1
     from scnn.solvers import AL
 
-    G = sample_gates(X.shape[1], n_gates, seed)
-    model = ConvexReLU(G, c=1, bias=True)
+    G, h = sample_gates(X, n_gates, seed, gates)
+    model = ConvexReLU(G, c=1, bias=True, G_bias=h)
     t0 = time.perf_counter()
     nc, _ = optimize_model(model, AL(model), Metrics(), X, y, regularizer=NeuronGL1(lam),
                            unitize_data=False, dtype=dtype, seed=seed)
@@ -201,18 +211,18 @@ def run_pyscnn(X, y, lam, n_gates, seed, dtype):
     err = float(np.max(np.abs(f_scnn - f_ours)))
     own = 0.5 * float(np.sum((f_scnn - y) ** 2)) + lam * X.shape[0] * float(
         np.sum(np.abs(W2.ravel()) * np.sqrt(np.sum(W1 ** 2, axis=1) + b1 ** 2)))
-    notes = [f"AL, {n_gates} gates "
+    notes = [f"AL, {n_gates} gates ({gates}) "
              f"(max_neurons={2 * n_gates}), {W1.shape[0]} neurons returned, dtype={dtype}",
              f"own objective (bias penalized) x n = {own:.6g}", f"forward check {err:.1e}"]
     return net, t, notes
 
 
 # ----------------------------------------------------------------------- CVXPY + Clarabel
-def run_cvxpy(X, y, beta, n_gates, seed):
+def run_cvxpy(X, y, beta, n_gates, seed, gates):
     import cvxpy as cp
 
     n, d = X.shape
-    M = patterns_from_gates(X, sample_gates(d, n_gates, seed))  # (n, P)
+    M = patterns_from_gates(X, *sample_gates(X, n_gates, seed, gates))  # (n, P)
     P = M.shape[1]
     S = 2.0 * M - 1.0
     Xt = np.hstack([X, np.ones((n, 1))])
@@ -231,7 +241,7 @@ def run_cvxpy(X, y, beta, n_gates, seed):
         raise RuntimeError(f"CVXPY status {prob.status}")
     net = network_from_convex(np.asarray(V.value), np.asarray(W.value), float(c.value), d)
     solve_t = getattr(prob.solver_stats, "solve_time", None)
-    notes = [f"{P} distinct patterns from the {n_gates} pyscnn gates", f"status {prob.status}",
+    notes = [f"{P} distinct patterns from the {n_gates} pyscnn gates ({gates})", f"status {prob.status}",
              f"convex objective {prob.value:.8g}",
              f"Clarabel solve {solve_t:.2f} s" if solve_t is not None else "",
              f"{len(net['output_weights'])} neurons"]
@@ -399,6 +409,10 @@ def bench_dataset(name, args):
         except (ValueError, TypeError, NotImplementedError) as e:
             na(label, f"n/a ({type(e).__name__}: {str(e).splitlines()[0][:160]})")
             continue
+        except Exception as e:  # a crash of one configuration must not end the run
+            traceback.print_exc()
+            na(label, f"failed ({type(e).__name__}: {str(e).splitlines()[0][:160]})")
+            continue
         if reported is not None:
             notes.insert(0, f"objective_={reported:.8g}")
         add(label, net, t, notes)
@@ -413,6 +427,10 @@ def bench_dataset(name, args):
         except (ValueError, TypeError, NotImplementedError) as e:
             na(label, f"n/a ({type(e).__name__}: {str(e).splitlines()[0][:160]})")
             continue
+        except Exception as e:  # a crash of one configuration must not end the run
+            traceback.print_exc()
+            na(label, f"failed ({type(e).__name__}: {str(e).splitlines()[0][:160]})")
+            continue
         notes = [str(out.pop("notes"))] if "notes" in out else []
         add(label, out, t, notes)
 
@@ -420,8 +438,8 @@ def bench_dataset(name, args):
     if "pyscnn" in skip:
         na("pyscnn 0.0.10 (AL)", "skipped (--skip)")
     else:
-        res = run_limited(run_pyscnn, (X, y, args.lam, args.n_gates, args.seed, args.scnn_dtype),
-                          args.time_limit)
+        res = run_limited(run_pyscnn, (X, y, args.lam, args.n_gates, args.seed, args.scnn_dtype,
+                                       args.gates), args.time_limit)
         _record(res, "pyscnn 0.0.10 (AL)", add, na, args.time_limit)
 
     if "cvxpy" in skip:
@@ -433,7 +451,8 @@ def bench_dataset(name, args):
             na("CVXPY + Clarabel", f"skipped (constraint matrix ~{nnz:.1e} nonzeros > "
                                    f"--cvxpy-max-nnz {args.cvxpy_max_nnz:.0e})")
         else:
-            res = run_limited(run_cvxpy, (X, y, beta, args.n_gates, args.seed), args.time_limit)
+            res = run_limited(run_cvxpy, (X, y, beta, args.n_gates, args.seed, args.gates),
+                              args.time_limit)
             _record(res, "CVXPY + Clarabel", add, na, args.time_limit)
 
     if "backprop" in skip:
@@ -462,7 +481,8 @@ def bench_dataset(name, args):
         else:
             na("backprop (best of seeds)", f"skipped (no seed finished within {args.time_limit:g} s)")
 
-    return dict(name=name, n=n, d=d, beta=beta, src=src, rows=rows)
+    key = name + (f" ({args.tag})" if args.tag else "")
+    return dict(name=key, n=n, d=d, beta=beta, src=src, rows=rows)
 
 
 def _record(res, method, add, na, limit):
@@ -483,7 +503,8 @@ def section(result, args, info, cmd):
     Jbest = min(Js) if Js else None
     out = [f"## {result['name']}", "",
            f"n = {result['n']}, d = {result['d']}, lam = {args.lam:g}, "
-           f"beta = n * lam = {result['beta']:g}; data: {result['src']}; X and y standardized.",
+           f"beta = n * lam = {result['beta']:g}; gates: {args.gates}, {args.n_gates} (seed "
+           f"{args.seed}); data: {result['src']}; X and y standardized.",
            "", f"Command: `{cmd}`", "",
            "Machine: " + ", ".join(f"{k}={v}" for k, v in info.items()), "",
            "| data | method | J | rel. J vs best | time (s) | notes |",
@@ -543,13 +564,18 @@ def main(argv=None):
                    help="sampled gates for pyscnn and CVXPY (pyscnn max_neurons = 2x; "
                         "default 100, i.e. max_neurons = 200)")
     p.add_argument("--seed", type=int, default=778, help="gate seed (pyscnn's default 778)")
+    p.add_argument("--gates", choices=["origin", "samples"], default="origin",
+                   help="gate hyperplanes for pyscnn and CVXPY: through the origin (pyscnn's "
+                        "default) or through random data points (affine patterns)")
+    p.add_argument("--tag", default="",
+                   help="suffix of the data set's section in --out (to keep variants apart)")
     p.add_argument("--scnn-dtype", choices=["float32", "float64"], default="float64")
     p.add_argument("--cvxpy-max-nnz", type=float, default=1e7,
                    help="skip CVXPY when its constraint matrix would exceed this many nonzeros")
     p.add_argument("--bp-width", type=int, default=200)
     p.add_argument("--bp-seeds", type=int, default=5)
-    p.add_argument("--bp-adam", type=int, default=3000, help="Adam iterations (full batch)")
-    p.add_argument("--bp-lbfgs", type=int, default=500, help="L-BFGS iterations after Adam")
+    p.add_argument("--bp-adam", type=int, default=5000, help="Adam iterations (full batch)")
+    p.add_argument("--bp-lbfgs", type=int, default=3000, help="L-BFGS iterations after Adam")
     p.add_argument("--bp-lr", type=float, default=1e-2)
     args = p.parse_args(argv)
 
@@ -569,7 +595,7 @@ def main(argv=None):
     sections = {}
     for name in names:
         res = bench_dataset(name, args)
-        sections[name] = section(res, args, info, cmd)
+        sections[res["name"]] = section(res, args, info, cmd)
         write_markdown(args.out, sections)
     print(f"\nresults written to {args.out}")
 
