@@ -32,6 +32,9 @@ Methods (each returns a network (U, b, w, c); J and "rel J" = J / J_best - 1 are
 
   mapped to a network by u = v[:d] / sqrt(||v[:d]||), b = v[d] / sqrt(||v[:d]||),
   w = +-sqrt(||v[:d]||) (exact when the cone constraints hold).
+* CVXPY + Clarabel on the same program over the activation patterns of the best backprop
+  network (not a competitor: a check that the convex program with good patterns reaches
+  J <= backprop's, since that network is feasible for it; ``--skip cvxpy_bp``).
 * backprop: two-layer ReLU network (m hidden units, biases, intercept) trained on
   1/2 ||f - y||^2 + beta/2 (||U||_F^2 + ||w||^2) (equal to J at its optimum) by full-batch Adam
   and then L-BFGS, in PyTorch (float64) if installed, else numpy Adam only; several seeds,
@@ -219,10 +222,17 @@ def run_pyscnn(X, y, lam, n_gates, seed, dtype, gates):
 
 # ----------------------------------------------------------------------- CVXPY + Clarabel
 def run_cvxpy(X, y, beta, n_gates, seed, gates):
+    M = patterns_from_gates(X, *sample_gates(X, n_gates, seed, gates))  # (n, P)
+    return run_cvxpy_patterns(X, y, beta, M,
+                              f"{M.shape[1]} distinct patterns from the {n_gates} pyscnn gates "
+                              f"({gates})")
+
+
+def run_cvxpy_patterns(X, y, beta, M, what):
+    """The sampled-pattern convex program over the patterns (columns of the 0/1 matrix M)."""
     import cvxpy as cp
 
     n, d = X.shape
-    M = patterns_from_gates(X, *sample_gates(X, n_gates, seed, gates))  # (n, P)
     P = M.shape[1]
     S = 2.0 * M - 1.0
     Xt = np.hstack([X, np.ones((n, 1))])
@@ -241,7 +251,7 @@ def run_cvxpy(X, y, beta, n_gates, seed, gates):
         raise RuntimeError(f"CVXPY status {prob.status}")
     net = network_from_convex(np.asarray(V.value), np.asarray(W.value), float(c.value), d)
     solve_t = getattr(prob.solver_stats, "solve_time", None)
-    notes = [f"{P} distinct patterns from the {n_gates} pyscnn gates ({gates})", f"status {prob.status}",
+    notes = [what, f"status {prob.status}",
              f"convex objective {prob.value:.8g}",
              f"Clarabel solve {solve_t:.2f} s" if solve_t is not None else "",
              f"{len(net['output_weights'])} neurons"]
@@ -478,6 +488,23 @@ def bench_dataset(name, args):
             add("backprop (best of seeds)", netb,
                 tb, [f"m={args.bp_width}, {how}, best seed {best}; total {total:.1f}s for "
                      f"{len(seeds_out)} seeds; {per}"])
+            # the convex program over the activation patterns of the best backprop network:
+            # that network is feasible for it, so its optimum is <= the backprop J
+            if "cvxpy_bp" in skip:
+                na("CVXPY on backprop's patterns", "skipped (--skip)")
+            else:
+                Mb = (X @ netb["hidden_weights"] + netb["hidden_bias"] > 0).astype(float)
+                Mb = np.unique(Mb, axis=1)
+                Mb = Mb[:, Mb.any(axis=0)]
+                nnz = 2 * Mb.shape[1] * n * (d + 1)
+                if nnz > args.cvxpy_max_nnz:
+                    na("CVXPY on backprop's patterns",
+                       f"skipped (~{nnz:.1e} nonzeros > --cvxpy-max-nnz)")
+                else:
+                    res = run_limited(run_cvxpy_patterns,
+                                      (X, y, beta, Mb, f"the {Mb.shape[1]} distinct patterns of "
+                                       "the best backprop network"), args.time_limit)
+                    _record(res, "CVXPY on backprop's patterns", add, na, args.time_limit)
         else:
             na("backprop (best of seeds)", f"skipped (no seed finished within {args.time_limit:g} s)")
 
@@ -556,7 +583,8 @@ def main(argv=None):
     p.add_argument("--max-samples", type=int, default=None, help="subsample rows (seed 0)")
     p.add_argument("--out", default=os.path.join(ROOT, "bench", "results", "general.md"))
     p.add_argument("--skip", nargs="*", default=[],
-                   help="methods to skip: ours, pyscnn, cvxpy, backprop or an OURS label")
+                   help="methods to skip: ours, pyscnn, cvxpy, backprop, cvxpy_bp (the convex "
+                        "program on backprop's patterns) or an OURS/ADAPTERS label")
     p.add_argument("--time-limit", type=float, default=900.0,
                    help="wall-time limit (s) of each baseline run (pyscnn, CVXPY, each backprop "
                         "seed)")
