@@ -19,7 +19,9 @@ Methods (each returns a network (U, b, w, c); J and "rel J" = J / J_best - 1 are
 * pyscnn 0.0.10: ``scnn.optimize.optimize_model`` with ``ConvexReLU(G, bias=True)`` and the
   augmented-Lagrangian solver ``AL`` (defaults), regularizer ``NeuronGL1(lam)``,
   ``unitize_data=False`` (with pyscnn's default column unitization its penalty acts on the
-  rescaled weights, i.e. a different beta), ``max_neurons`` = 2 x (number of gates).
+  rescaled weights, i.e. a different beta: with pyscnn's full defaults, float32 and
+  unitized columns, the synthetic fit took 265 s at load ~6 and scored J = 43.9 vs 16.7 here),
+  ``max_neurons`` = 2 x (number of gates).
   pyscnn handles a bias by appending a ones column to X, so its group penalty also covers the
   bias: its own objective is >= our J of the same network.  The returned ``NonConvexReLU``
   has parameters [W1 (p, d), b1 (p,), W2 (1, p)] and f = (X W1^T + b1)_+ W2^T (no intercept).
