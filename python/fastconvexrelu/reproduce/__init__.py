@@ -14,6 +14,7 @@ name      what
 fig1      Figure 1: GD deviation from the linear spline vs init scale; exact fit and its
           neurons; hinge-loss decision regions in 1-D
 fig2_5    Figures 2-4: rectified ellipsoid, spike-free relaxation and dual set in 2-D
+fig5      Figure 5 / 11b: rectified ellipsoid and its polar set in 3-D
 fig6      Figure 6: primal vs dual value (duality gap) as the width grows (1-D, rank-one,
           whitened data; beta = 0 and 1e-3)
 fig7      Figure 7: hinge loss in 1-D, certified optimum vs gradient descent
@@ -35,6 +36,7 @@ __all__ = ["NAMES", "DESCRIPTIONS", "get", "run"]
 DESCRIPTIONS = {
     "fig1": "GD vs linear spline, exact fit and neurons, hinge decision regions (Figure 1)",
     "fig2_5": "rectified ellipsoid, spike-free relaxation and dual set in 2-D (Figures 2-4)",
+    "fig5": "rectified ellipsoid and its polar set in 3-D (Figure 5, supplementary 11b)",
     "fig6": "primal vs dual value as the width grows (Figure 6)",
     "fig7": "hinge loss: certified optimum vs gradient descent (Figure 7)",
     "fig8": "1-D regression: ours vs NTK vs gradient descent (Figure 8)",
