@@ -75,9 +75,9 @@ from _machine import machine_info  # noqa: E402
 # ------------------------------------------------------------------ our configurations (edit)
 #: (label, keyword arguments of ConvexReLURegressor besides beta and bias=True)
 OURS = [
-    ("ours: arrangements", dict(solver="arrangements", n_patterns=200, random_state=0)),
-    ("ours: cutting_plane", dict(solver="cutting_plane")),
-    ("ours: auto", dict(solver="auto")),
+    ("ours: arrangements (100 sampled patterns)",
+     dict(solver="arrangements", n_patterns=100, random_state=0, tol=1e-6, max_iter=20000)),
+    ("ours: cutting_plane (Algorithm 3)", dict(solver="cutting_plane", tol=1e-6, max_iter=100)),
 ]
 
 #: label -> fn(X, y, beta) returning dict(hidden_weights (d, m), hidden_bias (m,),
