@@ -36,3 +36,4 @@ void bind_ray_fit(pybind11::module_& m);
 void bind_hull_neurons(pybind11::module_& m);
 void bind_cone_projection(pybind11::module_& m);
 void bind_lasso_master(pybind11::module_& m);
+void bind_patch_features(pybind11::module_& m);

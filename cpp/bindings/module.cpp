@@ -14,4 +14,5 @@ PYBIND11_MODULE(_core, m) {
     bind_hull_neurons(m);
     bind_cone_projection(m);
     bind_lasso_master(m);
+    bind_patch_features(m);
 }
