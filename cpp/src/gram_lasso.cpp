@@ -1,5 +1,7 @@
 #include "fastconvexrelu/gram_lasso.hpp"
 
+#include <Eigen/Cholesky>
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -93,6 +95,44 @@ GramLassoResult gram_lasso(const Eigen::Ref<const Eigen::MatrixXd>& G,
             }
             return max_delta;
         };
+        // Newton step on the support S with the signs fixed: F restricted to S is the
+        // quadratic 1/2 w_S^T G_SS w_S - (c_S - beta sign(w_S))^T w_S, minimized at
+        // w_S + d, G_SS d = -(g_S + beta sign(w_S)); the step is truncated at the first sign
+        // change (F decreases monotonically along it) and skipped when G_SS is singular.
+        auto newton = [&]() {
+            std::vector<Index> S;
+            for (Index j = 0; j < p; ++j)
+                if (w(j) != 0.0) S.push_back(j);
+            const Index k = static_cast<Index>(S.size());
+            if (k == 0 || k > o.max_newton) return;
+            Eigen::MatrixXd Gs(k, k);
+            Eigen::VectorXd rhs(k);
+            for (Index a = 0; a < k; ++a) {
+                for (Index b = 0; b < k; ++b) Gs(a, b) = G(S[a], S[b]);
+                rhs(a) = -(g(S[a]) + beta * (w(S[a]) > 0 ? 1.0 : -1.0));
+            }
+            Eigen::LLT<Eigen::MatrixXd> llt(Gs);
+            if (llt.info() != Eigen::Success) return;
+            const Eigen::VectorXd d = llt.solve(rhs);
+            if (!d.allFinite()) return;
+            double t = 1.0;
+            Index hit = -1;
+            for (Index a = 0; a < k; ++a) {
+                const double wa = w(S[a]);
+                if (wa * d(a) < 0.0 && -wa / d(a) < t) {
+                    t = -wa / d(a);
+                    hit = a;
+                }
+            }
+            for (Index a = 0; a < k; ++a) {
+                const double nw = (a == hit) ? 0.0 : w(S[a]) + t * d(a);
+                const double delta = nw - w(S[a]);
+                if (delta != 0.0) {
+                    w(S[a]) = nw;
+                    g.noalias() += delta * G.col(S[a]);
+                }
+            }
+        };
         ColumnState st = certificate(w, g, cc, yy(c), beta);
         int epoch = 0;
         while (!(st.gap <= o.tol * st.primal) && epoch < o.max_epochs) {
@@ -100,6 +140,7 @@ GramLassoResult gram_lasso(const Eigen::Ref<const Eigen::MatrixXd>& G,
             ++epoch;
             for (int inner = 0; inner < 10; ++inner)
                 if (sweep(true) <= 1e-3 * std::sqrt(std::max(st.primal, 1e-300))) break;
+            if (o.max_newton > 0) newton();
             if ((epoch & 7) == 0) g.noalias() = G * w - cc;  // refresh: no drift
             st = certificate(w, g, cc, yy(c), beta);
         }

@@ -16,7 +16,9 @@
 // Algorithm: cyclic coordinate descent with exact coordinate minimization
 // w_j <- S(G_jj w_j - g_j, beta) / G_jj (soft threshold S), g updated by a column of G
 // (O(p) per changed coordinate, "covariance updates"), alternating one sweep over all
-// coordinates with up to 10 sweeps over the current support; stops when
+// coordinates with up to 10 sweeps over the current support, then a Newton step on the
+// support (signs fixed, truncated at the first sign change, so the objective decreases;
+// Cholesky of G_SS, skipped when it fails or |S| > max_newton); stops when
 // gap <= tol * F(w).  Columns c run in parallel threads.
 #pragma once
 
@@ -30,6 +32,7 @@ struct GramLassoOptions {
     double tol = 1e-6;      // relative duality gap
     int max_epochs = 5000;  // full sweeps
     int n_threads = 1;      // over columns (<= 0: all cores)
+    int max_newton = 3000;  // Newton steps on the support only when |S| <= max_newton (0: never)
 };
 
 struct GramLassoResult {
