@@ -423,7 +423,7 @@ class ConvexRF(_ParamsMixin):
             return _hull_block(Z, 0, P, threads)
         n_workers = _dask_workers(client)
         block = max(1, -(-P // (4 * n_workers)))
-        Zf = client.scatter(Z, broadcast=True)
+        Zf = client.scatter(Z, broadcast=True, hash=False)
         futs = [client.submit(_hull_block, Zf, s, min(P, s + block), 1, pure=False)
                 for s in range(0, P, block)]
         parts = client.gather(futs)
@@ -451,8 +451,8 @@ class ConvexRF(_ParamsMixin):
             return
         client = self.client
         window = 2 * _dask_workers(client)
-        Uf = client.scatter(self.effective_filters_, broadcast=True)
-        bf = client.scatter(self.effective_bias_, broadcast=True)
+        Uf = client.scatter(self.effective_filters_, broadcast=True, hash=False)
+        bf = client.scatter(self.effective_bias_, broadcast=True, hash=False)
         shape, _, _, patch, stride, eps, grid, pool = args
         futs = {}
 
