@@ -14,6 +14,7 @@ from .ntk import NTKFit, ntk_1d, ntk_fit
 from .gradient_descent import GDResult, train_gd
 from .rectified_ellipsoid import RectifiedEllipsoid, rectified_ellipsoid
 from .spike_free_oracle import cone_projection, spike_free_oracle
+from .convex_rf import ConvexRF, ConvexRFClassifier
 
 __all__ = [
     "__version__",
@@ -45,4 +46,6 @@ __all__ = [
     "RectifiedEllipsoid",
     "cone_projection",
     "spike_free_oracle",
+    "ConvexRF",
+    "ConvexRFClassifier",
 ]
