@@ -219,3 +219,16 @@ def test_dask_equals_in_process():
     finally:
         client.close()
         cluster.close()
+
+
+def test_constant_and_repeated_patches_are_skipped_when_others_are_available():
+    rng = np.random.default_rng(4)
+    X = np.zeros((30, 12, 12), dtype=np.uint8)  # mostly zero background, like MNIST
+    X[:, 4:8, 4:8] = rng.integers(1, 256, size=(30, 4, 4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rf = ConvexRF(n_filters=40, patch_size=3, whiten=False, random_state=0).fit(X)
+    assert rf.filters_.shape[0] == 40
+    img, oy, ox = rf.patch_indices_.T
+    raw = np.stack([X[i, a:a + 3, b:b + 3].ravel() for i, a, b in zip(img, oy, ox)])
+    assert np.all(raw.max(1) > raw.min(1)) and len(np.unique(raw, axis=0)) == 40

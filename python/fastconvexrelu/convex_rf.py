@@ -190,7 +190,9 @@ class ConvexRF(_ParamsMixin):
     Parameters
     ----------
     n_filters : int, default=1600
-        ``P``: number of sampled patches, i.e. of filters (one per patch, eq. (10)).
+        ``P``: number of sampled patches, i.e. of filters (one per patch, eq. (10)).  The
+        patches are drawn at random among up to ``4 P`` distinct positions, skipping constant
+        and repeated patches while enough others are available.
     patch_size : int or (int, int), default=6
         Patch height and width ``s``; patches have ``K = s_h s_w C`` entries.
     stride : int, default=1
@@ -351,18 +353,29 @@ class ConvexRF(_ParamsMixin):
             )
         t0 = time.perf_counter()
         rng = np.random.default_rng(self.random_state)
-        # Step 2: P distinct random patch positions (image, oy, ox).
-        idx = np.sort(rng.choice(total, size=P, replace=False))
-        img, pos = np.divmod(idx, oh * ow)
-        oy, ox = np.divmod(pos, ow)
+        # Step 2: P random patch positions (image, oy, ox).  Up to 4P distinct positions are
+        # drawn and, in random order, constant patches and repeated patches are skipped (their
+        # Lemma 2.7 filters would be undefined: distance 0 to the hull of the others).
         s = p["stride"]
-        raw = np.empty((P, ph * pw * shape[2]), dtype=np.float64)
-        for k in range(P):
-            raw[k] = X[img[k], oy[k] * s: oy[k] * s + ph, ox[k] * s: ox[k] * s + pw, :].ravel()
-        if not np.isfinite(raw).all():
-            raise ValueError("X contains NaN or inf pixels")
-        for start in range(0, n, p["chunk"]):  # the rest of the images, chunk-wise
+        for start in range(0, n, p["chunk"]):
             _check_finite_images(X[start:start + p["chunk"]], "X", start)
+        n_cand = min(total, 4 * P)
+        cand = rng.choice(total, size=n_cand, replace=False)
+        img, pos = np.divmod(cand, oh * ow)
+        oy, ox = np.divmod(pos, ow)
+        raw = np.empty((n_cand, ph * pw * shape[2]), dtype=np.float64)
+        for k in range(n_cand):
+            raw[k] = X[img[k], oy[k] * s: oy[k] * s + ph, ox[k] * s: ox[k] * s + pw, :].ravel()
+        ok = np.ptp(raw, axis=1) > 0
+        _, first = np.unique(raw, axis=0, return_index=True)
+        uniq = np.zeros(n_cand, dtype=bool)
+        uniq[first] = True
+        sel = np.flatnonzero(ok & uniq)[:P]
+        if sel.size < P:  # not enough distinct non-constant patches: fill with the others
+            rest = np.setdiff1d(np.arange(n_cand), sel)[: P - sel.size]
+            sel = np.concatenate([sel, rest])
+        sel = np.sort(sel)
+        raw, img, oy, ox = raw[sel], img[sel], oy[sel], ox[sel]
         Pn = _normalize_patches(raw, p["epsilon"])  # step 4
         if self.whiten:  # step 7 (ZCA, on centered patches)
             mu = Pn.mean(axis=0)
