@@ -38,3 +38,4 @@ void bind_cone_projection(pybind11::module_& m);
 void bind_lasso_master(pybind11::module_& m);
 void bind_arrangement(pybind11::module_& m);
 void bind_arrangement_program(pybind11::module_& m);
+void bind_patch_features(pybind11::module_& m);

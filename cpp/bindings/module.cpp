@@ -16,4 +16,5 @@ PYBIND11_MODULE(_core, m) {
     bind_lasso_master(m);
     bind_arrangement(m);
     bind_arrangement_program(m);
+    bind_patch_features(m);
 }

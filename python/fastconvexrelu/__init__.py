@@ -16,6 +16,7 @@ from .rectified_ellipsoid import RectifiedEllipsoid, rectified_ellipsoid
 from .spike_free_oracle import cone_projection, spike_free_oracle
 from .arrangement import enumerate_patterns, pattern_oracle, sample_patterns
 from .arrangement_program import ArrangementProgramResult, solve_arrangement_program
+from .convex_rf import ConvexRF, ConvexRFClassifier
 
 __all__ = [
     "__version__",
@@ -52,4 +53,6 @@ __all__ = [
     "pattern_oracle",
     "solve_arrangement_program",
     "ArrangementProgramResult",
+    "ConvexRF",
+    "ConvexRFClassifier",
 ]

@@ -4,7 +4,7 @@ Arrays are accepted as any numpy-convertible float input; C-contiguous float64 a
 passed to C++ without a copy. All functions raise ``ValueError`` for invalid input.
 """
 
-from typing import Optional, Sequence, Tuple, TypedDict
+from typing import List, Optional, Sequence, Tuple, TypedDict
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -291,3 +291,44 @@ def loss_conjugate(loss: str, Lam: ArrayLike, Y: ArrayLike, huber_delta: float =
 
 def loss_prox(loss: str, Z: ArrayLike, Y: ArrayLike, t: float, huber_delta: float = 1.0) -> NDArray[np.float64]:
     """``prox_{tL}(Z)``."""
+# -- Convex-RF (patch_features.cpp, gram_lasso.cpp) ---------------------------------------
+def patch_features(
+    images: ArrayLike,
+    height: int,
+    width: int,
+    channels: int,
+    filters: ArrayLike,
+    bias: ArrayLike,
+    patch_h: int,
+    patch_w: int,
+    stride: int = 1,
+    epsilon: float = 10.0,
+    pool_grid: int = 2,
+    pool: str = "sum",
+    n_threads: int = 1,
+    kernel: int = 0,
+) -> NDArray[np.float32]:
+    """Fused im2col + normalization + GEMM + bias + ReLU + pooling (Algorithm 2, steps 12-13)."""
+
+def patch_features_has_avx2() -> bool:
+    """Whether ``patch_features(kernel=0)`` uses the AVX2/FMA micro-kernel."""
+
+class _GramLassoResult(TypedDict):
+    W: _F64
+    primal: _F64
+    gap: _F64
+    n_epochs: NDArray[np.int32]
+    converged: List[bool]
+
+def gram_lasso(
+    G: ArrayLike,
+    Cm: ArrayLike,
+    yy: ArrayLike,
+    beta: float,
+    tol: float = 1e-6,
+    max_epochs: int = 5000,
+    n_threads: int = 1,
+    W0: ArrayLike = ...,
+    max_newton: int = 3000,
+) -> _GramLassoResult:
+    """Per column: ``min_w 1/2 w^T G w - Cm[:, c]^T w + 1/2 yy[c] + beta ||w||_1`` with an exact gap."""

@@ -1,0 +1,182 @@
+#include "fastconvexrelu/gram_lasso.hpp"
+
+#include <Eigen/Cholesky>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <exception>
+#include <limits>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+namespace fcr {
+
+using Index = Eigen::Index;
+
+namespace {
+
+double soft(double z, double t) { return z > t ? z - t : (z < -t ? z + t : 0.0); }
+
+struct ColumnState {
+    double primal = 0.0, gap = 0.0;
+};
+
+// Primal value and duality gap of one column (see the header).
+ColumnState certificate(const Eigen::VectorXd& w, const Eigen::VectorXd& g,
+                        const Eigen::Ref<const Eigen::VectorXd>& c, double yy, double beta) {
+    const double cw = c.dot(w);
+    const double wg = w.dot(g);
+    const double rr = std::max(0.0, yy - cw + wg);  // ||r||^2 = yy - 2 c^T w + w^T G w
+    const double yr = yy - cw;                      // y^T r
+    const double l1 = w.lpNorm<1>();
+    ColumnState s;
+    s.primal = 0.5 * rr + beta * l1;
+    const double ginf = g.size() ? g.lpNorm<Eigen::Infinity>() : 0.0;
+    double smax = ginf > 0.0 ? beta / ginf : std::numeric_limits<double>::infinity();
+    double sc = rr > 0.0 ? yr / rr : smax;
+    sc = std::clamp(sc, 0.0, smax);
+    if (!std::isfinite(sc)) sc = 0.0;
+    const double dual = sc * yr - 0.5 * sc * sc * rr;  // D(s r)
+    s.gap = std::max(0.0, s.primal - dual);
+    return s;
+}
+
+}  // namespace
+
+GramLassoResult gram_lasso(const Eigen::Ref<const Eigen::MatrixXd>& G,
+                           const Eigen::Ref<const Eigen::MatrixXd>& Cm,
+                           const Eigen::Ref<const Eigen::VectorXd>& yy,
+                           const GramLassoOptions& o,
+                           const Eigen::Ref<const Eigen::MatrixXd>& W0) {
+    const Index p = G.rows(), m = Cm.cols();
+    if (G.cols() != p) throw std::invalid_argument("gram_lasso: G must be square");
+    if (Cm.rows() != p) throw std::invalid_argument("gram_lasso: Cm must have p rows");
+    if (yy.size() != m) throw std::invalid_argument("gram_lasso: yy must have one entry per column");
+    if (!(o.beta > 0.0) || !std::isfinite(o.beta)) throw std::invalid_argument("gram_lasso: beta must be > 0");
+    if (!(o.tol >= 0.0)) throw std::invalid_argument("gram_lasso: tol must be >= 0");
+    if (o.max_epochs < 1) throw std::invalid_argument("gram_lasso: max_epochs must be >= 1");
+    if (!G.allFinite() || !Cm.allFinite() || !yy.allFinite())
+        throw std::invalid_argument("gram_lasso: G, Cm and yy must be finite");
+    if (p && G.diagonal().minCoeff() < 0.0)
+        throw std::invalid_argument("gram_lasso: G must have a non-negative diagonal");
+    const bool warm = W0.size() != 0;
+    if (warm && (W0.rows() != p || W0.cols() != m))
+        throw std::invalid_argument("gram_lasso: W0 must be empty or p x m");
+
+    GramLassoResult res;
+    res.W = warm ? Eigen::MatrixXd(W0) : Eigen::MatrixXd::Zero(p, m);
+    res.primal.resize(m);
+    res.gap.resize(m);
+    res.n_epochs.resize(m);
+    res.converged.assign(static_cast<std::size_t>(m), false);
+    std::vector<char> conv(static_cast<std::size_t>(m), 0);
+    const double beta = o.beta;
+
+    auto solve = [&](Index c) {
+        Eigen::VectorXd w = res.W.col(c);
+        const auto cc = Cm.col(c);
+        Eigen::VectorXd g = G * w - cc;  // gradient of 1/2 ||Xw - y||^2
+        auto sweep = [&](bool active_only) {
+            double max_delta = 0.0;
+            for (Index j = 0; j < p; ++j) {
+                const double wj = w(j);
+                if (active_only && wj == 0.0) continue;
+                const double gjj = G(j, j);
+                if (gjj <= 0.0) continue;  // zero column: w_j = 0 is optimal
+                const double nw = soft(gjj * wj - g(j), beta) / gjj;
+                const double delta = nw - wj;
+                if (delta != 0.0) {
+                    w(j) = nw;
+                    g.noalias() += delta * G.col(j);
+                    max_delta = std::max(max_delta, std::abs(delta) * std::sqrt(gjj));
+                }
+            }
+            return max_delta;
+        };
+        // Newton step on the support S with the signs fixed: F restricted to S is the
+        // quadratic 1/2 w_S^T G_SS w_S - (c_S - beta sign(w_S))^T w_S, minimized at
+        // w_S + d, G_SS d = -(g_S + beta sign(w_S)); the step is truncated at the first sign
+        // change (F decreases monotonically along it) and skipped when G_SS is singular.
+        auto newton = [&]() {
+            std::vector<Index> S;
+            for (Index j = 0; j < p; ++j)
+                if (w(j) != 0.0) S.push_back(j);
+            const Index k = static_cast<Index>(S.size());
+            if (k == 0 || k > o.max_newton) return;
+            Eigen::MatrixXd Gs(k, k);
+            Eigen::VectorXd rhs(k);
+            for (Index a = 0; a < k; ++a) {
+                for (Index b = 0; b < k; ++b) Gs(a, b) = G(S[a], S[b]);
+                rhs(a) = -(g(S[a]) + beta * (w(S[a]) > 0 ? 1.0 : -1.0));
+            }
+            Eigen::LLT<Eigen::MatrixXd> llt(Gs);
+            if (llt.info() != Eigen::Success) return;
+            const Eigen::VectorXd d = llt.solve(rhs);
+            if (!d.allFinite()) return;
+            double t = 1.0;
+            Index hit = -1;
+            for (Index a = 0; a < k; ++a) {
+                const double wa = w(S[a]);
+                if (wa * d(a) < 0.0 && -wa / d(a) < t) {
+                    t = -wa / d(a);
+                    hit = a;
+                }
+            }
+            for (Index a = 0; a < k; ++a) {
+                const double nw = (a == hit) ? 0.0 : w(S[a]) + t * d(a);
+                const double delta = nw - w(S[a]);
+                if (delta != 0.0) {
+                    w(S[a]) = nw;
+                    g.noalias() += delta * G.col(S[a]);
+                }
+            }
+        };
+        ColumnState st = certificate(w, g, cc, yy(c), beta);
+        int epoch = 0;
+        while (!(st.gap <= o.tol * st.primal) && epoch < o.max_epochs) {
+            sweep(false);
+            ++epoch;
+            for (int inner = 0; inner < 10; ++inner)
+                if (sweep(true) <= 1e-3 * std::sqrt(std::max(st.primal, 1e-300))) break;
+            if (o.max_newton > 0) newton();
+            if ((epoch & 7) == 0) g.noalias() = G * w - cc;  // refresh: no drift
+            st = certificate(w, g, cc, yy(c), beta);
+        }
+        g.noalias() = G * w - cc;
+        st = certificate(w, g, cc, yy(c), beta);
+        res.W.col(c) = w;
+        res.primal(c) = st.primal;
+        res.gap(c) = st.gap;
+        res.n_epochs(c) = epoch;
+        conv[static_cast<std::size_t>(c)] = st.gap <= o.tol * st.primal;
+    };
+
+    int nt = o.n_threads;
+    if (nt <= 0) nt = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    nt = static_cast<int>(std::max<Index>(1, std::min<Index>(nt, m)));
+    std::atomic<Index> next{0};
+    std::exception_ptr error;
+    std::mutex mu;
+    auto work = [&]() {
+        try {
+            for (Index c; (c = next.fetch_add(1)) < m;) solve(c);
+        } catch (...) {
+            std::lock_guard<std::mutex> lock(mu);
+            if (!error) error = std::current_exception();
+        }
+    };
+    if (nt == 1) {
+        work();
+    } else {
+        std::vector<std::thread> threads;
+        for (int t = 0; t < nt; ++t) threads.emplace_back(work);
+        for (auto& t : threads) t.join();
+    }
+    if (error) std::rethrow_exception(error);
+    for (Index c = 0; c < m; ++c) res.converged[static_cast<std::size_t>(c)] = conv[static_cast<std::size_t>(c)] != 0;
+    return res;
+}
+
+}  // namespace fcr
