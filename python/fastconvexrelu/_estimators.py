@@ -407,27 +407,49 @@ class ConvexReLURegressor(_BaseConvexReLU):
     subject to :math:`f(X) = y` (a ``ValueError`` if infeasible, e.g. repeated samples
     with different targets).
 
+    Vector targets ``y`` of shape (n, o) (supplementary A.7.3): :math:`f(x) = \sum_j
+    (u_j^\top x + b_j)_+ w_j^\top + c` with :math:`w_j \in \mathbb R^o` and the l1 penalty
+    :math:`\beta \sum_j \|u_j\|_2 \|w_j\|_1` (each neuron then feeds one output); the
+    weight-decay penalty :math:`\|u_j\|_2\|w_j\|_2` of A.7 is not available yet.
+
     Parameters
     ----------
     beta : float, default=1e-3
         Regularization strength (>= 0).
-    loss : {"squared"}, default="squared"
-        Only the squared loss is available for regression.
-    solver : {"auto", "extreme_points", "cutting_plane"}, default="auto"
-        ``"extreme_points"`` needs d = 1 or samples on one line (through the origin when
-        ``bias=False``); ``"auto"`` picks it when it applies. ``"cutting_plane"``
-        (Algorithm 1, ``bias=False`` only for now) works on general data; its
-        ``duality_gap_`` is finite only when it can be proven (spike-free data, or an exact
-        check of the dual constraint over all activation patterns in small dimension),
-        otherwise ``inf``, with the relaxation's own gap in ``relaxation_gap_``.
+    loss : {"squared", "huber"}, default="squared"
+        Squared :math:`\tfrac12 (f - y)^2` or Huber
+        :math:`h_\delta(r) = r^2/2` (:math:`|r| \le \delta`), :math:`\delta(|r| - \delta/2)`
+        otherwise (Theorem 6.1: any convex loss; ``solver="arrangements"``), summed over
+        samples and outputs.
+    solver : {"auto", "extreme_points", "arrangements", "cutting_plane"}, default="auto"
+        ``"extreme_points"`` (exact, certified) needs scalar outputs, d = 1 or samples on one
+        line (through the origin when ``bias=False``); ``"auto"`` picks it when it applies
+        and ``"arrangements"`` otherwise. ``"arrangements"``: the convex program over
+        activation patterns, all of them (exact, certified ``duality_gap_``) when the
+        arrangement is small (at most ~1000 cells), else ``n_patterns`` sampled ones
+        (``duality_gap_ = inf``, the sampled program's own gap in ``restricted_gap_``).
+        ``"cutting_plane"``: Algorithm 1 (``bias=False``) / Algorithm 3 (``bias=True``,
+        squared and hinge losses); its ``duality_gap_`` is finite only when it can be proven
+        (spike-free data, or an exact check over all activation patterns in small
+        dimension), otherwise ``inf``, with the relaxation's gap in ``relaxation_gap_``.
     bias : bool, default=True
         Free hidden biases :math:`b_j` and intercept :math:`c`; ``False`` fixes both to 0.
     tol : float, default=1e-8
         Relative duality-gap tolerance of the solver.
-    max_iter : int, default=200
-        Maximum number of solver iterations.
+    max_iter : int or None, default=None
+        Maximum number of solver iterations; None: the solver's default (200 interior-point
+        iterations, 200 cutting-plane rounds, 100000 first-order iterations of the
+        arrangement program).
     verbose : bool, default=False
         Print the solver, its gap history and a summary.
+    n_patterns : int or None, default=None
+        ``solver="arrangements"``: number of sampled activation patterns; None enumerates all
+        patterns when the arrangement has at most ~1000 cells and samples 200 otherwise. If
+        the arrangement has fewer patterns than requested, all are used (``n_patterns_``).
+    random_state : int, numpy Generator or None, default=None
+        Seed of the pattern sampling (results are deterministic for a fixed seed).
+    huber_delta : float, default=1.0
+        Threshold :math:`\delta` of the Huber loss.
 
     Attributes
     ----------
@@ -456,6 +478,15 @@ class ConvexReLURegressor(_BaseConvexReLU):
         Whether the solver reached ``tol``.
     n_active_ : int
         Number of neurons with nonzero output weight.
+    restricted_gap_ : float
+        ``solver="arrangements"`` only: gap of the program over the patterns used (a bound
+        on the suboptimality within those patterns, not globally).
+    n_patterns_ : int
+        ``solver="arrangements"`` only: number of activation patterns used.
+    patterns_exact_ : bool
+        ``solver="arrangements"`` only: whether all patterns were enumerated.
+    relaxation_gap_ : float
+        ``solver="cutting_plane"`` only: the gap against the (relaxed) oracle.
 
     Examples
     --------
@@ -561,28 +592,44 @@ class ConvexReLUClassifier(_BaseConvexReLU):
     interpolation of the :math:`\pm 1` labels, logistic is not allowed (no minimizer).
     ``predict`` returns ``classes_[1]`` where :math:`f(x) > 0`, else ``classes_[0]``.
 
+    More than two classes (labels, or a one-hot 0/1 matrix whose every column has a sample):
+    one output per class (supplementary A.7.3, l1 penalty :math:`\beta\sum_j\|u_j\|_2
+    \|w_j\|_1`) with the softmax cross-entropy (``loss="logistic"``, ``predict_proba`` gives
+    the softmax), squared loss on one-hot targets, or one-vs-rest hinge on :math:`\pm 1`
+    columns; ``predict`` takes the arg-max. Needs ``beta > 0``.
+
     Parameters
     ----------
     beta : float, default=1e-3
         Regularization strength (>= 0; > 0 for the logistic loss).
     loss : {"hinge", "logistic", "squared"}, default="hinge"
-    solver : {"auto", "extreme_points", "cutting_plane"}, default="auto"
-        ``"extreme_points"`` needs d = 1 or samples on one line (through the origin when
-        ``bias=False``); ``"auto"`` picks it when it applies. ``"cutting_plane"``
-        (Algorithm 1, ``bias=False`` only for now) works on general data; its
-        ``duality_gap_`` is finite only when it can be proven (spike-free data, or an exact
-        check of the dual constraint over all activation patterns in small dimension),
-        otherwise ``inf``, with the relaxation's own gap in ``relaxation_gap_``.
+    solver : {"auto", "extreme_points", "arrangements", "cutting_plane"}, default="auto"
+        ``"extreme_points"`` (exact, certified) needs scalar outputs, d = 1 or samples on one
+        line (through the origin when ``bias=False``); ``"auto"`` picks it when it applies
+        and ``"arrangements"`` otherwise. ``"arrangements"``: the convex program over
+        activation patterns, all of them (exact, certified ``duality_gap_``) when the
+        arrangement is small (at most ~1000 cells), else ``n_patterns`` sampled ones
+        (``duality_gap_ = inf``, the sampled program's own gap in ``restricted_gap_``).
+        ``"cutting_plane"``: Algorithm 1 (``bias=False``) / Algorithm 3 (``bias=True``,
+        squared and hinge losses); its ``duality_gap_`` is finite only when it can be proven
+        (spike-free data, or an exact check over all activation patterns in small
+        dimension), otherwise ``inf``, with the relaxation's gap in ``relaxation_gap_``.
     bias : bool, default=True
         Free hidden biases :math:`b_j` and intercept :math:`c`; ``False`` fixes both to 0.
     tol : float, default=1e-8
         Relative duality-gap tolerance of the solver.
-    max_iter : int, default=200
-        Maximum number of solver iterations: interior-point iterations for the squared and
-        hinge losses, proximal-Newton steps (each an interior-point solve of a weighted
-        squared-loss problem) for the logistic loss.
+    max_iter : int or None, default=None
+        Maximum number of solver iterations; None: the solver's default. Extreme points:
+        200 interior-point iterations for the squared and hinge losses, proximal-Newton steps
+        (each an interior-point solve of a weighted squared-loss problem) for the logistic
+        loss; cutting plane: 200 rounds; arrangements: 100000 first-order iterations.
     verbose : bool, default=False
         Print the solver, its gap history and a summary.
+    n_patterns : int or None, default=None
+        ``solver="arrangements"``: number of sampled activation patterns (None: all patterns
+        when the arrangement is small, else 200 sampled).
+    random_state : int, numpy Generator or None, default=None
+        Seed of the pattern sampling.
 
     Attributes
     ----------
