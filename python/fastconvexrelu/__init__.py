@@ -16,6 +16,7 @@ from .rectified_ellipsoid import RectifiedEllipsoid, rectified_ellipsoid
 from .spike_free_oracle import cone_projection, spike_free_oracle
 from .arrangement import enumerate_patterns, pattern_oracle, sample_patterns
 from .arrangement_program import ArrangementProgramResult, solve_arrangement_program
+from .path import RegularizationPath, regularization_path
 from .convex_rf import ConvexRF, ConvexRFClassifier
 
 __all__ = [
@@ -52,6 +53,8 @@ __all__ = [
     "sample_patterns",
     "pattern_oracle",
     "solve_arrangement_program",
+    "regularization_path",
+    "RegularizationPath",
     "ArrangementProgramResult",
     "ConvexRF",
     "ConvexRFClassifier",
