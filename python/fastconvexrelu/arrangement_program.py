@@ -55,6 +55,7 @@ class ArrangementProgramResult:
     hidden_bias : ndarray (m,)
     output_weights : ndarray (m,) for 1-D ``Y``, (m, o) otherwise
     intercept : float for 1-D ``Y``, ndarray (o,) otherwise
+        Exactly 0 with ``fit_intercept=False``.
     objective : float
         ``J`` of the returned network (``network_objective``), the number to report.
     convex_objective : float
@@ -66,7 +67,8 @@ class ArrangementProgramResult:
         ``objective - dual_objective`` >= ``objective`` minus the optimum of the program over
         the given patterns (``inf`` without a certificate). Not a bound for all patterns.
     dual : ndarray (n,) or (n, o)
-        The feasible dual point :math:`\\lambda` (a scaled gradient of ``L`` at the fit).
+        The feasible dual point :math:`\\lambda` (a scaled gradient of ``L`` at the fit,
+        centred -- :math:`\\mathbf 1^\\top\\lambda_k = 0` -- when there is a free constant).
     max_violation : float
         Largest cone violation :math:`\\max(0, -(2D_i - I)\\tilde X v)` of the convex variables.
     n_iter : int
