@@ -31,11 +31,12 @@ void bind_arrangement_program(py::module_& m) {
         "arrangement_program",
         [](ColRef X, ColRef Y, ColRef patterns, const std::string& loss, double beta, bool bias, double huber_delta,
            double tol, int max_iter, double rho, int n_threads, bool verbose, OptMat theta, OptVec intercept,
-           OptMat mu, OptMat hinge_multiplier, double warm_rho, double warm_rho_hinge) {
+           OptMat mu, OptMat hinge_multiplier, double warm_rho, double warm_rho_hinge, bool fit_intercept) {
             const fcr::LossFunction lf(fcr::loss_kind_from_string(loss), huber_delta);
             fcr::ArrangementProgramOptions opt;
             opt.beta = beta;
             opt.bias = bias;
+            opt.fit_intercept = fit_intercept;
             opt.tol = tol;
             opt.max_iter = max_iter;
             opt.rho = rho;
@@ -78,17 +79,22 @@ void bind_arrangement_program(py::module_& m) {
         py::arg("huber_delta") = 1.0, py::arg("tol") = 1e-8, py::arg("max_iter") = 50000, py::arg("rho") = 0.0,
         py::arg("n_threads") = 2, py::arg("verbose") = false, py::arg("theta") = py::none(),
         py::arg("intercept") = py::none(), py::arg("mu") = py::none(), py::arg("hinge_multiplier") = py::none(),
-        py::arg("warm_rho") = 0.0, py::arg("warm_rho_hinge") = 0.0,
+        py::arg("warm_rho") = 0.0, py::arg("warm_rho_hinge") = 0.0, py::arg("fit_intercept") = true,
         R"doc(Convex program over fixed activation patterns (augmented Lagrangian + FISTA).
 
 minimize L(F, Y) + beta sum_{i,k} ||v_ik[:d]|| + ||w_ik[:d]||,
 F[:, k] = sum_i D_i Xt (v_ik - w_ik) + c_k,  (2 D_i - I) Xt v_ik >= 0, (2 D_i - I) Xt w_ik >= 0.
 
+fit_intercept=False fixes c = 0 and the dual point is then not centred (1^T lam_k = 0 is not a
+dual constraint), except with bias=True and the all-active pattern among the patterns: its
+unpenalized bias-only blocks are a free constant, returned in the bias coordinate of that
+pattern's block (intercept exactly 0).
+
 X (n, d), Y (n, o), patterns (n, P) of 0/1.  Returns a dict: theta (dp, 2 P o) with block
 (i, k, s) (s = 0: v, 1: w) in column (2 k + s) P + i, intercept (o,), fitted (n, o), dual
 (n, o) (a feasible dual point, lam = grad L scaled), primal_objective, dual_objective (a lower
 bound on the program's optimum, -inf if none), gap, max_violation, mu, hinge_multiplier, rho,
-rho_hinge (for warm starts), n_iter, n_outer, converged, message.  The GIL is released.)doc");
+rho_hinge (for warm starts; a warm-start intercept is ignored when c = 0 is fixed), n_iter, n_outer, converged, message.  The GIL is released.)doc");
 
     m.def(
         "loss_eval",

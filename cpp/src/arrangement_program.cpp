@@ -49,6 +49,11 @@ struct Problem {
     const LossFunction& loss;
     Index n, d, dp, P, o, m;
     bool bias;
+    // fit_c: the intercept c is a variable (fit_intercept, or bias with the all-active pattern,
+    // whose unpenalized bias-only blocks are a free constant; see the header).  Otherwise c = 0
+    // and the dual point is not centred.
+    bool fit_c;
+    Index all_active = -1;  // index of an all-active pattern (D_i = I), -1 if none
     double beta;
     int n_threads;
     bool big;  // worth threading
@@ -70,6 +75,9 @@ struct Problem {
         if (bias) Xt.col(d).setOnes();
         D = pat;
         S = 2.0 * D.array() - 1.0;
+        for (Index i = 0; i < P && all_active < 0; ++i)
+            if (D.col(i).minCoeff() == 1.0) all_active = i;
+        fit_c = opt.fit_intercept || (bias && all_active >= 0);
         big = static_cast<double>(n) * dp * m >= 2e5;
     }
     Index col(Index i, Index k, Index s) const { return (2 * k + s) * P + i; }
@@ -143,7 +151,8 @@ Certificate certify(const Problem& pb, MatrixXd lam, std::vector<std::vector<Ind
     Certificate cert;
     cert.block_s = Eigen::VectorXd::Constant(pb.m, kInf);
     cert.direction = MatrixXd::Zero(pb.dp, pb.m);
-    if (!pb.loss.center_columns(lam, pb.Y)) return cert;
+    // 1^T lam_k = 0 is a dual constraint only when c is a variable (or equivalent, see fit_c)
+    if (pb.fit_c && !pb.loss.center_columns(lam, pb.Y)) return cert;
     if (!std::isfinite(pb.loss.conjugate(lam, pb.Y))) return cert;
     // Q(:, (i, k)) = Xt^T D_i lam_k
     const double cb = pb.bias ? 100.0 * std::max(1.0, pb.Xt.leftCols(pb.d).rowwise().norm().maxCoeff()) : 1.0;
@@ -319,7 +328,7 @@ void backward(const Problem& pb, const MatrixXd& G, const MatrixXd& Mx, const Ma
 }
 
 // ||A||^2 for the map (v_i, w_i, c) -> sum_i D_i Xt (v_i - w_i) + c 1 (one output), by power
-// iteration on A A^T z = 2 sum_i D_i Xt Xt^T D_i z + 1 1^T z.
+// iteration on A A^T z = 2 sum_i D_i Xt Xt^T D_i z + 1 1^T z (no 1 1^T z term when c = 0).
 double op_norm_sq(const Problem& pb) {
     VectorXd z(pb.n);
     for (Index j = 0; j < pb.n; ++j) z[j] = 1.0 + 1e-3 * std::sin(1.0 + 7.0 * static_cast<double>(j));
@@ -331,7 +340,7 @@ double op_norm_sq(const Problem& pb) {
         T.noalias() = pb.Xt.transpose() * Z;
         U.noalias() = pb.Xt * T;
         VectorXd w = 2.0 * (pb.D.array() * U.array()).rowwise().sum().matrix();
-        w.array() += z.sum();
+        if (pb.fit_c) w.array() += z.sum();
         const double nl = w.norm();
         if (nl == 0.0) return 1.0;
         const double prev = lam;
@@ -381,10 +390,11 @@ PolishOutcome polish(const Problem& pb, MatrixXd& Th, VectorXd& c, std::vector<s
     auto out_of = [&](Index b) { return b / (2 * pb.P); };
     auto pat = [&](Index b) { return b % pb.P; };
     auto sgn = [&](Index b) { return (b / pb.P) % 2 == 0 ? 1.0 : -1.0; };
-    // bias-only blocks: the all-active pattern gives a constant (intercept); others must vanish
+    // bias-only blocks: the all-active pattern gives a constant (intercept, which is then a
+    // variable: fit_c); others must vanish
     for (Index b = 0; b < pb.m; ++b) {
         if (Th.col(b).head(d).norm() > 0.0) continue;
-        if (pb.bias && Th(d, b) != 0.0 && pb.D.col(pat(b)).minCoeff() == 1.0) c[out_of(b)] += sgn(b) * Th(d, b);
+        if (pb.fit_c && pb.bias && Th(d, b) != 0.0 && pb.D.col(pat(b)).minCoeff() == 1.0) c[out_of(b)] += sgn(b) * Th(d, b);
         Th.col(b).setZero();
     }
     std::vector<Index> S;
@@ -420,12 +430,21 @@ PolishOutcome polish(const Problem& pb, MatrixXd& Th, VectorXd& c, std::vector<s
             E[t] = ((pb.Xt * N[t]).array().colwise() * (sgn(b) * pb.D.col(i).array())).matrix();
             off[t + 1] = off[t] + N[t].cols();
         }
-        const Index nx = off[S.size()], nv = nx + o;
+        // unknowns: xi_b of the support blocks, then c (only when the intercept is a variable)
+        const Index nc = pb.fit_c ? o : 0;
+        const Index nx = off[S.size()], nv = nx + nc;
+        if (nv == 0) {  // empty support and no intercept: nothing to optimize
+            out.ok = true;
+            break;
+        }
         VectorXd x(nv);
         for (std::size_t t = 0; t < S.size(); ++t) x.segment(off[t], N[t].cols()) = N[t].transpose() * Th.col(S[t]);
-        x.tail(o) = c;
+        if (pb.fit_c) x.tail(o) = c;
         auto phi = [&](const VectorXd& xx, MatrixXd& F) {
-            F = xx.tail(o).transpose().replicate(n, 1);
+            if (pb.fit_c)
+                F = xx.tail(o).transpose().replicate(n, 1);
+            else
+                F = MatrixXd::Zero(n, o);
             double pen = 0.0;
             for (std::size_t t = 0; t < S.size(); ++t) {
                 const auto xs = xx.segment(off[t], N[t].cols());
@@ -444,7 +463,7 @@ PolishOutcome polish(const Problem& pb, MatrixXd& Th, VectorXd& c, std::vector<s
         std::vector<MatrixXd> J(static_cast<std::size_t>(o));
         std::vector<std::vector<Index>> idx(static_cast<std::size_t>(o));
         for (Index k = 0; k < o; ++k) {
-            Index cols = 1;
+            Index cols = nc > 0 ? 1 : 0;  // + the intercept column 1
             for (std::size_t t = 0; t < S.size(); ++t)
                 if (out_of(S[t]) == k) cols += N[t].cols();
             MatrixXd& Jk = J[static_cast<std::size_t>(k)];
@@ -456,8 +475,10 @@ PolishOutcome polish(const Problem& pb, MatrixXd& Th, VectorXd& c, std::vector<s
                     for (Index q = 0; q < N[t].cols(); ++q) idx[static_cast<std::size_t>(k)].push_back(off[t] + q);
                     p += N[t].cols();
                 }
-            Jk.col(p).setOnes();
-            idx[static_cast<std::size_t>(k)].push_back(nx + k);
+            if (nc > 0) {
+                Jk.col(p).setOnes();
+                idx[static_cast<std::size_t>(k)].push_back(nx + k);
+            }
             const VectorXd gk = Jk.transpose() * G.col(k);
             for (Index q = 0; q < cols; ++q) g[idx[static_cast<std::size_t>(k)][static_cast<std::size_t>(q)]] = gk[q];
         }
@@ -551,7 +572,7 @@ PolishOutcome polish(const Problem& pb, MatrixXd& Th, VectorXd& c, std::vector<s
             if (accept) {
                 x += a * step;
                 for (std::size_t t = 0; t < S.size(); ++t) Th.col(S[t]) = N[t] * x.segment(off[t], N[t].cols());
-                c = x.tail(o);
+                if (pb.fit_c) c = x.tail(o);
                 val = vn;
             }
             if (blocked && accept) {
@@ -631,7 +652,8 @@ ArrangementProgramResult solve_arrangement_program(const Eigen::Ref<const Matrix
     if (start.intercept.size() > 0) {
         if (start.intercept.size() != o || !start.intercept.allFinite())
             throw std::invalid_argument("warm start intercept must be a finite vector of length o");
-        c = start.intercept;
+        if (pb.fit_c) c = start.intercept;  // c = 0 is fixed otherwise
+
     }
     if (start.mu.size() > 0) {
         if (start.mu.rows() != n || start.mu.cols() != m || !start.mu.allFinite() || start.mu.minCoeff() < 0)
@@ -667,7 +689,8 @@ ArrangementProgramResult solve_arrangement_program(const Eigen::Ref<const Matrix
     smooth_loss(pb, F, Lh, rh, G, work);
     MatrixXd g0(dp, m);
     backward(pb, G, Mx, Mx, 0.0, mu, rho, R, g0);
-    const double gscale = std::max(1e-300, std::sqrt(g0.squaredNorm() + G.colwise().sum().squaredNorm()));
+    const double gscale =
+        std::max(1e-300, std::sqrt(g0.squaredNorm() + (pb.fit_c ? G.colwise().sum().squaredNorm() : 0.0)));
     double eps_in = 1e-2 * gscale;
     double prev_viol = kInf, prev_split = kInf, prev_primal = kInf;
     int total = 0, n_polish = 0, last_polish = -1000000;
@@ -698,7 +721,10 @@ ArrangementProgramResult solve_arrangement_program(const Eigen::Ref<const Matrix
             backward(pb, G, Mx, Mxp, bet, mu, rho, R, grad);
             Thn = Thy - grad / L;
             group_shrink(pb, Thn, pb.beta / L);
-            cn = cy - G.colwise().sum().transpose() / L;
+            if (pb.fit_c)
+                cn = cy - G.colwise().sum().transpose() / L;  // gradient step on the unpenalized c
+            else
+                cn.setZero();  // c = 0 fixed
             const double resid = L * std::sqrt((Thn - Thy).squaredNorm() + (cn - cy).squaredNorm());
             // gradient-based adaptive restart (O'Donoghue & Candes 2015)
             const double dir = ((Thy - Thn).cwiseProduct(Thn - Th)).sum() + (cy - cn).dot(cn - c);
@@ -839,6 +865,16 @@ ArrangementProgramResult solve_arrangement_program(const Eigen::Ref<const Matrix
         eps_in = std::max(0.1 * eps_in, 1e-3 * opt.tol * gscale);
     }
 
+    if (!opt.fit_intercept && pb.fit_c) {
+        // bias with the all-active pattern i0: c_k is returned as the bias-only part of block
+        // (i0, k, +) (c_k > 0) or (i0, k, -) (c_k < 0): Xt (0, |c_k|) = |c_k| 1 >= 0 keeps the cone
+        // constraint and D_{i0} Xt (0, |c_k|) = |c_k| 1 leaves F unchanged; the intercept is 0.
+        for (Index k = 0; k < o; ++k) {
+            if (c[k] > 0.0) Th(pb.d, pb.col(pb.all_active, k, 0)) += c[k];
+            if (c[k] < 0.0) Th(pb.d, pb.col(pb.all_active, k, 1)) -= c[k];
+        }
+        c.setZero();
+    }
     res.theta = Th;
     res.intercept = c;
     res.fitted = F;

@@ -280,6 +280,7 @@ def arrangement_program(
     hinge_multiplier: Optional[ArrayLike] = None,
     warm_rho: float = 0.0,
     warm_rho_hinge: float = 0.0,
+    fit_intercept: bool = True,
 ) -> _ArrangementProgramResult:
     """Convex program over fixed activation patterns (AL + FISTA + active-set Newton polish)."""
 

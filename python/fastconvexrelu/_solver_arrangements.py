@@ -11,7 +11,8 @@ The program
     + \beta \sum_{i,k} \big(\|v_{ik}[{:}d]\|_2 + \|w_{ik}[{:}d]\|_2\big)
     \quad \text{s.t.}\ (2D_i - I)\tilde X v_{ik} \ge 0,\ (2D_i - I)\tilde X w_{ik} \ge 0
 
-(:math:`\tilde X = [X, \mathbf 1]` with a bias, else :math:`X`) is solved by
+(:math:`\tilde X = [X, \mathbf 1]` and a free intercept :math:`c` with a bias, else :math:`X`
+and :math:`c = 0`: ``fit_intercept=bias``) is solved by
 :func:`fastconvexrelu.arrangement_program.solve_arrangement_program` and mapped back to a ReLU
 network. With all patterns its optimum is the global optimum of the network objective and the
 reported ``duality_gap`` is certified over the whole arrangement
@@ -101,8 +102,8 @@ def _solve_columns(X, Y, patterns, loss, beta, bias, huber_delta, tol, max_iter,
     parts = []
     for k in range(o):
         parts.append(solve_arrangement_program(
-            X, Y[:, k], patterns, loss=loss, beta=beta, bias=bias, huber_delta=huber_delta,
-            tol=tol, max_iter=max_iter, warm_start=None if warm is None else warm[k],
+            X, Y[:, k], patterns, loss=loss, beta=beta, bias=bias, fit_intercept=bias,
+            huber_delta=huber_delta, tol=tol, max_iter=max_iter, warm_start=None if warm is None else warm[k],
             verbose=verbose,
         ))
     ms = [p.output_weights.shape[0] for p in parts]
@@ -157,7 +158,7 @@ def fit_arrangements(X, Y, *, loss, beta, bias, tol, max_iter, n_patterns=None,
                                  max_iter, prog_warm, verbose)
         else:
             res = solve_arrangement_program(
-                X, Y, pats.patterns, loss=loss, beta=beta, bias=bias,
+                X, Y, pats.patterns, loss=loss, beta=beta, bias=bias, fit_intercept=bias,
                 huber_delta=huber_delta, tol=tol, max_iter=max_iter, warm_start=prog_warm,
                 verbose=verbose,
             )

@@ -14,12 +14,20 @@ with :math:`\tilde X = [X, \mathbf 1]` (``bias=True``; the bias coordinate is no
 :math:`\tilde X = X` -- the convex reformulation of two-layer ReLU training (paper Section 2,
 eq. (7), bias variant of supplementary A.3, any convex loss by Theorem 6.1; for ``o > 1`` the
 l1 vector-output variant of supplementary A.7.3: every output has its own neurons and the
-outputs couple only through the loss). The unpenalized output intercept :math:`c` is explicit,
-so the dual point satisfies :math:`\mathbf 1^\top\lambda_k = 0`.
+outputs couple only through the loss). The unpenalized output intercept :math:`c` is explicit
+(``fit_intercept=True``), so the dual point satisfies :math:`\mathbf 1^\top\lambda_k = 0`.
+``fit_intercept=False`` fixes :math:`c = 0`; with ``bias=False`` this is eq. (7) itself (the
+network without any bias) and the dual point is not centred.
 
 Each block with :math:`v[{:}d] \ne 0` is the ReLU neuron :math:`u = v[{:}d]/\|v[{:}d]\|`,
-:math:`b = v[d]/\|v[{:}d]\|` with output weight :math:`\pm\|v[{:}d]\|\,e_k`; bias-only blocks of
-the all-active pattern are constants and go into the intercept.
+:math:`b = v[d]/\|v[{:}d]\|` with output weight :math:`\pm\|v[{:}d]\|\,e_k`. Bias-only blocks
+:math:`v = (0, t)`, :math:`t > 0`, are possible only for the all-active pattern; they are
+unpenalized constants. With ``fit_intercept=True`` they go into the intercept; with
+``fit_intercept=False`` (and ``bias=True``) they are returned as constant neurons
+:math:`u = 0`, :math:`b = 1` with output weight :math:`\pm t\,e_k` (penalty
+:math:`|w|\,\|u\| = 0`), so the intercept stays exactly 0 -- the program over patterns that
+include the all-active one has a free constant anyway, and its optimum does not depend on
+``fit_intercept``.
 """
 
 from __future__ import annotations
@@ -47,6 +55,7 @@ class ArrangementProgramResult:
     hidden_bias : ndarray (m,)
     output_weights : ndarray (m,) for 1-D ``Y``, (m, o) otherwise
     intercept : float for 1-D ``Y``, ndarray (o,) otherwise
+        Exactly 0 with ``fit_intercept=False``.
     objective : float
         ``J`` of the returned network (``network_objective``), the number to report.
     convex_objective : float
@@ -58,7 +67,8 @@ class ArrangementProgramResult:
         ``objective - dual_objective`` >= ``objective`` minus the optimum of the program over
         the given patterns (``inf`` without a certificate). Not a bound for all patterns.
     dual : ndarray (n,) or (n, o)
-        The feasible dual point :math:`\\lambda` (a scaled gradient of ``L`` at the fit).
+        The feasible dual point :math:`\\lambda` (a scaled gradient of ``L`` at the fit,
+        centred -- :math:`\\mathbf 1^\\top\\lambda_k = 0` -- when there is a free constant).
     max_violation : float
         Largest cone violation :math:`\\max(0, -(2D_i - I)\\tilde X v)` of the convex variables.
     n_iter : int
@@ -89,7 +99,7 @@ class ArrangementProgramResult:
     warm_start: dict = field(repr=False, default_factory=dict)
 
 
-def network_from_blocks(theta, intercept, patterns, d, bias):
+def network_from_blocks(theta, intercept, patterns, d, bias, fit_intercept=True):
     """Map the convex variables to a ReLU network.
 
     Parameters
@@ -100,6 +110,10 @@ def network_from_blocks(theta, intercept, patterns, d, bias):
     patterns : ndarray (n, P)
     d : int
     bias : bool
+    fit_intercept : bool, default=True
+        ``True``: bias-only blocks of the all-active pattern (constants) are added to the
+        intercept. ``False``: they become constant neurons ``u = 0, b = 1`` (zero penalty) with
+        output weight ``+-v[d]``, and ``intercept`` is returned unchanged.
 
     Returns
     -------
@@ -118,12 +132,20 @@ def network_from_blocks(theta, intercept, patterns, d, bias):
     W = np.zeros((cols.size, o))
     W[np.arange(cols.size), k] = sign * norms[cols]
     if bias:
-        # bias-only blocks of the all-active pattern are constants: fold them into the intercept
+        # bias-only blocks of the all-active pattern are constants: fold them into the intercept,
+        # or (no intercept) keep them as neurons with u = 0, b = 1 and output weight +-v[d]
         all_active = np.all(patterns == 1, axis=0)
-        for col in np.flatnonzero((norms == 0) & (theta[d] != 0)):
-            i = col % P
-            if all_active[i]:
+        const_cols = [col for col in np.flatnonzero((norms == 0) & (theta[d] != 0)) if all_active[col % P]]
+        for col in const_cols:
+            if fit_intercept:
                 c[col // (2 * P)] += (1.0 if (col // P) % 2 == 0 else -1.0) * theta[d, col]
+        if not fit_intercept and const_cols:
+            cc = np.array(const_cols, dtype=np.int64)
+            Wc = np.zeros((cc.size, o))
+            Wc[np.arange(cc.size), cc // (2 * P)] = np.where((cc // P) % 2 == 0, 1.0, -1.0) * theta[d, cc]
+            U = np.hstack([U, np.zeros((d, cc.size))])
+            b = np.concatenate([b, np.ones(cc.size)])
+            W = np.vstack([W, Wc])
     return U, b, W, c
 
 
@@ -163,6 +185,7 @@ def solve_arrangement_program(
     loss="squared",
     beta,
     bias=True,
+    fit_intercept=True,
     huber_delta=1.0,
     tol=1e-8,
     max_iter=100000,
@@ -194,12 +217,19 @@ def solve_arrangement_program(
     loss : {"squared", "logistic", "softmax", "huber", "hinge"}
     beta : float > 0
     bias : bool, default=True
+    fit_intercept : bool, default=True
+        Fit the unpenalized output intercept :math:`c`. ``False`` fixes :math:`c = 0` (use it
+        with ``bias=False`` for the network without biases, eq. (7)); the dual point is then
+        not centred. With ``bias=True`` and the all-active pattern among ``patterns``, that
+        pattern's unpenalized bias-only blocks provide the constant instead (returned as
+        neurons ``u = 0, b = 1``; see the module docstring).
     huber_delta : float > 0, default=1.0
     tol : float > 0, default=1e-8
     max_iter : int, default=100000
         Cap on first-order iterations.
     warm_start : ArrangementProgramResult or dict or None
-        A previous result (same X, patterns, loss, bias) -- e.g. along a regularization path.
+        A previous result (same X, patterns, loss, bias, fit_intercept) -- e.g. along a
+        regularization path.
     verbose : bool
         One line per outer iteration on stderr.
     n_threads : int, default=2
@@ -232,6 +262,9 @@ def solve_arrangement_program(
     if not isinstance(bias, (bool, np.bool_)):
         raise ValueError(f"bias must be True or False, got {bias!r}.")
     bias = bool(bias)
+    if not isinstance(fit_intercept, (bool, np.bool_)):
+        raise ValueError(f"fit_intercept must be True or False, got {fit_intercept!r}.")
+    fit_intercept = bool(fit_intercept)
     P, o = D.shape[1], Y2.shape[1]
     dp = d + (1 if bias else 0)
     ws = {}
@@ -253,9 +286,10 @@ def solve_arrangement_program(
         hinge_multiplier=None if ws.get("hinge_multiplier") is None
         else np.asfortranarray(ws["hinge_multiplier"], dtype=np.float64),
         warm_rho=float(ws.get("rho", 0.0)), warm_rho_hinge=float(ws.get("rho_hinge", 0.0)),
+        fit_intercept=fit_intercept,
     )
     theta = r["theta"]
-    U, b, W, c = network_from_blocks(theta, r["intercept"], D, d, bias)
+    U, b, W, c = network_from_blocks(theta, r["intercept"], D, d, bias, fit_intercept)
     if one_d:
         W_out, c_out, y_obj = W[:, 0], float(c[0]), Y2[:, 0]
     else:

@@ -14,7 +14,19 @@
 // ReLU neuron u = v[:d]/||v[:d]||, b = v[d]/||v[:d]|| with output weight +-||v[:d]|| e_k; its
 // activation pattern is D_i when the cone constraint holds.
 //
-// Dual (Fenchel, lam = grad L(F) in dom L^*; the intercept gives 1^T lam_k = 0):
+// fit_intercept = false fixes c = 0 (the network without biases: bias = false, fit_intercept =
+// false is the program of eq. (7) itself).  Then the dual has no centring constraint
+// 1^T lam_k = 0, with one exception: with bias = true and the all-active pattern D_i = I among
+// the patterns, the bias-only blocks v = (0, t), t >= 0, of that pattern are unpenalized
+// constant neurons, i.e. a free intercept in disguise, and their dual constraints
+// -+ t 1^T lam_k <= beta for all t >= 0 again force 1^T lam_k = 0.  In that case only, the
+// solver works internally with the intercept variable c (same optimum) and at the end moves c_k
+// into the bias coordinate of the all-active block (i, k, +) (c_k > 0) or (i, k, -) (c_k < 0),
+// which stays cone-feasible and leaves F unchanged; the returned intercept is exactly 0.  (Such a
+// block with v[:d] = 0 is the constant neuron u = 0, b = 1, output weight +-v[d].)
+//
+// Dual (Fenchel, lam = grad L(F) in dom L^*; the intercept gives 1^T lam_k = 0, absent when
+// fit_intercept = false, see above):
 //
 //   maximize  -L^*(lam)   s.t.  1^T lam_k = 0,
 //             max { -+ lam_k^T D_i Xt v : G_i v >= 0, ||v[:d]|| <= 1 } <= beta  for all i, k.
@@ -72,6 +84,7 @@ namespace fcr {
 struct ArrangementProgramOptions {
     double beta = 1.0;     // > 0
     bool bias = true;      // Xt = [X, 1]
+    bool fit_intercept = true;  // false: c = 0 (no centring of the dual point; see the header)
     double tol = 1e-8;     // relative duality gap and violation tolerance
     int max_iter = 50000;  // total FISTA iterations (all outer iterations together)
     double rho = 0.0;      // initial cone penalty; <= 0: automatic
@@ -83,7 +96,7 @@ struct ArrangementProgramOptions {
 // mu: block (i, k, s) (s = 0 for v, 1 for w) is column (2 k + s) P + i.
 struct ArrangementProgramStart {
     Eigen::MatrixXd theta;             // dp x 2 P o
-    Eigen::VectorXd intercept;         // o
+    Eigen::VectorXd intercept;         // o (ignored when the intercept is fixed at 0)
     Eigen::MatrixXd mu;                // n x 2 P o, >= 0
     Eigen::MatrixXd hinge_multiplier;  // n x o (hinge only)
     double rho = 0.0;                  // > 0: cone penalty to start from
@@ -92,7 +105,7 @@ struct ArrangementProgramStart {
 
 struct ArrangementProgramResult {
     Eigen::MatrixXd theta;       // dp x 2 P o (layout above)
-    Eigen::VectorXd intercept;   // o
+    Eigen::VectorXd intercept;   // o (exactly 0 with fit_intercept = false)
     Eigen::MatrixXd fitted;      // F = sum_i D_i Xt (v - w) + 1 c^T  (n x o)
     Eigen::MatrixXd dual;        // feasible dual point t * lam (n x o) of the certificate
     double primal_objective = 0; // L(F) + beta sum ||v[:d]|| at theta (cone violations ignored)
@@ -100,7 +113,7 @@ struct ArrangementProgramResult {
     double gap = 0;              // primal - dual (inf without a certificate)
     double max_violation = 0;    // max over blocks and rows of max(0, -(G_i v)_j)
     double dual_scale = 1;       // t
-    double max_dual_constraint = 0;  // max s_block / beta of the centered lam before scaling
+    double max_dual_constraint = 0;  // max s_block / beta of lam (centred if needed) before scaling
     Eigen::MatrixXd mu;          // cone multipliers (warm start)
     Eigen::MatrixXd hinge_multiplier;
     double rho = 0, rho_hinge = 0;
