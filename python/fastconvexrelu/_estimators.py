@@ -310,9 +310,12 @@ class _BaseConvexReLU(_ParamsMixin):
         from .cutting_plane import cutting_plane
 
         if bias:
+            pool = {} if params.n_patterns is None else {"n_patterns": params.n_patterns}
+            if params.random_state is not None:
+                pool["random_state"] = params.random_state
             res = cutting_plane(
                 X, y, loss=loss, beta=beta, tol=tol, max_iter=max_iter, bias=True,
-                verbose=verbose,
+                verbose=verbose, **pool,
             )
             hidden_bias, intercept = res.hidden_bias, float(res.intercept)
         else:
@@ -443,7 +446,9 @@ class ConvexReLURegressor(_BaseConvexReLU):
     verbose : bool, default=False
         Print the solver, its gap history and a summary.
     n_patterns : int or None, default=None
-        ``solver="arrangements"``: number of sampled activation patterns; None enumerates all
+        ``solver="arrangements"``: number of sampled activation patterns (with
+        ``solver="cutting_plane"`` and a bias: the size of the sampled pattern pool of the
+        oracle, default 256); None enumerates all
         patterns when the arrangement has at most ~1000 cells and samples 200 otherwise. If
         the arrangement has fewer patterns than requested, all are used (``n_patterns_``).
     random_state : int, numpy Generator or None, default=None
