@@ -170,3 +170,42 @@ def test_bad_inputs_general():
         ConvexReLURegressor(random_state="seed").fit(X, y)
     with pytest.raises(ValueError, match="beta"):
         ConvexReLURegressor(beta=0.0, solver="arrangements").fit(X, y)
+
+
+def test_multiclass_softmax_global_optimum_and_certificate_vs_cvxpy():
+    """Softmax with one output per class (A.7.3, l1 penalty) over ALL patterns, by CVXPY."""
+    import cvxpy as cp
+    from reference import brute_force_patterns_lp
+
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((8, 2))
+    lab = np.argmax(np.c_[X[:, 0], X[:, 1], -X[:, 0] - X[:, 1]], axis=1)
+    beta = 0.1
+    D = brute_force_patterns_lp(X, True).astype(float)
+    n, P = D.shape
+    Xt = np.hstack([X, np.ones((n, 1))])
+    K = 3
+    Yh = np.eye(K)[lab]
+    V = [cp.Variable((3, P)) for _ in range(K)]
+    W = [cp.Variable((3, P)) for _ in range(K)]
+    c = cp.Variable(K)
+    cols, cons, pen = [], [], 0
+    for k in range(K):
+        f = 0
+        for i in range(P):
+            S = (2 * D[:, i] - 1)[:, None] * Xt
+            cons += [S @ V[k][:, i] >= 0, S @ W[k][:, i] >= 0]
+            f = f + cp.multiply(D[:, i], Xt @ (V[k][:, i] - W[k][:, i]))
+        cols.append(f + c[k])
+        pen = pen + cp.sum(cp.norm(V[k][:2, :], axis=0)) + cp.sum(cp.norm(W[k][:2, :], axis=0))
+    F = cp.vstack(cols).T
+    L = cp.sum(cp.log_sum_exp(F, axis=1)) - cp.sum(cp.multiply(Yh, F))
+    prob = cp.Problem(cp.Minimize(L + beta * pen), cons)
+    prob.solve(solver="CLARABEL")
+    ref = float(prob.value)
+    est = ConvexReLUClassifier(beta=beta, loss="logistic", solver="arrangements").fit(X, lab)
+    assert est.patterns_exact_
+    assert est.objective_ == pytest.approx(ref, rel=1e-5)
+    assert math.isfinite(est.duality_gap_)
+    assert est.objective_ - ref <= est.duality_gap_ + 1e-6 * abs(ref)
+    assert est.predict_proba(X).shape == (8, 3)
