@@ -114,13 +114,15 @@ def test_sampled_patterns_report_inf_gap_and_restricted_gap():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((80, 6))
     y = np.maximum(X @ rng.standard_normal(6), 0) + 0.1 * rng.standard_normal(80)
-    est = ConvexReLURegressor(beta=0.5, n_patterns=40, random_state=0).fit(X, y)
+    est = ConvexReLURegressor(beta=0.5, n_patterns=40, random_state=0,
+                              solver="arrangements").fit(X, y)
     assert est.solver_ == "arrangements" and not est.patterns_exact_
     assert est.n_patterns_ <= 40
     assert est.duality_gap_ == math.inf
     assert est.restricted_gap_ >= 0
     # deterministic with random_state
-    est2 = ConvexReLURegressor(beta=0.5, n_patterns=40, random_state=0).fit(X, y)
+    est2 = ConvexReLURegressor(beta=0.5, n_patterns=40, random_state=0,
+                               solver="arrangements").fit(X, y)
     assert est2.objective_ == est.objective_
     # more patterns requested than exist: tiny data is enumerated, count says how many
     Xs, ys = X[:5, :2], y[:5]
@@ -209,3 +211,23 @@ def test_multiclass_softmax_global_optimum_and_certificate_vs_cvxpy():
     assert math.isfinite(est.duality_gap_)
     assert est.objective_ - ref <= est.duality_gap_ + 1e-6 * abs(ref)
     assert est.predict_proba(X).shape == (8, 3)
+
+
+def test_auto_routing():
+    """auto: extreme points on a line, all patterns when the arrangement is small, the
+    cutting plane for larger scalar squared/hinge problems, the sampled program otherwise."""
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal(20)
+    assert ConvexReLURegressor().fit(x[:, None], x ** 2).solver_ == "extreme_points"
+    X, y = _data(0)
+    small = ConvexReLURegressor(beta=0.05).fit(X, y)
+    assert small.solver_ == "arrangements" and small.patterns_exact_
+    Xb = rng.standard_normal((60, 5))
+    yb = np.maximum(Xb[:, 0], 0) + 0.1 * rng.standard_normal(60)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", fcr.ConvergenceWarning)
+        big = ConvexReLURegressor(beta=1.0, max_iter=20).fit(Xb, yb)
+        assert big.solver_ == "cutting_plane"
+        hub = ConvexReLURegressor(beta=1.0, loss="huber", n_patterns=20,
+                                  max_iter=2000).fit(Xb, yb)
+    assert hub.solver_ == "arrangements" and not hub.patterns_exact_

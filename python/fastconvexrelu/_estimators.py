@@ -199,6 +199,18 @@ class _BaseConvexReLU(_ParamsMixin):
             line, reason = None, "the Huber loss"
         if line is None:
             if solver == "auto":
+                from ._solver_arrangements import arrangement_is_small
+
+                # all patterns when the arrangement is small (exact, certified); otherwise the
+                # cutting plane (Algorithms 1/3: lower J in less time than the sampled program
+                # in bench/RESULTS.md) where it applies, else the sampled program
+                if (
+                    not vector
+                    and loss in ("squared", "hinge")
+                    and (beta > 0 or not bias)
+                    and not arrangement_is_small(X, bias, params.n_patterns)
+                ):
+                    return self._fit_cutting_plane(X, y, params)
                 return self._fit_arrangements(X, y, params)
             raise ValueError(
                 "solver='extreme_points' needs scalar outputs, a squared/hinge/logistic loss "
@@ -426,8 +438,10 @@ class ConvexReLURegressor(_BaseConvexReLU):
         samples and outputs.
     solver : {"auto", "extreme_points", "arrangements", "cutting_plane"}, default="auto"
         ``"extreme_points"`` (exact, certified) needs scalar outputs, d = 1 or samples on one
-        line (through the origin when ``bias=False``); ``"auto"`` picks it when it applies
-        and ``"arrangements"`` otherwise. ``"arrangements"``: the convex program over
+        line (through the origin when ``bias=False``); ``"auto"`` picks it when it applies,
+        otherwise ``"arrangements"`` with all patterns when the arrangement is small, else
+        ``"cutting_plane"`` for scalar squared/hinge fits and sampled ``"arrangements"`` for
+        the rest. ``"arrangements"``: the convex program over
         activation patterns, all of them (exact, certified ``duality_gap_``) when the
         arrangement is small (at most ~1000 cells), else ``n_patterns`` sampled ones
         (``duality_gap_ = inf``, the sampled program's own gap in ``restricted_gap_``).
@@ -610,8 +624,10 @@ class ConvexReLUClassifier(_BaseConvexReLU):
     loss : {"hinge", "logistic", "squared"}, default="hinge"
     solver : {"auto", "extreme_points", "arrangements", "cutting_plane"}, default="auto"
         ``"extreme_points"`` (exact, certified) needs scalar outputs, d = 1 or samples on one
-        line (through the origin when ``bias=False``); ``"auto"`` picks it when it applies
-        and ``"arrangements"`` otherwise. ``"arrangements"``: the convex program over
+        line (through the origin when ``bias=False``); ``"auto"`` picks it when it applies,
+        otherwise ``"arrangements"`` with all patterns when the arrangement is small, else
+        ``"cutting_plane"`` for scalar squared/hinge fits and sampled ``"arrangements"`` for
+        the rest. ``"arrangements"``: the convex program over
         activation patterns, all of them (exact, certified ``duality_gap_``) when the
         arrangement is small (at most ~1000 cells), else ``n_patterns`` sampled ones
         (``duality_gap_ = inf``, the sampled program's own gap in ``restricted_gap_``).

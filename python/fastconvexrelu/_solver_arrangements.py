@@ -61,14 +61,24 @@ def cell_count_bound(n_rows, rank):
     return 2 * sum(math.comb(n_rows - 1, i) for i in range(rank))
 
 
+def _pattern_bound(X, bias):
+    Xt = np.hstack([X, np.ones((X.shape[0], 1))]) if bias else X
+    distinct = np.unique(Xt, axis=0)
+    rank = int(np.linalg.matrix_rank(distinct)) if distinct.size else 0
+    return cell_count_bound(distinct.shape[0], rank)
+
+
+def arrangement_is_small(X, bias, n_patterns=None):
+    """Whether :func:`choose_patterns` enumerates all patterns (see ``MAX_EXACT_PATTERNS``)."""
+    limit = MAX_EXACT_PATTERNS if n_patterns is None else max(n_patterns, 1)
+    return _pattern_bound(X, bias) <= limit
+
+
 def choose_patterns(X, bias, n_patterns, random_state):
     """Exact enumeration when affordable, else sampling; returns ``Patterns``."""
     from .arrangement import enumerate_patterns, sample_patterns
 
-    Xt = np.hstack([X, np.ones((X.shape[0], 1))]) if bias else X
-    distinct = np.unique(Xt, axis=0)
-    rank = int(np.linalg.matrix_rank(distinct)) if distinct.size else 0
-    bound = cell_count_bound(distinct.shape[0], rank)
+    bound = _pattern_bound(X, bias)
     limit = MAX_EXACT_PATTERNS if n_patterns is None else max(n_patterns, 1)
     if bound <= limit:
         return enumerate_patterns(X, bias=bias, max_patterns=max(bound, 1) + 1)
