@@ -1,6 +1,7 @@
 // Master problem of the cutting-plane method: l1-regularized fit over fixed neurons.
 // See cpp/include/fastconvexrelu/lasso_master.hpp for the problem, its dual and the algorithm.
 #include "fastconvexrelu/lasso_master.hpp"
+#include "fastconvexrelu/losses.hpp"  // log1pexp, sigmoid_neg
 
 #include <Eigen/Dense>
 #include <algorithm>
@@ -19,17 +20,6 @@ using Eigen::VectorXd;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-double log1pexp(double t) {  // log(1 + e^t), stable
-    return t > 0 ? t + std::log1p(std::exp(-t)) : std::log1p(std::exp(t));
-}
-
-double sigmoid_neg(double t) {  // 1 / (1 + e^t), stable
-    if (t >= 0) {
-        const double e = std::exp(-t);
-        return e / (1.0 + e);
-    }
-    return 1.0 / (1.0 + std::exp(t));
-}
 
 double binary_entropy(double a) {
     if (a <= 0.0 || a >= 1.0) return 0.0;

@@ -18,18 +18,6 @@ using Eigen::MatrixXd;
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kSlack = 1e-12;  // relative rounding slack accepted at the domain boundary
 
-double log1pexp(double t) {  // log(1 + e^t), stable
-    return t > 0 ? t + std::log1p(std::exp(-t)) : std::log1p(std::exp(t));
-}
-
-double sigmoid_neg(double t) {  // 1 / (1 + e^t), stable
-    if (t >= 0) {
-        const double e = std::exp(-t);
-        return e / (1.0 + e);
-    }
-    return 1.0 / (1.0 + std::exp(t));
-}
-
 double xlogx(double a) { return a > 0.0 ? a * std::log(a) : 0.0; }
 
 void check_same_shape(const Eigen::Ref<const MatrixXd>& A, const Eigen::Ref<const MatrixXd>& Y,

@@ -1,5 +1,6 @@
 // Exact solver for the bias-free two-neuron problem on rank-one data (see ray_fit.hpp).
 #include "fastconvexrelu/ray_fit.hpp"
+#include "fastconvexrelu/losses.hpp"  // log1pexp
 
 #include <algorithm>
 #include <cmath>
@@ -122,12 +123,6 @@ double sigmoid(double z) {
     if (z >= 0) return 1.0 / (1.0 + std::exp(-z));
     const double e = std::exp(z);
     return e / (1.0 + e);
-}
-
-// log(1 + exp(z)), computed without overflow or cancellation.
-double log1pexp(double z) {
-    if (z > 0) return z + std::log1p(std::exp(-z));
-    return std::log1p(std::exp(z));
 }
 
 // x log x with 0 log 0 = 0.

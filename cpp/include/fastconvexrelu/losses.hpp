@@ -21,9 +21,24 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <cmath>
 #include <string>
 
 namespace fcr {
+
+// log(1 + e^t), without overflow or cancellation.
+inline double log1pexp(double t) {
+    return t > 0 ? t + std::log1p(std::exp(-t)) : std::log1p(std::exp(t));
+}
+
+// 1 / (1 + e^t), without overflow.
+inline double sigmoid_neg(double t) {
+    if (t >= 0) {
+        const double e = std::exp(-t);
+        return e / (1.0 + e);
+    }
+    return 1.0 / (1.0 + std::exp(t));
+}
 
 enum class LossKind { Squared, Logistic, Softmax, Huber, Hinge };
 
