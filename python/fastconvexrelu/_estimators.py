@@ -240,7 +240,7 @@ class _BaseConvexReLU(_ParamsMixin):
         hb = getattr(res, "hidden_bias", None)
         self.hidden_bias_ = np.zeros(W.shape[0]) if hb is None else np.asarray(hb, float)
         self.output_weights_ = W
-        c = np.asarray(res.intercept, dtype=np.float64)
+        c = np.asarray(getattr(res, "intercept", 0.0), dtype=np.float64)  # 0: bias-free
         self.intercept_ = float(c) if c.ndim == 0 else c
         self.objective_ = float(res.objective)
         self.duality_gap_ = float(res.duality_gap)
@@ -329,26 +329,13 @@ class _BaseConvexReLU(_ParamsMixin):
                 X, y, loss=loss, beta=beta, tol=tol, max_iter=max_iter, bias=True,
                 verbose=verbose, **pool,
             )
-            hidden_bias, intercept = res.hidden_bias, float(res.intercept)
         else:
             res = cutting_plane(
                 X, y, loss=loss, beta=beta, tol=tol, max_iter=max_iter, oracle="auto",
                 verbose=verbose,
             )
-            hidden_bias, intercept = np.zeros(res.output_weights.shape[0]), 0.0
-        self.hidden_weights_ = res.hidden_weights
-        self.hidden_bias_ = hidden_bias
-        self.output_weights_ = res.output_weights
-        self.intercept_ = intercept
-        self.objective_ = float(res.objective)
-        self.duality_gap_ = float(res.duality_gap)
+        self._store(res, "cutting_plane", X)
         self.relaxation_gap_ = float(res.relaxation_gap)
-        self.dual_coef_ = res.dual_coef
-        self.solver_ = "cutting_plane"
-        self.n_iter_ = int(res.n_iter)
-        self.n_features_in_ = int(X.shape[1])
-        self.converged_ = bool(res.converged)
-        self.n_active_ = int(np.count_nonzero(res.output_weights))
         return self
 
     def path(self, X, y, betas):
