@@ -95,10 +95,11 @@ GramLassoResult gram_lasso(const Eigen::Ref<const Eigen::MatrixXd>& G,
             }
             return max_delta;
         };
-        // Newton step on the support S with the signs fixed: F restricted to S is the
-        // quadratic 1/2 w_S^T G_SS w_S - (c_S - beta sign(w_S))^T w_S, minimized at
-        // w_S + d, G_SS d = -(g_S + beta sign(w_S)); the step is truncated at the first sign
-        // change (F decreases monotonically along it) and skipped when G_SS is singular.
+        // Projected Newton step on the support S with the signs fixed: F restricted to S is
+        // the quadratic 1/2 w_S^T G_SS w_S - (c_S - beta sign(w_S))^T w_S, minimized at
+        // w_S + d, G_SS d = -(g_S + beta sign(w_S)).  Trial points w_S + t d with entries
+        // that change sign set to 0 (orthant projection), t = 1, 1/2, ... until F decreases
+        // (checked exactly); a tiny ridge keeps G_SS factorizable when features are collinear.
         auto newton = [&]() {
             std::vector<Index> S;
             for (Index j = 0; j < p; ++j)
@@ -106,30 +107,39 @@ GramLassoResult gram_lasso(const Eigen::Ref<const Eigen::MatrixXd>& G,
             const Index k = static_cast<Index>(S.size());
             if (k == 0 || k > o.max_newton) return;
             Eigen::MatrixXd Gs(k, k);
-            Eigen::VectorXd rhs(k);
+            Eigen::VectorXd rhs(k), gS(k), wS(k);
+            for (Index b = 0; b < k; ++b)
+                for (Index a = 0; a < k; ++a) Gs(a, b) = G(S[a], S[b]);
             for (Index a = 0; a < k; ++a) {
-                for (Index b = 0; b < k; ++b) Gs(a, b) = G(S[a], S[b]);
-                rhs(a) = -(g(S[a]) + beta * (w(S[a]) > 0 ? 1.0 : -1.0));
+                wS(a) = w(S[a]);
+                gS(a) = g(S[a]);
+                rhs(a) = -(gS(a) + beta * (wS(a) > 0 ? 1.0 : -1.0));
             }
-            Eigen::LLT<Eigen::MatrixXd> llt(Gs);
+            const double ridge = 1e-12 * std::max(Gs.diagonal().maxCoeff(), 1e-300);
+            Eigen::MatrixXd Gr = Gs;
+            Gr.diagonal().array() += ridge;
+            Eigen::LLT<Eigen::MatrixXd> llt(Gr);
             if (llt.info() != Eigen::Success) return;
             const Eigen::VectorXd d = llt.solve(rhs);
             if (!d.allFinite()) return;
-            double t = 1.0;
-            Index hit = -1;
-            for (Index a = 0; a < k; ++a) {
-                const double wa = w(S[a]);
-                if (wa * d(a) < 0.0 && -wa / d(a) < t) {
-                    t = -wa / d(a);
-                    hit = a;
+            const double l1 = wS.lpNorm<1>();
+            Eigen::VectorXd delta(k);
+            for (double t = 1.0; t > 1e-6; t *= 0.5) {
+                for (Index a = 0; a < k; ++a) {
+                    const double nw = wS(a) + t * d(a);
+                    delta(a) = (nw * wS(a) > 0.0 ? nw : 0.0) - wS(a);
                 }
-            }
-            for (Index a = 0; a < k; ++a) {
-                const double nw = (a == hit) ? 0.0 : w(S[a]) + t * d(a);
-                const double delta = nw - w(S[a]);
-                if (delta != 0.0) {
-                    w(S[a]) = nw;
-                    g.noalias() += delta * G.col(S[a]);
+                // F(w + delta) - F(w) = delta^T g + 1/2 delta^T G delta + beta (|w+delta|_1 - |w|_1)
+                const double dF = delta.dot(gS) + 0.5 * delta.dot(Gs * delta) +
+                                  beta * ((wS + delta).lpNorm<1>() - l1);
+                if (dF < 0.0) {
+                    for (Index a = 0; a < k; ++a) {
+                        if (delta(a) == 0.0) continue;
+                        w(S[a]) += delta(a);
+                        if (wS(a) + delta(a) == 0.0) w(S[a]) = 0.0;
+                        g.noalias() += delta(a) * G.col(S[a]);
+                    }
+                    return;
                 }
             }
         };
