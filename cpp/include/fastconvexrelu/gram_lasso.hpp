@@ -17,8 +17,9 @@
 // w_j <- S(G_jj w_j - g_j, beta) / G_jj (soft threshold S), g updated by a column of G
 // (O(p) per changed coordinate, "covariance updates"), alternating one sweep over all
 // coordinates with up to 10 sweeps over the current support, then a Newton step on the
-// support (signs fixed, truncated at the first sign change, so the objective decreases;
-// Cholesky of G_SS, skipped when it fails or |S| > max_newton); stops when
+// support (signs fixed; Cholesky of G_SS + tiny ridge, skipped when it fails or
+// |S| > max_newton; trial points w + t d, t = 1, 1/2, ..., with entries that change sign set
+// to 0, accepted at the first t where the objective decreases exactly); stops when
 // gap <= tol * F(w).  Columns c run in parallel threads.
 #pragma once
 
