@@ -408,15 +408,33 @@ def test_max_iter_reports_not_converged():
 
 
 # ------------------------------------------------------------------------------ bad input
-def test_bias_true_unsupported_losses_are_rejected():
+def test_bias_true_bad_input_is_rejected():
     X = np.random.default_rng(0).standard_normal((6, 2))
     y = np.arange(6.0)
-    with pytest.raises(ValueError, match="logistic.*bias=True is not available"):
-        ConvexReLUClassifier(solver="cutting_plane", loss="logistic").fit(X, y > 2)
     with pytest.raises(ValueError, match="beta"):
         cutting_plane(X, y, beta=0.0, bias=True)
     with pytest.raises(ValueError, match="bias"):
         cutting_plane(X, y, bias="yes")
+    lab = np.where(y > 2, 1.0, -1.0)
+    for loss in ("logistic", "hinge"):
+        with pytest.raises(ValueError, match="labels y in"):
+            cutting_plane(X, np.where(y > 2, 1.0, 0.0), loss=loss, bias=True)  # {0, 1}
+        with pytest.raises(ValueError, match="labels y in"):
+            cutting_plane(X, y, loss=loss, bias=True)
+    with pytest.raises(ValueError, match="beta"):
+        cutting_plane(X, lab, loss="logistic", beta=0.0, bias=True)
+    # one class: the logistic intercept diverges (no minimizer); the hinge has c = +-1
+    with pytest.raises(ValueError, match="both classes"):
+        cutting_plane(X, np.ones(6), loss="logistic", bias=True)
+    r = cutting_plane(X, -np.ones(6), loss="hinge", beta=0.1, bias=True)
+    assert r.objective == pytest.approx(0.0, abs=1e-12) and r.intercept <= -1 + 1e-12
+    # the C++ master re-checks
+    with pytest.raises(ValueError, match="both classes"):
+        _core.lasso_master(np.ones((6, 2), order="F"), np.ones(6), "logistic", 0.1,
+                           intercept=True)
+    with pytest.raises(ValueError, match="c0"):
+        _core.lasso_master(np.ones((6, 2), order="F"), lab, "logistic", 0.1, intercept=True,
+                           c0=np.nan)
 
 
 def test_nan_and_bad_parameters_are_rejected():

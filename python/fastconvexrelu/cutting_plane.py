@@ -98,8 +98,10 @@ from typing import List
 import numpy as np
 
 from . import _core
-from ._objective import network_objective
-from ._validation import ConvergenceWarning, check_X_y
+from ._objective import network_objective, network_output
+from ._validation import ConvergenceWarning, check_nonneg_real, check_X_y
+from ._solver_arrangements import arrangement_is_small
+from .certificates import _make_feasible, certified_gap, dual_objective
 from .spike_free_oracle import spike_free_oracle
 
 __all__ = ["CuttingPlaneResult", "MasterResult", "cutting_plane", "cutting_plane_bias", "solve_master"]
@@ -182,23 +184,43 @@ class CuttingPlaneResult:
 
 
 # ---------------------------------------------------------------------------- validation
-def _check_real(x, name, lo=0.0, strict=False):
-    if (
-        isinstance(x, (bool, np.bool_))
-        or not isinstance(x, numbers.Real)
-        or not math.isfinite(float(x))
-        or (float(x) <= lo if strict else float(x) < lo)
-    ):
-        raise ValueError(
-            f"{name} must be a finite real number {'>' if strict else '>='} {lo:g}, got {x!r}."
-        )
-    return float(x)
-
-
 def _check_int(x, name):
     if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Integral) or x < 1:
         raise ValueError(f"{name} must be an integer >= 1, got {x!r}.")
     return int(x)
+
+
+def _check_inputs(X, y, loss, beta, tol, master_tol, max_iter, exact_check, bias):
+    """The checks shared by :func:`cutting_plane` and :func:`cutting_plane_bias`; returns
+    ``(X, y, beta, tol, master_tol, max_iter)`` normalized (``ValueError`` naming the
+    argument otherwise)."""
+    if not isinstance(loss, str) or loss not in _LOSSES:
+        raise ValueError(f"loss must be one of {_LOSSES}, got {loss!r}.")
+    X, y = check_X_y(X, y)
+    beta = check_nonneg_real(beta, "beta")
+    tol = check_nonneg_real(tol, "tol")
+    master_tol = check_nonneg_real(master_tol, "master_tol")
+    max_iter = _check_int(max_iter, "max_iter")
+    if not (exact_check is True or exact_check is False or exact_check == "auto"):
+        raise ValueError(f"exact_check must be 'auto', True or False, got {exact_check!r}.")
+    if loss in ("hinge", "logistic") and not np.all((y == 1.0) | (y == -1.0)):
+        raise ValueError(f"loss={loss!r} needs labels y in {{-1, +1}}.")
+    if beta == 0:
+        if loss == "logistic":
+            raise ValueError("beta must be > 0 for the logistic loss (no minimizer otherwise).")
+        if bias:
+            raise ValueError("beta must be > 0 with bias=True (cutting_plane_bias).")
+        if loss == "hinge":
+            raise ValueError(
+                f"beta = 0 with loss={loss!r} is not available in the cutting-plane solver "
+                "(use beta > 0)."
+            )
+    if bias and loss == "logistic" and np.all(y == y[0]):
+        raise ValueError(
+            "y: the logistic loss with an intercept (bias=True) needs labels of both classes "
+            "(no minimizer otherwise: the intercept diverges)."
+        )
+    return X, y, beta, tol, master_tol, max_iter
 
 
 def _scipy_linprog():
@@ -522,8 +544,8 @@ def solve_master(Phi, y, *, loss="squared", beta=1e-3, tol=1e-10):
     if not isinstance(loss, str) or loss not in _LOSSES:
         raise ValueError(f"loss must be one of {_LOSSES}, got {loss!r}.")
     Phi, y = check_X_y(Phi, y)
-    beta = _check_real(beta, "beta")
-    tol = _check_real(tol, "tol")
+    beta = check_nonneg_real(beta, "beta")
+    tol = check_nonneg_real(tol, "tol")
     if loss != "squared" and not np.all((y == 1.0) | (y == -1.0)):
         raise ValueError(f"loss={loss!r} needs labels y in {{-1, +1}}.")
     if beta == 0:
@@ -666,28 +688,11 @@ def cutting_plane(
             master_tol=master_tol, n_patterns=n_patterns, random_state=random_state,
             verbose=verbose,
         )
-    if not isinstance(loss, str) or loss not in _LOSSES:
-        raise ValueError(f"loss must be one of {_LOSSES}, got {loss!r}.")
-    X, y = check_X_y(X, y)
-    beta = _check_real(beta, "beta")
-    tol = _check_real(tol, "tol")
-    master_tol = _check_real(master_tol, "master_tol")
-    max_iter = _check_int(max_iter, "max_iter")
+    X, y, beta, tol, master_tol, max_iter = _check_inputs(
+        X, y, loss, beta, tol, master_tol, max_iter, exact_check, bias=False)
     max_faces = _check_int(max_faces, "max_faces")
     if not isinstance(oracle, str) or oracle not in _ORACLES:
         raise ValueError(f"oracle must be one of {_ORACLES}, got {oracle!r}.")
-    if not (exact_check is True or exact_check is False or exact_check == "auto"):
-        raise ValueError(f"exact_check must be 'auto', True or False, got {exact_check!r}.")
-    if loss in ("hinge", "logistic"):
-        if not np.all((y == 1.0) | (y == -1.0)):
-            raise ValueError(f"loss={loss!r} needs labels y in {{-1, +1}}.")
-        if beta == 0:
-            raise ValueError(
-                f"beta = 0 with loss={loss!r} is not available in the cutting-plane solver "
-                "(use beta > 0)."
-                if loss == "hinge"
-                else "beta must be > 0 for the logistic loss (no minimizer otherwise)."
-            )
     if oracle == "exact" and exact_check is False:
         raise ValueError("oracle='exact' needs the pattern enumeration (exact_check must not be False).")
 
@@ -877,7 +882,6 @@ def _raise_infeasible(checker, r, M_rel):
 # =============================================================================================
 # Algorithm 3: cutting plane with biases (supplementary A.3)
 # =============================================================================================
-_BIAS_LOSSES = ("squared", "hinge")
 # exact_check="auto": enumerate the arrangement when the general-position bound on the number
 # of patterns, 2 sum_{i<=d} C(n-1, i), is at most this (enumeration + one exact oracle pass stay
 # well under a second: n = 60, d = 2 gives 3541 patterns in 0.02 s, oracle pass ~0.1 s; see
@@ -951,27 +955,29 @@ def _lp_hinge_bias(Phi, y, beta, linprog):
 
 
 def _center_dual(loss, lam, y):
-    r"""A dual point with :math:`\mathbf 1^\top\lambda = 0` (the intercept's constraint) close
-    to ``lam``.  Squared: subtract the mean.  Hinge: :math:`\lambda = -y\circ\mu`; shrink the
-    larger of :math:`\sum_{y_i=1}\mu_i`, :math:`\sum_{y_i=-1}\mu_i` so that they are equal
-    (keeps :math:`\mu\in[0,1]`, so :math:`-L^*` stays finite)."""
-    if loss == "squared":
-        return lam - lam.mean()
-    mu = np.clip(-y * lam, 0.0, 1.0)
-    sp, sm = float(mu[y > 0].sum()), float(mu[y < 0].sum())
-    if sp > sm:
-        mu[y > 0] *= sm / sp
-    elif sm > sp:
-        mu[y < 0] *= sp / sm
-    return -y * mu
+    r"""A dual point with :math:`\mathbf 1^\top\lambda = 0` (the intercept's constraint) in
+    the domain of :math:`L^*`, close to ``lam``: the shift-and-clip of
+    :mod:`fastconvexrelu.certificates` (squared: subtract the mean; hinge / logistic:
+    :math:`\mathrm{clip}(\lambda - t\mathbf 1)` to the box :math:`-y\circ\lambda\in[0,1]^n`)."""
+    out = _make_feasible(loss, lam[:, None], y[:, None], True)
+    if out is None:  # (not reachable: 0 is in every box) -- the zero dual point is feasible
+        return np.zeros_like(lam)
+    return out[:, 0]
 
 
-def _master_bias(Phi, y, loss, beta, master_tol, w0, linprog):
+def _master_bias(Phi, y, loss, beta, master_tol, w0, c0, linprog):
     """Restricted problem over the current neurons with an unpenalized intercept.
 
     Squared: the intercept is eliminated exactly by centering (c = mean(y - Phi w)), the
-    centered l1 problem is solved by ``_core.lasso_master``.  Hinge: one LP."""
+    centered l1 problem is solved by ``_core.lasso_master``.  Logistic: ``_core.lasso_master``
+    with its unpenalized intercept (``intercept=True``, warm start ``c0``).  Hinge: one LP.
+    Returns ``(w, c, lambda = grad L(Phi w + c), P, converged, message)``."""
     n, m = Phi.shape
+    if loss == "logistic":
+        r = _core.lasso_master(np.asfortranarray(Phi), y, "logistic", beta, master_tol,
+                               _BIAS_MASTER_EPOCHS, w0, intercept=True, c0=float(c0))
+        return (np.asarray(r["w"]), float(r["intercept"]), np.asarray(r["grad"]),
+                float(r["primal"]), bool(r["converged"]), str(r["message"]))
     if loss == "squared":
         mphi = Phi.mean(axis=0) if m else np.zeros(0)
         my = float(y.mean())
@@ -1076,24 +1082,10 @@ def cutting_plane_bias(
     from .arrangement import enumerate_patterns, pattern_oracle, sample_patterns
     from .hull_neurons import hull_neurons
 
-    if not isinstance(loss, str) or loss not in _LOSSES:
-        raise ValueError(f"loss must be one of {_LOSSES}, got {loss!r}.")
-    if loss not in _BIAS_LOSSES:
-        raise ValueError(
-            f"loss={loss!r} with bias=True is not available in the cutting-plane solver yet "
-            f"(supported: {_BIAS_LOSSES})."
-        )
-    X, y = check_X_y(X, y)
-    beta = _check_real(beta, "beta", strict=True)
-    tol = _check_real(tol, "tol")
-    master_tol = _check_real(master_tol, "master_tol")
-    max_iter = _check_int(max_iter, "max_iter")
+    X, y, beta, tol, master_tol, max_iter = _check_inputs(
+        X, y, loss, beta, tol, master_tol, max_iter, exact_check, bias=True)
     max_patterns = _check_int(max_patterns, "max_patterns")
     n_patterns = _check_int(n_patterns, "n_patterns")
-    if not (exact_check is True or exact_check is False or exact_check == "auto"):
-        raise ValueError(f"exact_check must be 'auto', True or False, got {exact_check!r}.")
-    if loss == "hinge" and not np.all((y == 1.0) | (y == -1.0)):
-        raise ValueError(f"loss={loss!r} needs labels y in {{-1, +1}}.")
     n, d = X.shape
     linprog = _scipy_linprog() if loss == "hinge" else None
     row_scale = np.linalg.norm(X, axis=1) + 1.0
@@ -1102,8 +1094,7 @@ def cutting_plane_bias(
     E = None
     enum_note = "enumeration not attempted (exact_check=False)"
     if exact_check is not False:
-        bound = 2 * sum(math.comb(n - 1, i) for i in range(min(d, n - 1) + 1))
-        if exact_check is True or bound <= _BIAS_AUTO_MAX_PATTERNS:
+        if exact_check is True or arrangement_is_small(X, True, _BIAS_AUTO_MAX_PATTERNS):
             try:
                 E = enumerate_patterns(X, bias=True, max_patterns=max_patterns)
             except ValueError as exc:
@@ -1112,8 +1103,9 @@ def cutting_plane_bias(
                 enum_note = f"enumeration too large ({exc})"
         else:
             enum_note = (
-                f"enumeration not attempted: up to {bound} patterns (exact_check='auto' "
-                f"enumerates up to {_BIAS_AUTO_MAX_PATTERNS}; pass exact_check=True)"
+                "enumeration not attempted: the general-position bound on the number of "
+                f"patterns exceeds {_BIAS_AUTO_MAX_PATTERNS} (exact_check='auto'; pass "
+                "exact_check=True)"
             )
     exact_rounds = E is not None and E.count <= _BIAS_EXACT_ROUNDS_MAX
 
@@ -1217,6 +1209,7 @@ def cutting_plane_bias(
     history = []
     status = "max_iter"
     w = np.zeros(U.shape[1])
+    c = 0.0
     zero_age = np.zeros(U.shape[1], dtype=int)
     rounds = 0
     n_tried = U.shape[1]
@@ -1227,7 +1220,7 @@ def cutting_plane_bias(
         Phi = np.maximum(X @ U + B, 0.0)
         w, c, lam, P_master, ok, msg = _master_bias(Phi, y, loss, beta, master_tol,
                                                      np.zeros(U.shape[1]) if w.size != U.shape[1] else w,
-                                                     linprog)
+                                                     c, linprog)
         lam_c = _center_dual(loss, lam, y)
         # column dropping: neurons unused for _DROP_AFTER masters leave the master
         zero_age = np.where(w == 0, zero_age + 1, 0)
@@ -1273,7 +1266,7 @@ def cutting_plane_bias(
         n_tried += len(new)
     if status != "converged":  # the last round added neurons: re-solve the master
         Phi = np.maximum(X @ U + B, 0.0)
-        w, c, lam, P_master, ok, msg = _master_bias(Phi, y, loss, beta, master_tol, w, linprog)
+        w, c, lam, P_master, ok, msg = _master_bias(Phi, y, loss, beta, master_tol, w, c, linprog)
         lam_c = _center_dual(loss, lam, y)
 
     # ---- network and objective
@@ -1289,18 +1282,26 @@ def cutting_plane_bias(
         M_found = float(np.nanmax(r_.values)) if r_.values.size else 0.0
     D_rel, s_rel = _dual_value(loss, lam_c, y, beta, safe(M_found))
     relax_gap = max(J - D_rel, 0.0) if math.isfinite(D_rel) else math.inf
-    D_cert, s_cert = -math.inf, 0.0
+    D_cert, G_cert = -math.inf, None
     how = "none: " + enum_note
     if E is not None:
-        r_ = oracle_on(E.patterns, lam_c)
-        if r_.converged and np.all(r_.status != 1):
-            M = float(np.max(r_.values)) if r_.values.size else 0.0
-            D_cert, s_cert = _dual_value(loss, lam_c, y, beta, safe(M))
+        # certified_gap: the gradient of the loss at the network's outputs made feasible
+        # (shift-and-clip into 1^T lambda = 0 and the domain of L^*), plus the master's own
+        # dual for the hinge loss (its LP multipliers; the loss has no gradient), each scaled
+        # into the exact constraint over all patterns (golden section on D(s lambda))
+        F = network_output(X, Uf, Bf, wf, c)
+        gap_, G_ = certified_gap(X, y, F, J, loss=loss, beta=beta, bias=True,
+                                 patterns=E.patterns, margin=_SAFETY_REL,
+                                 dual_candidates=(lam,) if loss == "hinge" else ())
+        if math.isfinite(gap_):
+            G_cert = G_[:, 0]
+            D_cert = float(dual_objective(loss, G_cert[:, None], y[:, None]))
             how = f"exact pattern oracle over all {E.count} activation patterns (enumeration)"
         else:
-            how = "none: the exact pattern oracle did not converge on every pattern"
-    gap = max(J - D_cert, 0.0) if math.isfinite(D_cert) else math.inf
-    dual_coef = (s_cert if math.isfinite(D_cert) else s_rel) * lam_c
+            how = ("none: the exact pattern oracle did not converge on every pattern (or no "
+                   "feasible dual point)")
+    gap = gap_ if math.isfinite(D_cert) else math.inf
+    dual_coef = G_cert if G_cert is not None else s_rel * lam_c
     msg = (f"{status}: {rounds} rounds, {n_tried} neurons tried, {wf.size} in the network; "
            f"duality gap {gap:.3e} (certificate: {how}); searched-pattern gap {relax_gap:.3e}")
     if verbose:
