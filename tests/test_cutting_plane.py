@@ -133,6 +133,76 @@ def test_master_matches_cvxpy(loss):
         assert abs(r["primal"] - (L_w + beta * np.sum(np.abs(r["w"])))) < 1e-12 * max(1, L_w)
 
 
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
+def test_master_intercept_matches_cvxpy(loss):
+    """intercept=True: min_{w, c} L(Phi w + c) + beta ||w||_1 with c unpenalized; the dual
+    point is zero-sum, restricted-feasible and in the domain of L^* (a weak-duality bound)."""
+    rng = np.random.default_rng(10)
+    for trial in range(4):
+        n, m = 30, 12
+        Phi = np.maximum(rng.standard_normal((n, m)) + 0.3, 0.0)
+        Phi[:, 5] = Phi[:, 2]  # duplicate neuron
+        Phi[:, 8] = 0.0  # dead neuron
+        Phi = np.asfortranarray(Phi)
+        y = rng.standard_normal(n) + 2.0  # far from centered: the intercept matters
+        if loss == "logistic":
+            y = np.where(y > 1.5, 1.0, -1.0)
+        beta = [0.05, 0.3, 1.0, 3.0][trial]
+        r = _core.lasso_master(Phi, y, loss, beta, 1e-11, 100000, intercept=True)
+        w, c = cp.Variable(m), cp.Variable()
+        z = Phi @ w + c
+        L = 0.5 * cp.sum_squares(z - y) if loss == "squared" else cp.sum(cp.logistic(-cp.multiply(y, z)))
+        prob = cp.Problem(cp.Minimize(L + beta * cp.norm1(w)))
+        prob.solve(solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
+        assert r["converged"], r["message"]
+        assert rel(r["primal"], prob.value) < 1e-7
+        assert r["primal"] <= prob.value + 1e-8 * max(1, prob.value)
+        f = Phi @ r["w"] + r["intercept"]
+        assert np.allclose(r["fitted"], f, rtol=0, atol=1e-12 * max(1, np.abs(f).max()))
+        L_w = 0.5 * np.sum((f - y) ** 2) if loss == "squared" else np.sum(np.logaddexp(0, -y * f))
+        assert abs(r["primal"] - (L_w + beta * np.sum(np.abs(r["w"])))) < 1e-12 * max(1, L_w)
+        # the dual point: 1^T v = 0, ||Phi^T v||_inf <= beta, -y v in [0, 1] (logistic)
+        v = r["dual"]
+        assert abs(v.sum()) <= 1e-12 * max(1.0, np.abs(v).sum())
+        assert np.max(np.abs(Phi.T @ v)) <= beta * (1 + 1e-12)
+        if loss == "logistic":
+            a = -y * v
+            assert np.all((a >= 0) & (a <= 1))
+            a_ = a[(a > 0) & (a < 1)]
+            D = float(np.sum(-a_ * np.log(a_) - (1 - a_) * np.log1p(-a_)))
+        else:
+            D = float(-0.5 * v @ v - v @ y)
+        assert D == pytest.approx(r["dual_value"], rel=1e-12, abs=1e-12)
+        assert D <= prob.value + 1e-8 * max(1, prob.value)  # weak duality
+        assert 0 <= r["gap"] <= 1e-11 * r["primal"] * 1.0001
+        # without the intercept the optimum is strictly worse on these (shifted) targets
+        r0 = _core.lasso_master(Phi, y, loss, beta, 1e-11, 100000)
+        assert r0["primal"] > r["primal"] + 1e-3
+        assert r0["intercept"] == 0.0
+        # warm start at the solution: no sweep needed
+        r2 = _core.lasso_master(Phi, y, loss, beta, 1e-11, 100000, r["w"], intercept=True,
+                                c0=r["intercept"])
+        assert r2["converged"] and r2["n_epochs"] == 0
+        assert r2["primal"] == pytest.approx(r["primal"], rel=1e-12)
+        # lasso_certificate of (w, c): the same primal, and a valid gap at a worse point
+        cert = _core.lasso_certificate(Phi, y, loss, beta, r["w"], intercept=True,
+                                       c=r["intercept"])
+        assert cert["primal"] == pytest.approx(r["primal"], rel=1e-13)
+        bad = _core.lasso_certificate(Phi, y, loss, beta, np.zeros(m), intercept=True, c=0.0)
+        assert bad["gap"] >= bad["primal"] - prob.value - 1e-8 * max(1, prob.value)
+        assert bad["primal"] - bad["gap"] <= prob.value + 1e-8 * max(1, prob.value)
+
+
+def test_master_intercept_empty_model():
+    """No columns: the optimal constant (squared: mean(y); logistic: log(n+/n-))."""
+    y = np.array([1.0, 1.0, 1.0, -1.0, 1.0, -1.0, 1.0])
+    Phi = np.zeros((7, 0), order="F")
+    r = _core.lasso_master(Phi, y, "logistic", 0.1, 1e-12, 1000, intercept=True)
+    assert r["converged"] and r["intercept"] == pytest.approx(np.log(5 / 2), rel=1e-10)
+    r = _core.lasso_master(Phi, y, "squared", 0.1, 1e-12, 1000, intercept=True)
+    assert r["converged"] and r["intercept"] == pytest.approx(y.mean(), rel=1e-12)
+
+
 def test_master_dual_formula_squared():
     """D(v) = -1/2||v||^2 - v^T y with v = s (Phi w - y); strong duality at the optimum."""
     rng = np.random.default_rng(1)
@@ -556,7 +626,8 @@ def _bias_problem(seed, n, loss, d=2):
 @pytest.mark.parametrize(
     "seed,n,loss,beta",
     [(0, 7, "squared", 0.05), (1, 8, "squared", 0.5), (2, 8, "hinge", 0.2), (3, 12, "squared", 0.1),
-     (4, 12, "hinge", 0.05)],
+     (4, 12, "hinge", 0.05), (5, 8, "logistic", 0.1), (6, 12, "logistic", 0.03),
+     (7, 10, "logistic", 0.5)],
 )
 def test_bias_matches_brute_force_arrangement_program(seed, n, loss, beta):
     X, y = _bias_problem(seed, n, loss)
@@ -629,6 +700,68 @@ def test_bias_finite_gaps_bound_true_suboptimality():
         assert r.objective - r.duality_gap <= ref + 1e-7 * max(1.0, ref)
         checked += 1
     assert checked >= 10
+
+
+def test_bias_logistic_finite_gaps_bound_true_suboptimality():
+    """Logistic with an intercept: every finite duality gap (also after 1-3 rounds) bounds
+    J - global optimum (CVXPY over all brute-force patterns; its logistic solutions are
+    accurate to ~1e-7 relative, hence the tolerance)."""
+    rng = np.random.default_rng(321)
+    for trial in range(8):
+        n = int(rng.integers(4, 9))
+        X, y = _bias_problem(2000 + trial, n, "logistic")
+        beta = float(10 ** rng.uniform(-2, 0))
+        ref = solve_arrangement_reference(X, y, "logistic", beta, bias=True,
+                                          patterns=brute_force_patterns_lp(X, True))
+        max_iter = (1, 2, 3, 200)[trial % 4]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            r = cutting_plane(X, y, loss="logistic", beta=beta, bias=True, max_iter=max_iter)
+        assert np.isfinite(r.duality_gap) and r.n_patterns > 0
+        J = network_objective(X, y, r.hidden_weights, r.hidden_bias, r.output_weights,
+                              r.intercept, beta, "logistic")
+        assert J == pytest.approx(r.objective, rel=1e-12)
+        assert r.objective >= ref - 1e-7 * max(1.0, ref)  # no network beats the optimum
+        assert r.objective - r.duality_gap <= ref + 1e-7 * max(1.0, ref)
+        # the dual point: zero-sum, in the domain of L^* and with the reported value
+        a = -y * r.dual_coef
+        assert abs(r.dual_coef.sum()) <= 1e-12 * max(1.0, np.abs(r.dual_coef).sum())
+        assert np.all((a >= -1e-15) & (a <= 1 + 1e-15))
+        a = np.clip(a, 0, 1)
+        a_ = a[(a > 0) & (a < 1)]
+        D = float(np.sum(-a_ * np.log(a_) - (1 - a_) * np.log1p(-a_)))
+        assert D == pytest.approx(r.dual_value, rel=1e-12, abs=1e-12)
+        if max_iter == 200:
+            assert r.converged and r.duality_gap <= 1e-6 * max(1.0, ref)
+
+
+def test_bias_logistic_estimator_path():
+    """ConvexReLUClassifier(loss="logistic", solver="cutting_plane", bias=True): fitted
+    attributes, probabilities, and the global optimum (CVXPY over all patterns)."""
+    X, y = _bias_problem(31, 12, "logistic")
+    labels = np.where(y > 0, "yes", "no")
+    beta = 0.1
+    est = ConvexReLUClassifier(loss="logistic", solver="cutting_plane", bias=True,
+                               beta=beta).fit(X, labels)
+    assert est.solver_ == "cutting_plane" and est.converged_
+    ref = solve_arrangement_reference(X, y, "logistic", beta, bias=True,
+                                      patterns=enumerate_patterns(X).patterns)
+    assert est.objective_ == pytest.approx(ref, rel=1e-6)
+    assert np.isfinite(est.duality_gap_) and est.duality_gap_ <= 1e-6 * max(1.0, ref)
+    assert est.objective_ - est.duality_gap_ <= ref + 1e-7 * max(1.0, ref)
+    f = (np.maximum(X @ est.hidden_weights_ + est.hidden_bias_, 0) @ est.output_weights_
+         + est.intercept_)
+    assert np.allclose(est.decision_function(X), f)
+    proba = est.predict_proba(X)
+    assert proba.shape == (12, 2) and np.allclose(proba.sum(axis=1), 1.0)
+    pos = est.classes_[1]
+    assert np.allclose(proba[:, 1], 1 / (1 + np.exp(-f)))
+    assert np.array_equal(est.predict(X), np.where(f > 0, pos, est.classes_[0]))
+    # the objective is the logistic J of the +-1 labels the estimator uses
+    ypm = np.where(labels == pos, 1.0, -1.0)
+    J = network_objective(X, ypm, est.hidden_weights_, est.hidden_bias_, est.output_weights_,
+                          est.intercept_, beta, "logistic")
+    assert J == pytest.approx(est.objective_, rel=1e-12)
 
 
 def test_bias_large_problem_reports_inf_gap_and_searched_gap():

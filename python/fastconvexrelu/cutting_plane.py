@@ -81,7 +81,8 @@ small problems even when ``X`` is not spike-free.
 has :math:`\mathbf 1^\top\lambda = 0`), and an oracle that searches activation patterns with
 the exact per-pattern oracle of :mod:`fastconvexrelu.arrangement` (sampled patterns, Lemma 2.7
 hull neurons, local ascent over adjacent cells; all patterns when the arrangement is small
-enough to enumerate).  Its ``duality_gap`` is finite only when the dual constraint was checked
+enough to enumerate); squared, hinge and logistic losses (the logistic master has the
+unpenalized intercept of ``_core.lasso_master(..., intercept=True)``).  Its ``duality_gap`` is finite only when the dual constraint was checked
 over all patterns of the enumerated arrangement; otherwise ``inf`` (the heuristic oracle can
 stop at a non-optimal network: ``relaxation_gap`` is then relative to the searched patterns
 only).
@@ -663,8 +664,8 @@ def cutting_plane(
         Print one line per round.
     bias : bool, default=False
         ``True``: Algorithm 3 (supplementary A.3), neurons :math:`(u_j, b_j)` and an
-        unpenalized intercept, solved by :func:`cutting_plane_bias` (see there; squared and
-        hinge losses, ``beta > 0``; ``oracle`` and ``max_faces`` are then not used, the
+        unpenalized intercept, solved by :func:`cutting_plane_bias` (see there; squared,
+        hinge and logistic losses, ``beta > 0``; ``oracle`` and ``max_faces`` are then not used, the
         enumeration budget is ``exact_check``).
     n_patterns, random_state
         ``bias=True`` only: size and seed of the sampled pattern pool of the oracle.
@@ -883,7 +884,7 @@ def _raise_infeasible(checker, r, M_rel):
 # Algorithm 3: cutting plane with biases (supplementary A.3)
 # =============================================================================================
 # exact_check="auto": enumerate the arrangement when the general-position bound on the number
-# of patterns, 2 sum_{i<=d} C(n-1, i), is at most this (enumeration + one exact oracle pass stay
+# of patterns (cell_count_bound of the distinct rows of [X, 1]) is at most this (enumeration + one exact oracle pass stay
 # well under a second: n = 60, d = 2 gives 3541 patterns in 0.02 s, oracle pass ~0.1 s; see
 # bench/RESULTS.md)
 _BIAS_AUTO_MAX_PATTERNS = 5000
@@ -1037,8 +1038,11 @@ def cutting_plane_bias(
     **Algorithm.**  Seed with the Lemma 2.7 hull neurons (:func:`hull_neurons`, as the paper
     did).  Each round: (i) master problem over the current activations
     :math:`\Phi = (XU + \mathbf 1b^\top)_+` with a free intercept (squared: centering +
-    ``_core.lasso_master``; hinge: one LP), giving :math:`\lambda = \nabla L(f)` with
-    :math:`\mathbf 1^\top\lambda = 0`; (ii) oracle: the exact pattern oracle over a pool of
+    ``_core.lasso_master``; logistic: ``_core.lasso_master`` with its unpenalized intercept,
+    ``intercept=True``; hinge: one LP), giving :math:`\lambda = \nabla L(f)`, made exactly
+    feasible for :math:`\mathbf 1^\top\lambda = 0` and the domain of :math:`L^*` (logistic,
+    hinge: :math:`-y\circ\lambda\in[0,1]^n`) by the shift-and-clip of
+    :mod:`fastconvexrelu.certificates`; (ii) oracle: the exact pattern oracle over a pool of
     candidate patterns -- all patterns when the arrangement is enumerated and small, else
     ``n_patterns`` sampled patterns (:func:`sample_patterns`), the hull neurons' patterns and
     those found by local ascent: from the best ``8`` candidates, repeatedly flip the rows
@@ -1049,21 +1053,25 @@ def cutting_plane_bias(
     :math:`\max(\beta, \|\Phi^\top\lambda\|_\infty)(1 + \mathrm{tol})`) are added per round.
 
     **Certificate.**  When the arrangement is enumerated (``exact_check``: ``"auto"`` when
-    the general-position bound :math:`2\sum_{i\le d}\binom{n-1}{i}` is at most 5000,
-    ``True`` up to ``max_patterns``, ``False`` never), :math:`M(\lambda) = \max_{u,b}
-    |\lambda^\top(Xu+b)_+|` is computed exactly over all patterns for the final
-    :math:`\lambda` (made to satisfy :math:`\mathbf 1^\top\lambda=0` exactly), the dual point
-    is scaled into feasibility (:math:`s\le\beta/M`, with the safety margin of the bias-free
-    path) and ``duality_gap = J - D`` is a true bound.  Otherwise ``duality_gap = inf`` and
-    ``relaxation_gap`` uses the largest value the oracle found (not a bound).
+    the general-position cell bound of the distinct rows of :math:`[X, \mathbf 1]`
+    (:func:`~fastconvexrelu._solver_arrangements.arrangement_is_small`) is at most 5000,
+    ``True`` up to ``max_patterns``, ``False`` never), the certificate is
+    :func:`fastconvexrelu.certificates.certified_gap` over all patterns: the loss gradient
+    at the returned network (hinge: also the master LP's multipliers) made feasible for
+    :math:`\mathbf 1^\top\lambda=0` and the domain of :math:`L^*`, then scaled by
+    :math:`s\le\beta/M(\lambda)`, :math:`M(\lambda) = \max_{u,b}|\lambda^\top(Xu+b)_+|`
+    computed exactly over all patterns (with a relative safety margin), :math:`s` maximizing
+    :math:`D(s\lambda)`; ``duality_gap = J - D`` is then a true bound.  Otherwise
+    ``duality_gap = inf`` and ``relaxation_gap`` uses the largest value the oracle found (not
+    a bound).
 
     Parameters
     ----------
     X : array-like of shape (n, d)
     y : array-like of shape (n,)
-    loss : {"squared", "hinge"}
-        (The logistic loss with an intercept needs an intercept in the C++ master: not
-        available yet, ``ValueError``.)
+    loss : {"squared", "hinge", "logistic"}
+        Hinge and logistic: labels in {-1, +1}; logistic: both classes present (otherwise
+        the intercept diverges and there is no minimizer, ``ValueError``).
     beta : float > 0
     tol, max_iter, master_tol, verbose
         As in :func:`cutting_plane`.
