@@ -92,6 +92,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import time
 import warnings
 from dataclasses import dataclass, field
 from typing import List
@@ -99,7 +100,7 @@ from typing import List
 import numpy as np
 
 from . import _core
-from ._objective import network_objective, network_output
+from ._objective import _loss_value, network_objective, network_output
 from ._validation import ConvergenceWarning, check_nonneg_real, check_X_y
 from ._solver_arrangements import arrangement_is_small
 from .certificates import _make_feasible, certified_gap, dual_objective
@@ -627,6 +628,7 @@ def cutting_plane(
     bias=False,
     n_patterns=256,
     random_state=0,
+    refine_steps=300,
 ):
     r"""Train a two-layer ReLU network by the cutting-plane method (Algorithm 1; Algorithm 3
     with ``bias=True``).
@@ -669,6 +671,9 @@ def cutting_plane(
         enumeration budget is ``exact_check``).
     n_patterns, random_state
         ``bias=True`` only: size and seed of the sampled pattern pool of the oracle.
+    refine_steps : int, default=300
+        ``bias=True`` only: local re-optimization steps of the used neurons per round (see
+        :func:`cutting_plane_bias`; 0 disables).
 
     Returns
     -------
@@ -687,7 +692,7 @@ def cutting_plane(
         return cutting_plane_bias(
             X, y, loss=loss, beta=beta, tol=tol, max_iter=max_iter, exact_check=exact_check,
             master_tol=master_tol, n_patterns=n_patterns, random_state=random_state,
-            verbose=verbose,
+            verbose=verbose, refine_steps=refine_steps,
         )
     X, y, beta, tol, master_tol, max_iter = _check_inputs(
         X, y, loss, beta, tol, master_tol, max_iter, exact_check, bias=False)
@@ -903,7 +908,8 @@ _BIAS_EXACT_ROUNDS_MAX = 1000  # patterns: exact oracle in every round up to thi
 class CuttingPlaneBiasResult:
     r"""Result of :func:`cutting_plane_bias` (Algorithm 3).
 
-    Same fields as :class:`CuttingPlaneResult`, plus ``hidden_bias`` (m,), ``intercept`` and
+    Same fields as :class:`CuttingPlaneResult` (``history`` entries also have ``time``, the
+    seconds since the start of the call, and ``master_converged``), plus ``hidden_bias`` (m,), ``intercept`` and
     ``n_patterns`` (number of activation patterns when the arrangement was enumerated, else
     0).  ``duality_gap`` is finite only when the dual constraint was checked exactly over all
     patterns (enumeration); ``relaxation_gap`` is the gap with respect to the patterns the
@@ -1000,6 +1006,100 @@ def _master_bias(Phi, y, loss, beta, master_tol, w0, c0, linprog):
     return w, c, lam, P, True, ""
 
 
+def _refine_network(X, y, U, B, w, c, loss, beta, steps):
+    r"""Local re-optimization of the current neurons (Algorithm 3 tail): ``steps`` monotone
+    L-BFGS iterations (Armijo backtracking) on the smooth weight-decay form of the objective
+
+    .. math::
+
+        J_{\mathrm{GD}}(U, b, w, c) = L\big((XU + \mathbf 1b^\top)_+ w + c\big)
+        + \tfrac{\beta}{2}\big(\|U\|_F^2 + \|w\|_2^2\big)
+
+    started at the balanced rescaling :math:`(\sqrt{|w_j|}\,(u_j, b_j),\ \mathrm{sign}(w_j)
+    \sqrt{|w_j|})` of the unit neurons, where :math:`J_{\mathrm{GD}} = J`; since
+    :math:`J\le J_{\mathrm{GD}}` everywhere (Lemma 2.1), the returned unit-norm network has
+    ``J_new <= J_GD(final) <= J(start)``.  (ReLU kinks: the subgradient with
+    :math:`\mathbf 1[z > 0]`; the monotone line search keeps the decrease.)
+
+    Returns ``(U, B, w, c, J_new)`` (unit columns; zero neurons dropped) or ``None`` when no
+    decrease was found.  Squared and logistic losses only.
+    """
+    n, d = X.shape
+    m = w.size
+    s = np.sqrt(np.abs(w))
+    theta = np.concatenate([(U * s).ravel(), B * s, np.sign(w) * s, [c]])
+    iU, iB, iW = d * m, d * m + m, d * m + 2 * m
+
+    def fg(th):
+        Uq = th[:iU].reshape(d, m)
+        Bq, Wq, cq = th[iU:iB], th[iB:iW], th[iW]
+        Z = X @ Uq + Bq
+        A = np.maximum(Z, 0.0)
+        f = A @ Wq + cq
+        val = _loss_value(f, y, loss) + 0.5 * beta * (float(np.sum(Uq * Uq)) + float(Wq @ Wq))
+        g = _grad(loss, f, y)
+        G = (Z > 0) * g[:, None] * Wq[None, :]
+        grad = np.concatenate([(X.T @ G + beta * Uq).ravel(), G.sum(axis=0),
+                               A.T @ g + beta * Wq, [g.sum()]])
+        return val, grad
+
+    f0, g0 = fg(theta)
+    fx, gx, x = f0, g0, theta
+    S, Yv = [], []
+    for it in range(steps):
+        # two-loop recursion (L-BFGS, memory 10)
+        q = -gx
+        alphas = []
+        for s_, y_ in reversed(list(zip(S, Yv))):
+            a_ = float(s_ @ q) / float(y_ @ s_)
+            alphas.append(a_)
+            q = q - a_ * y_
+        if S:
+            q = q * (float(S[-1] @ Yv[-1]) / float(Yv[-1] @ Yv[-1]))
+        else:
+            q = q / max(float(np.linalg.norm(gx)), 1e-300)
+        for (s_, y_), a_ in zip(zip(S, Yv), reversed(alphas)):
+            q = q + (a_ - float(y_ @ q) / float(y_ @ s_)) * s_
+        slope = float(gx @ q)
+        if not slope < 0:
+            q, slope = -gx, -float(gx @ gx)
+            if not slope < 0:
+                break
+        t, ok = 1.0, False
+        for _ in range(30):
+            xn = x + t * q
+            fn, gn = fg(xn)
+            if fn <= fx + 1e-4 * t * slope:
+                ok = True
+                break
+            t *= 0.5
+        if not ok:
+            break
+        stalled = fx - fn <= 1e-14 * abs(fx)
+        sv, yv = xn - x, gn - gx
+        if float(sv @ yv) > 1e-12 * float(np.linalg.norm(sv)) * float(np.linalg.norm(yv)):
+            S.append(sv)
+            Yv.append(yv)
+            if len(S) > 10:
+                S.pop(0)
+                Yv.pop(0)
+        x, fx, gx = xn, fn, gn
+        if stalled:
+            break
+    if not fx < f0:
+        return None
+    Uq = x[:iU].reshape(d, m)
+    Bq, Wq, cq = x[iU:iB], x[iB:iW], float(x[iW])
+    nu = np.linalg.norm(Uq, axis=0)
+    keep = (nu > 0) & (Wq != 0)
+    Un, Bn, Wn = Uq[:, keep] / nu[keep], Bq[keep] / nu[keep], Wq[keep] * nu[keep]
+    Jn = network_objective(X, y, Un, Bn, Wn, cq, beta, loss)
+    J0 = network_objective(X, y, U, B, w, c, beta, loss)
+    if not Jn < J0:
+        return None
+    return Un, Bn, Wn, cq, Jn
+
+
 def _pattern_key(col):
     return np.packbits(col).tobytes()
 
@@ -1018,6 +1118,7 @@ def cutting_plane_bias(
     n_patterns=256,
     random_state=0,
     verbose=False,
+    refine_steps=300,
 ):
     r"""Cutting-plane training with biases (Algorithm 3, supplementary A.3).
 
@@ -1051,6 +1152,17 @@ def cutting_plane_bias(
     heuristic pool has no violation and the enumeration is available, all patterns are
     checked.  Up to 10 violating neurons :math:`(u, b)` (value above
     :math:`\max(\beta, \|\Phi^\top\lambda\|_\infty)(1 + \mathrm{tol})`) are added per round.
+    (iii) Squared / logistic loss with ``refine_steps > 0``, before the oracle: the neurons
+    with :math:`w_j\ne0` are re-optimized jointly with :math:`w` and :math:`c` by
+    ``refine_steps`` monotone L-BFGS steps on the smooth weight-decay form of :math:`J`
+    (Lemma 2.1: never a larger :math:`J`), they replace their originals and the master is
+    solved again, so :math:`\lambda` is that of the refined columns.  This is a heuristic for
+    the slow tail of column generation (the neurons of Algorithm 3 are otherwise never
+    moved); it changes neither the stopping rule (no violating neuron for the master's
+    :math:`\lambda`) nor the certificate, which is computed for the returned network.
+    Measured (``bench/bench_cutting_plane_bias.py``): synthetic n = 500, d = 20,
+    beta = 0.5: J = 7.30 in 55 s (100 rounds) without, 2.61 in 3.4 s with 300 steps; Boston
+    (beta = 0.405): 9.55 in 13 s -> 6.82 in 2.5 s.
 
     **Certificate.**  When the arrangement is enumerated (``exact_check``: ``"auto"`` when
     the general-position cell bound of the distinct rows of :math:`[X, \mathbf 1]`
@@ -1082,6 +1194,9 @@ def cutting_plane_bias(
         Size of the sampled pattern pool.
     random_state : None, int or numpy.random.Generator
         Seed of the sampled pool (the result is deterministic for a fixed seed).
+    refine_steps : int >= 0, default=300
+        L-BFGS steps of the per-round local re-optimization (iii); 0: plain Algorithm 3.
+        Not used for the hinge loss.
 
     Returns
     -------
@@ -1092,8 +1207,13 @@ def cutting_plane_bias(
 
     X, y, beta, tol, master_tol, max_iter = _check_inputs(
         X, y, loss, beta, tol, master_tol, max_iter, exact_check, bias=True)
+    t_start = time.perf_counter()
     max_patterns = _check_int(max_patterns, "max_patterns")
     n_patterns = _check_int(n_patterns, "n_patterns")
+    if (isinstance(refine_steps, (bool, np.bool_)) or not isinstance(refine_steps, numbers.Integral)
+            or refine_steps < 0):
+        raise ValueError(f"refine_steps must be an integer >= 0, got {refine_steps!r}.")
+    refine_steps = int(refine_steps)
     n, d = X.shape
     linprog = _scipy_linprog() if loss == "hinge" else None
     row_scale = np.linalg.norm(X, axis=1) + 1.0
@@ -1124,7 +1244,7 @@ def cutting_plane_bias(
     Zc = [np.zeros((n, 0))]
 
     def add_to_pool(cols, Ur, br):
-        new_cols, new_idx = [], []
+        new_idx = []
         for j in range(cols.shape[1]):
             col = cols[:, j]
             if not col.any():
@@ -1168,7 +1288,7 @@ def cutting_plane_bias(
         cur = [(int(i // 2), int(i % 2)) for i in order]
         states = [(pats[:, p].copy(), res.hidden_weights[p, c], res.hidden_bias[p, c], c)
                   for p, c in cur]
-        found_v, found_u, found_b, found_D = [], [], [], []
+        found_v, found_u, found_b = [], [], []
         for _ in range(_ASCENT_STEPS):
             newD, meta = [], []
             for t, (D, u, b, c) in enumerate(states):
@@ -1198,7 +1318,6 @@ def cutting_plane_bias(
                     found_v.append(v)
                     found_u.append(r2.hidden_weights[j, c])
                     found_b.append(r2.hidden_bias[j, c])
-                    found_D.append(P2[:, j])
                     moved = True
             if not moved:
                 break
@@ -1236,6 +1355,21 @@ def cutting_plane_bias(
         if not np.all(keep_cols):
             U, B, w, zero_age, Phi = (U[:, keep_cols], B[keep_cols], w[keep_cols],
                                       zero_age[keep_cols], Phi[:, keep_cols])
+        if refine_steps and loss != "hinge" and np.any(w != 0):
+            # local re-optimization of the used neurons (u_j, b_j, w_j, c) on J, then the
+            # master again over the refined columns (never a larger J: see _refine_network)
+            act = w != 0
+            out = _refine_network(X, y, U[:, act], B[act], w[act], c, loss, beta, refine_steps)
+            if out is not None:
+                Ur, Br, wr, cr, _ = out
+                U = np.column_stack([U[:, ~act], Ur])
+                B = np.concatenate([B[~act], Br])
+                zero_age = np.concatenate([zero_age[~act], np.zeros(wr.size, dtype=int)])
+                Phi = np.maximum(X @ U + B, 0.0)
+                w, c, lam, P_master, ok, msg = _master_bias(
+                    Phi, y, loss, beta, master_tol, np.concatenate([np.zeros(int(np.sum(~act))), wr]),
+                    cr, linprog)
+                lam_c = _center_dual(loss, lam, y)
         thresh = max(beta, float(np.max(np.abs(Phi.T @ lam_c))) if U.shape[1] else 0.0)
         thresh *= 1.0 + tol
         # ---- oracle
@@ -1259,7 +1393,8 @@ def cutting_plane_bias(
                 new = best_neurons(res, thresh)
                 M_found = float(np.max(res.values))
         history.append(dict(round=it, n_neurons=U.shape[1], objective=P_master,
-                            violation=M_found / beta, oracle=used, master_converged=ok))
+                            violation=M_found / beta, oracle=used, master_converged=ok,
+                            time=time.perf_counter() - t_start))
         if verbose:
             print(f"[cutting_plane_bias] round {it:3d}  neurons {U.shape[1]:4d}  master "
                   f"{P_master:.10g}  max |lam^T (Xu+b)_+|/beta {M_found / beta:.6f}  "
