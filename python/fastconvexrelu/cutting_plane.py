@@ -1425,7 +1425,7 @@ def cutting_plane_bias(
         M_found = float(np.nanmax(r_.values)) if r_.values.size else 0.0
     D_rel, s_rel = _dual_value(loss, lam_c, y, beta, safe(M_found))
     relax_gap = max(J - D_rel, 0.0) if math.isfinite(D_rel) else math.inf
-    D_cert, G_cert = -math.inf, None
+    D_cert, G_cert, gap = -math.inf, None, math.inf
     how = "none: " + enum_note
     if E is not None:
         # certified_gap: the gradient of the loss at the network's outputs made feasible
@@ -1437,13 +1437,12 @@ def cutting_plane_bias(
                                  patterns=E.patterns, margin=_SAFETY_REL,
                                  dual_candidates=(lam,) if loss == "hinge" else ())
         if math.isfinite(gap_):
-            G_cert = G_[:, 0]
+            gap, G_cert = gap_, G_[:, 0]
             D_cert = float(dual_objective(loss, G_cert[:, None], y[:, None]))
             how = f"exact pattern oracle over all {E.count} activation patterns (enumeration)"
         else:
             how = ("none: the exact pattern oracle did not converge on every pattern (or no "
                    "feasible dual point)")
-    gap = gap_ if math.isfinite(D_cert) else math.inf
     dual_coef = G_cert if G_cert is not None else s_rel * lam_c
     msg = (f"{status}: {rounds} rounds, {n_tried} neurons tried, {wf.size} in the network; "
            f"duality gap {gap:.3e} (certificate: {how}); searched-pattern gap {relax_gap:.3e}")
