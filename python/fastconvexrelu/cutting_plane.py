@@ -1160,9 +1160,9 @@ def cutting_plane_bias(
     the slow tail of column generation (the neurons of Algorithm 3 are otherwise never
     moved); it changes neither the stopping rule (no violating neuron for the master's
     :math:`\lambda`) nor the certificate, which is computed for the returned network.
-    Measured (``bench/bench_cutting_plane_bias.py``): synthetic n = 500, d = 20,
-    beta = 0.5: J = 7.30 in 55 s (100 rounds) without, 2.61 in 3.4 s with 300 steps; Boston
-    (beta = 0.405): 9.55 in 13 s -> 6.82 in 2.5 s.
+    Measured (``bench/bench_cutting_plane_bias.py``, squared loss, 2 shared cores): synthetic
+    n = 500, d = 20, beta = 0.5: J = 7.30 in 65 s (100 rounds, not converged) without,
+    2.61 in 4.0 s with 300 steps; Boston (beta = 0.405): 9.55 in 15 s -> 6.82 in 3.6 s.
 
     **Certificate.**  When the arrangement is enumerated (``exact_check``: ``"auto"`` when
     the general-position cell bound of the distinct rows of :math:`[X, \mathbf 1]`
