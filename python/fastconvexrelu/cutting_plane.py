@@ -82,7 +82,9 @@ has :math:`\mathbf 1^\top\lambda = 0`), and an oracle that searches activation p
 the exact per-pattern oracle of :mod:`fastconvexrelu.arrangement` (sampled patterns, Lemma 2.7
 hull neurons, local ascent over adjacent cells; all patterns when the arrangement is small
 enough to enumerate); squared, hinge and logistic losses (the logistic master has the
-unpenalized intercept of ``_core.lasso_master(..., intercept=True)``).  Its ``duality_gap`` is finite only when the dual constraint was checked
+unpenalized intercept of ``_core.lasso_master(..., intercept=True)``).  For the smooth losses
+the used neurons are also re-optimized locally between masters (``refine_steps``, a heuristic
+for the slow tail that never increases :math:`J` and does not affect the certificate).  Its ``duality_gap`` is finite only when the dual constraint was checked
 over all patterns of the enumerated arrangement; otherwise ``inf`` (the heuristic oracle can
 stop at a non-optimal network: ``relaxation_gap`` is then relative to the searched patterns
 only).
