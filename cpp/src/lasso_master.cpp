@@ -284,7 +284,7 @@ bool newton_step(const Ctx& c, VectorXd& w, double& cc, VectorXd& z, double& P) 
     return false;
 }
 
-// One proximal Newton step (logistic loss): minimize the quadratic model of the loss at z plus
+// One proximal Newton step: minimize the quadratic model of the loss at z plus
 // the l1 penalty,
 //     Q(w', c') = sum_i [lambda_i dz_i + 1/2 h_i dz_i^2] + beta ||w'||_1,
 //     dz = Phi (w' - w) + (c' - c) 1,   lambda = grad L(z),  h = diag of the Hessian,
@@ -479,12 +479,11 @@ LassoMasterResult lasso_master(const Eigen::Ref<const MatrixXd>& Phi,
     const double curv = sq ? 1.0 : 0.25;
     int epoch = 0;
     for (epoch = 1; epoch <= opt.max_epochs; ++epoch) {
-        if (!sq) {  // logistic: a proximal Newton step, then the coordinate sweep below
-            if (prox_newton_step(c, w, cc, z, P)) {
-                ++r.n_newton;
-                certify(c, w, cc, z, r);
-                if (done(r)) break;
-            }
+        // a proximal Newton step (squared: the model is exact), then the coordinate sweep
+        if (prox_newton_step(c, w, cc, z, P)) {
+            ++r.n_newton;
+            certify(c, w, cc, z, r);
+            if (done(r)) break;
         }
         for (Index j = 0; j < m; ++j) {
             if (col_sq[j] == 0.0) continue;
