@@ -1163,8 +1163,9 @@ def cutting_plane_bias(
     moved); it changes neither the stopping rule (no violating neuron for the master's
     :math:`\lambda`) nor the certificate, which is computed for the returned network.
     Measured (``bench/bench_cutting_plane_bias.py``, squared loss, 2 shared cores): synthetic
-    n = 500, d = 20, beta = 0.5: J = 7.30 in 65 s (100 rounds, not converged) without,
-    2.61 in 4.0 s with 300 steps; Boston (beta = 0.405): 9.55 in 15 s -> 6.82 in 3.6 s.
+    n = 500, d = 20, beta = 0.5: J = 7.33 in 37 s (100 rounds, not converged) without,
+    2.58 in 7.1 s with 300 steps (2.63 in 1.1 s with 100); Boston (beta = 0.405): 9.72 in
+    15 s -> 6.87 in 8.6 s (7.17 in 2.6 s with 100).
 
     **Certificate.**  When the arrangement is enumerated (``exact_check``: ``"auto"`` when
     the general-position cell bound of the distinct rows of :math:`[X, \mathbf 1]`
