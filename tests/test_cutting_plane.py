@@ -193,6 +193,34 @@ def test_master_intercept_matches_cvxpy(loss):
         assert bad["primal"] - bad["gap"] <= prob.value + 1e-8 * max(1, prob.value)
 
 
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
+def test_master_dependent_all_active_columns(loss):
+    """Many all-active neurons (affine columns X u + b, linearly dependent with each other and
+    with the intercept, and nearly collinear with 1) plus ReLU columns: the master converges
+    and matches CVXPY."""
+    rng = np.random.default_rng(12)
+    n, d = 80, 3
+    X = rng.standard_normal((n, d))
+    U = rng.standard_normal((d, 40))
+    U /= np.linalg.norm(U, axis=0)
+    b = np.r_[np.full(20, 8.0), 0.3 * rng.standard_normal(20)]  # first 20: all active
+    Phi = np.asfortranarray(np.maximum(X @ U + b, 0.0))
+    assert np.all(Phi[:, :20] > 0)
+    f0 = np.sin(2 * X[:, 0]) + X[:, 1]
+    y = np.where(f0 + 0.3 * rng.standard_normal(n) > 0, 1.0, -1.0) if loss == "logistic" else f0
+    beta = 0.05
+    r = _core.lasso_master(Phi, y, loss, beta, 1e-10, 2000, intercept=True)
+    assert r["converged"], r["message"]
+    w, c = cp.Variable(40), cp.Variable()
+    z = Phi @ w + c
+    L = 0.5 * cp.sum_squares(z - y) if loss == "squared" else cp.sum(cp.logistic(-cp.multiply(y, z)))
+    prob = cp.Problem(cp.Minimize(L + beta * cp.norm1(w)))
+    prob.solve(solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
+    assert r["primal"] <= prob.value + 1e-8 * max(1, prob.value)
+    assert r["primal"] - r["gap"] <= prob.value + 1e-8 * max(1, prob.value)
+    assert rel(r["primal"], prob.value) < 1e-7
+
+
 def test_master_intercept_empty_model():
     """No columns: the optimal constant (squared: mean(y); logistic: log(n+/n-))."""
     y = np.array([1.0, 1.0, 1.0, -1.0, 1.0, -1.0, 1.0])
