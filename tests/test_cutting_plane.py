@@ -133,6 +133,104 @@ def test_master_matches_cvxpy(loss):
         assert abs(r["primal"] - (L_w + beta * np.sum(np.abs(r["w"])))) < 1e-12 * max(1, L_w)
 
 
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
+def test_master_intercept_matches_cvxpy(loss):
+    """intercept=True: min_{w, c} L(Phi w + c) + beta ||w||_1 with c unpenalized; the dual
+    point is zero-sum, restricted-feasible and in the domain of L^* (a weak-duality bound)."""
+    rng = np.random.default_rng(10)
+    for trial in range(4):
+        n, m = 30, 12
+        Phi = np.maximum(rng.standard_normal((n, m)) + 0.3, 0.0)
+        Phi[:, 5] = Phi[:, 2]  # duplicate neuron
+        Phi[:, 8] = 0.0  # dead neuron
+        Phi = np.asfortranarray(Phi)
+        y = rng.standard_normal(n) + 2.0  # far from centered: the intercept matters
+        if loss == "logistic":
+            y = np.where(y > 1.5, 1.0, -1.0)
+        beta = [0.05, 0.3, 1.0, 3.0][trial]
+        r = _core.lasso_master(Phi, y, loss, beta, 1e-11, 100000, intercept=True)
+        w, c = cp.Variable(m), cp.Variable()
+        z = Phi @ w + c
+        L = 0.5 * cp.sum_squares(z - y) if loss == "squared" else cp.sum(cp.logistic(-cp.multiply(y, z)))
+        prob = cp.Problem(cp.Minimize(L + beta * cp.norm1(w)))
+        prob.solve(solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
+        assert r["converged"], r["message"]
+        assert rel(r["primal"], prob.value) < 1e-7
+        assert r["primal"] <= prob.value + 1e-8 * max(1, prob.value)
+        f = Phi @ r["w"] + r["intercept"]
+        assert np.allclose(r["fitted"], f, rtol=0, atol=1e-12 * max(1, np.abs(f).max()))
+        L_w = 0.5 * np.sum((f - y) ** 2) if loss == "squared" else np.sum(np.logaddexp(0, -y * f))
+        assert abs(r["primal"] - (L_w + beta * np.sum(np.abs(r["w"])))) < 1e-12 * max(1, L_w)
+        # the dual point: 1^T v = 0, ||Phi^T v||_inf <= beta, -y v in [0, 1] (logistic)
+        v = r["dual"]
+        assert abs(v.sum()) <= 1e-12 * max(1.0, np.abs(v).sum())
+        assert np.max(np.abs(Phi.T @ v)) <= beta * (1 + 1e-12)
+        if loss == "logistic":
+            a = -y * v
+            assert np.all((a >= 0) & (a <= 1))
+            a_ = a[(a > 0) & (a < 1)]
+            D = float(np.sum(-a_ * np.log(a_) - (1 - a_) * np.log1p(-a_)))
+        else:
+            D = float(-0.5 * v @ v - v @ y)
+        assert D == pytest.approx(r["dual_value"], rel=1e-12, abs=1e-12)
+        assert D <= prob.value + 1e-8 * max(1, prob.value)  # weak duality
+        assert 0 <= r["gap"] <= 1e-11 * r["primal"] * 1.0001
+        # without the intercept the optimum is strictly worse on these (shifted) targets
+        r0 = _core.lasso_master(Phi, y, loss, beta, 1e-11, 100000)
+        assert r0["primal"] > r["primal"] + 1e-3
+        assert r0["intercept"] == 0.0
+        # warm start at the solution: no sweep needed
+        r2 = _core.lasso_master(Phi, y, loss, beta, 1e-11, 100000, r["w"], intercept=True,
+                                c0=r["intercept"])
+        assert r2["converged"] and r2["n_epochs"] == 0
+        assert r2["primal"] == pytest.approx(r["primal"], rel=1e-12)
+        # lasso_certificate of (w, c): the same primal, and a valid gap at a worse point
+        cert = _core.lasso_certificate(Phi, y, loss, beta, r["w"], intercept=True,
+                                       c=r["intercept"])
+        assert cert["primal"] == pytest.approx(r["primal"], rel=1e-13)
+        bad = _core.lasso_certificate(Phi, y, loss, beta, np.zeros(m), intercept=True, c=0.0)
+        assert bad["gap"] >= bad["primal"] - prob.value - 1e-8 * max(1, prob.value)
+        assert bad["primal"] - bad["gap"] <= prob.value + 1e-8 * max(1, prob.value)
+
+
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
+def test_master_dependent_all_active_columns(loss):
+    """Many all-active neurons (affine columns X u + b, linearly dependent with each other and
+    with the intercept, and nearly collinear with 1) plus ReLU columns: the master converges
+    and matches CVXPY."""
+    rng = np.random.default_rng(12)
+    n, d = 80, 3
+    X = rng.standard_normal((n, d))
+    U = rng.standard_normal((d, 40))
+    U /= np.linalg.norm(U, axis=0)
+    b = np.r_[np.full(20, 8.0), 0.3 * rng.standard_normal(20)]  # first 20: all active
+    Phi = np.asfortranarray(np.maximum(X @ U + b, 0.0))
+    assert np.all(Phi[:, :20] > 0)
+    f0 = np.sin(2 * X[:, 0]) + X[:, 1]
+    y = np.where(f0 + 0.3 * rng.standard_normal(n) > 0, 1.0, -1.0) if loss == "logistic" else f0
+    beta = 0.05
+    r = _core.lasso_master(Phi, y, loss, beta, 1e-10, 2000, intercept=True)
+    assert r["converged"], r["message"]
+    w, c = cp.Variable(40), cp.Variable()
+    z = Phi @ w + c
+    L = 0.5 * cp.sum_squares(z - y) if loss == "squared" else cp.sum(cp.logistic(-cp.multiply(y, z)))
+    prob = cp.Problem(cp.Minimize(L + beta * cp.norm1(w)))
+    prob.solve(solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
+    assert r["primal"] <= prob.value + 1e-8 * max(1, prob.value)
+    assert r["primal"] - r["gap"] <= prob.value + 1e-8 * max(1, prob.value)
+    assert rel(r["primal"], prob.value) < 1e-7
+
+
+def test_master_intercept_empty_model():
+    """No columns: the optimal constant (squared: mean(y); logistic: log(n+/n-))."""
+    y = np.array([1.0, 1.0, 1.0, -1.0, 1.0, -1.0, 1.0])
+    Phi = np.zeros((7, 0), order="F")
+    r = _core.lasso_master(Phi, y, "logistic", 0.1, 1e-12, 1000, intercept=True)
+    assert r["converged"] and r["intercept"] == pytest.approx(np.log(5 / 2), rel=1e-10)
+    r = _core.lasso_master(Phi, y, "squared", 0.1, 1e-12, 1000, intercept=True)
+    assert r["converged"] and r["intercept"] == pytest.approx(y.mean(), rel=1e-12)
+
+
 def test_master_dual_formula_squared():
     """D(v) = -1/2||v||^2 - v^T y with v = s (Phi w - y); strong duality at the optimum."""
     rng = np.random.default_rng(1)
@@ -408,15 +506,33 @@ def test_max_iter_reports_not_converged():
 
 
 # ------------------------------------------------------------------------------ bad input
-def test_bias_true_unsupported_losses_are_rejected():
+def test_bias_true_bad_input_is_rejected():
     X = np.random.default_rng(0).standard_normal((6, 2))
     y = np.arange(6.0)
-    with pytest.raises(ValueError, match="logistic.*bias=True is not available"):
-        ConvexReLUClassifier(solver="cutting_plane", loss="logistic").fit(X, y > 2)
     with pytest.raises(ValueError, match="beta"):
         cutting_plane(X, y, beta=0.0, bias=True)
     with pytest.raises(ValueError, match="bias"):
         cutting_plane(X, y, bias="yes")
+    lab = np.where(y > 2, 1.0, -1.0)
+    for loss in ("logistic", "hinge"):
+        with pytest.raises(ValueError, match="labels y in"):
+            cutting_plane(X, np.where(y > 2, 1.0, 0.0), loss=loss, bias=True)  # {0, 1}
+        with pytest.raises(ValueError, match="labels y in"):
+            cutting_plane(X, y, loss=loss, bias=True)
+    with pytest.raises(ValueError, match="beta"):
+        cutting_plane(X, lab, loss="logistic", beta=0.0, bias=True)
+    # one class: the logistic intercept diverges (no minimizer); the hinge has c = +-1
+    with pytest.raises(ValueError, match="both classes"):
+        cutting_plane(X, np.ones(6), loss="logistic", bias=True)
+    r = cutting_plane(X, -np.ones(6), loss="hinge", beta=0.1, bias=True)
+    assert r.objective == pytest.approx(0.0, abs=1e-12) and r.intercept <= -1 + 1e-12
+    # the C++ master re-checks
+    with pytest.raises(ValueError, match="both classes"):
+        _core.lasso_master(np.ones((6, 2), order="F"), np.ones(6), "logistic", 0.1,
+                           intercept=True)
+    with pytest.raises(ValueError, match="c0"):
+        _core.lasso_master(np.ones((6, 2), order="F"), lab, "logistic", 0.1, intercept=True,
+                           c0=np.nan)
 
 
 def test_nan_and_bad_parameters_are_rejected():
@@ -538,7 +654,8 @@ def _bias_problem(seed, n, loss, d=2):
 @pytest.mark.parametrize(
     "seed,n,loss,beta",
     [(0, 7, "squared", 0.05), (1, 8, "squared", 0.5), (2, 8, "hinge", 0.2), (3, 12, "squared", 0.1),
-     (4, 12, "hinge", 0.05)],
+     (4, 12, "hinge", 0.05), (5, 8, "logistic", 0.1), (6, 12, "logistic", 0.03),
+     (7, 10, "logistic", 0.5)],
 )
 def test_bias_matches_brute_force_arrangement_program(seed, n, loss, beta):
     X, y = _bias_problem(seed, n, loss)
@@ -613,6 +730,68 @@ def test_bias_finite_gaps_bound_true_suboptimality():
     assert checked >= 10
 
 
+def test_bias_logistic_finite_gaps_bound_true_suboptimality():
+    """Logistic with an intercept: every finite duality gap (also after 1-3 rounds) bounds
+    J - global optimum (CVXPY over all brute-force patterns; its logistic solutions are
+    accurate to ~1e-7 relative, hence the tolerance)."""
+    rng = np.random.default_rng(321)
+    for trial in range(8):
+        n = int(rng.integers(4, 9))
+        X, y = _bias_problem(2000 + trial, n, "logistic")
+        beta = float(10 ** rng.uniform(-2, 0))
+        ref = solve_arrangement_reference(X, y, "logistic", beta, bias=True,
+                                          patterns=brute_force_patterns_lp(X, True))
+        max_iter = (1, 2, 3, 200)[trial % 4]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            r = cutting_plane(X, y, loss="logistic", beta=beta, bias=True, max_iter=max_iter)
+        assert np.isfinite(r.duality_gap) and r.n_patterns > 0
+        J = network_objective(X, y, r.hidden_weights, r.hidden_bias, r.output_weights,
+                              r.intercept, beta, "logistic")
+        assert J == pytest.approx(r.objective, rel=1e-12)
+        assert r.objective >= ref - 1e-7 * max(1.0, ref)  # no network beats the optimum
+        assert r.objective - r.duality_gap <= ref + 1e-7 * max(1.0, ref)
+        # the dual point: zero-sum, in the domain of L^* and with the reported value
+        a = -y * r.dual_coef
+        assert abs(r.dual_coef.sum()) <= 1e-12 * max(1.0, np.abs(r.dual_coef).sum())
+        assert np.all((a >= -1e-15) & (a <= 1 + 1e-15))
+        a = np.clip(a, 0, 1)
+        a_ = a[(a > 0) & (a < 1)]
+        D = float(np.sum(-a_ * np.log(a_) - (1 - a_) * np.log1p(-a_)))
+        assert D == pytest.approx(r.dual_value, rel=1e-12, abs=1e-12)
+        if max_iter == 200:
+            assert r.converged and r.duality_gap <= 1e-6 * max(1.0, ref)
+
+
+def test_bias_logistic_estimator_path():
+    """ConvexReLUClassifier(loss="logistic", solver="cutting_plane", bias=True): fitted
+    attributes, probabilities, and the global optimum (CVXPY over all patterns)."""
+    X, y = _bias_problem(31, 12, "logistic")
+    labels = np.where(y > 0, "yes", "no")
+    beta = 0.1
+    est = ConvexReLUClassifier(loss="logistic", solver="cutting_plane", bias=True,
+                               beta=beta).fit(X, labels)
+    assert est.solver_ == "cutting_plane" and est.converged_
+    ref = solve_arrangement_reference(X, y, "logistic", beta, bias=True,
+                                      patterns=enumerate_patterns(X).patterns)
+    assert est.objective_ == pytest.approx(ref, rel=1e-6)
+    assert np.isfinite(est.duality_gap_) and est.duality_gap_ <= 1e-6 * max(1.0, ref)
+    assert est.objective_ - est.duality_gap_ <= ref + 1e-7 * max(1.0, ref)
+    f = (np.maximum(X @ est.hidden_weights_ + est.hidden_bias_, 0) @ est.output_weights_
+         + est.intercept_)
+    assert np.allclose(est.decision_function(X), f)
+    proba = est.predict_proba(X)
+    assert proba.shape == (12, 2) and np.allclose(proba.sum(axis=1), 1.0)
+    pos = est.classes_[1]
+    assert np.allclose(proba[:, 1], 1 / (1 + np.exp(-f)))
+    assert np.array_equal(est.predict(X), np.where(f > 0, pos, est.classes_[0]))
+    # the objective is the logistic J of the +-1 labels the estimator uses
+    ypm = np.where(labels == pos, 1.0, -1.0)
+    J = network_objective(X, ypm, est.hidden_weights_, est.hidden_bias_, est.output_weights_,
+                          est.intercept_, beta, "logistic")
+    assert J == pytest.approx(est.objective_, rel=1e-12)
+
+
 def test_bias_large_problem_reports_inf_gap_and_searched_gap():
     X, y = _bias_problem(9, 80, "squared", d=4)
     with warnings.catch_warnings():
@@ -633,3 +812,56 @@ def test_bias_deterministic_and_estimator_attributes():
     assert a.hidden_bias_.shape == a.output_weights_.shape
     f = np.maximum(X @ a.hidden_weights_ + a.hidden_bias_, 0) @ a.output_weights_ + a.intercept_
     assert np.allclose(a.predict(X), f)
+
+
+# ------------------------------------------------- Algorithm 3: local re-optimization (tail)
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
+def test_refine_network_never_increases_J(loss):
+    from fastconvexrelu.cutting_plane import _refine_network
+
+    rng = np.random.default_rng(40)
+    X, y = _bias_problem(40, 60, loss, d=3)
+    m = 7
+    U = rng.standard_normal((3, m))
+    U /= np.linalg.norm(U, axis=0)
+    B, w, c = rng.standard_normal(m), rng.standard_normal(m), 0.3
+    beta = 0.2
+    J0 = network_objective(X, y, U, B, w, c, beta, loss)
+    Un, Bn, wn, cn, Jn = _refine_network(X, y, U, B, w, c, loss, beta, 50)
+    assert np.allclose(np.linalg.norm(Un, axis=0), 1.0)  # unit neurons, rescaled exactly
+    assert Jn == pytest.approx(network_objective(X, y, Un, Bn, wn, cn, beta, loss), rel=1e-13)
+    assert Jn < J0 - 1e-3 * J0  # a real decrease from a random start
+    # more steps from there: never worse (monotone), None when nothing is gained
+    again = _refine_network(X, y, Un, Bn, wn, cn, loss, beta, 50)
+    assert again is None or again[4] <= Jn
+
+
+def test_refine_steps_zero_is_plain_algorithm3_and_both_reach_the_optimum():
+    X, y = _bias_problem(3, 12, "squared")
+    P = enumerate_patterns(X).patterns
+    ref = solve_arrangement_reference(X, y, "squared", 0.1, bias=True, patterns=P)
+    for steps in (0, 300):
+        r = cutting_plane(X, y, beta=0.1, bias=True, refine_steps=steps)
+        assert r.converged and np.isfinite(r.duality_gap)
+        assert r.objective == pytest.approx(ref, rel=1e-6)
+        assert r.objective - r.duality_gap <= ref + 1e-7 * max(1.0, ref)
+    for bad in (-1, 2.5, True, "10"):
+        with pytest.raises(ValueError, match="refine_steps"):
+            cutting_plane(X, y, beta=0.1, bias=True, refine_steps=bad)
+
+
+def test_refine_lowers_J_in_the_tail_without_enumeration():
+    """Fixed seed, no enumeration (d = 5): after the same number of rounds the refined run
+    has a lower J (a measured property of this heuristic, see bench/RESULTS.md)."""
+    X, y = _bias_problem(21, 120, "squared", d=5)
+    out = {}
+    for steps in (0, 300):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            r = cutting_plane(X, y, beta=0.2, bias=True, max_iter=8, refine_steps=steps)
+        assert r.duality_gap == np.inf
+        J = network_objective(X, y, r.hidden_weights, r.hidden_bias, r.output_weights,
+                              r.intercept, 0.2, "squared")
+        assert J == pytest.approx(r.objective, rel=1e-12)
+        out[steps] = J
+    assert out[300] < 0.9 * out[0]

@@ -11,8 +11,10 @@ namespace {
 
 using ColRef = Eigen::Ref<const Eigen::MatrixXd>;  // a Fortran-ordered float64 array binds without a copy
 
-fcr::LassoMasterOptions make_options(const std::string& loss, double beta, double tol, int max_epochs) {
+fcr::LassoMasterOptions make_options(const std::string& loss, double beta, double tol, int max_epochs,
+                                     bool intercept) {
     fcr::LassoMasterOptions opt;
+    opt.intercept = intercept;
     opt.loss = fcr::loss_from_string(loss);
     opt.beta = beta;
     opt.tol = tol;
@@ -27,6 +29,7 @@ py::dict to_dict(const fcr::LassoMasterResult& r) {
     d["fitted"] = py::array_t<double>(r.fitted.size(), r.fitted.data());
     d["grad"] = py::array_t<double>(r.grad.size(), r.grad.data());
     d["dual"] = py::array_t<double>(r.dual.size(), r.dual.data());
+    d["intercept"] = r.intercept;
     d["scale"] = r.scale;
     d["primal"] = r.primal;
     d["dual_value"] = r.dual_value;
@@ -44,23 +47,27 @@ void bind_lasso_master(py::module_& m) {
     m.def(
         "lasso_master",
         [](ColRef Phi, fcr_py::VectorRef y, const std::string& loss, double beta, double tol, int max_epochs,
-           fcr_py::VectorRef w0) {
-            const auto opt = make_options(loss, beta, tol, max_epochs);
+           fcr_py::VectorRef w0, bool intercept, double c0) {
+            const auto opt = make_options(loss, beta, tol, max_epochs, intercept);
             fcr::LassoMasterResult r;
             {
                 py::gil_scoped_release release;
-                r = fcr::lasso_master(Phi, y, opt, w0);
+                r = fcr::lasso_master(Phi, y, opt, w0, c0);
             }
             return to_dict(r);
         },
         py::arg("Phi"), py::arg("y"), py::arg("loss") = "squared", py::arg("beta") = 1e-3,
         py::arg("tol") = 1e-10, py::arg("max_epochs") = 20000, py::arg("w0") = Eigen::VectorXd(),
-        R"doc(Master problem of the cutting-plane method: min_w L(Phi w, y) + beta ||w||_1.
+        py::arg("intercept") = false, py::arg("c0") = 0.0,
+        R"doc(Master problem of the cutting-plane method: min_w L(Phi w, y) + beta ||w||_1
+(intercept=True: min_{w, c} L(Phi w + c 1, y) + beta ||w||_1, c unpenalized).
 
 Cyclic coordinate descent plus Newton steps on the support, stopped by the exact duality gap
 of this (restricted) problem: dual point s * lambda with lambda = grad L(Phi w) (squared loss:
 the residual Phi w - y) and s in [0, beta / ||Phi^T lambda||_inf] maximizing
 D(v) = -1/2 ||v||^2 - v^T y (squared) or sum_i H(-y_i v_i) (logistic, binary entropy H).
+With an intercept the dual also needs 1^T v = 0: lambda is first made zero-sum (squared:
+centered; logistic: the larger of the two class sums of a = -y o lambda scaled to the smaller).
 
 Parameters
 ----------
@@ -71,25 +78,29 @@ beta : float > 0
 tol : float, stop when gap <= tol * primal
 max_epochs : int, coordinate-descent sweeps
 w0 : ndarray (m,) or empty, warm start
+intercept : bool, fit an unpenalized intercept c (logistic: labels of both classes needed)
+c0 : float, warm start of c
 
 Returns
 -------
-dict with w, fitted (Phi w), grad (lambda), dual (scale * lambda, ||Phi^T dual||_inf <= beta),
-scale, primal, dual_value, gap (primal - dual_value >= 0), n_epochs, n_newton, converged, message.
+dict with w, intercept (c), fitted (Phi w + c), grad (lambda), dual (scale * lambda, or its
+zero-sum version with an intercept; ||Phi^T dual||_inf <= beta), scale, primal, dual_value, gap (primal - dual_value >= 0), n_epochs, n_newton, converged, message.
 )doc");
 
     m.def(
         "lasso_certificate",
-        [](ColRef Phi, fcr_py::VectorRef y, const std::string& loss, double beta, fcr_py::VectorRef w) {
-            const auto opt = make_options(loss, beta, 0.0, 1);
+        [](ColRef Phi, fcr_py::VectorRef y, const std::string& loss, double beta, fcr_py::VectorRef w,
+           bool intercept, double c) {
+            const auto opt = make_options(loss, beta, 0.0, 1, intercept);
             fcr::LassoMasterResult r;
             {
                 py::gil_scoped_release release;
-                r = fcr::lasso_certificate(Phi, y, opt, w);
+                r = fcr::lasso_certificate(Phi, y, opt, w, c);
             }
             return to_dict(r);
         },
         py::arg("Phi"), py::arg("y"), py::arg("loss"), py::arg("beta"), py::arg("w"),
-        "Restricted duality gap of a given w for min_w L(Phi w, y) + beta ||w||_1 (same dict as "
-        "lasso_master, no optimization).");
+        py::arg("intercept") = false, py::arg("c") = 0.0,
+        "Restricted duality gap of a given w (and intercept c when intercept=True) for "
+        "min_w L(Phi w [+ c], y) + beta ||w||_1 (same dict as lasso_master, no optimization).");
 }

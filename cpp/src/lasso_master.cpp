@@ -37,6 +37,7 @@ struct Ctx {
     const Eigen::Ref<const VectorXd>& y;
     Loss loss;
     double beta;
+    bool intercept;
 };
 
 double loss_value(const Ctx& c, const VectorXd& z) {
@@ -93,6 +94,36 @@ double neg_conj(const Ctx& c, const VectorXd& lam) {  // D(lam) = -L^*(lam)
     return d;
 }
 
+// D(lam) - D(mu), term by term (no cancellation between large sums).
+double dual_diff(const Ctx& c, const VectorXd& lam, const VectorXd& mu) {
+    double d = 0.0;
+    if (c.loss == Loss::Squared) {
+        // -1/2 l^2 - l y + 1/2 m^2 + m y = (m - l) (1/2 (m + l) + y)
+        for (Index i = 0; i < lam.size(); ++i)
+            d += (mu[i] - lam[i]) * (0.5 * (mu[i] + lam[i]) + c.y[i]);
+        return d;
+    }
+    for (Index i = 0; i < lam.size(); ++i)
+        d += binary_entropy(-c.y[i] * lam[i]) - binary_entropy(-c.y[i] * mu[i]);
+    return d;
+}
+
+// The zero-sum dual candidate of the intercept problem (1^T mu = 0, see the header): squared,
+// centering; logistic, a = -y o mu in [0, 1] with the larger class sum scaled to the smaller.
+void make_zero_sum(const Ctx& c, VectorXd& mu) {
+    if (c.loss == Loss::Squared) {
+        mu.array() -= mu.mean();
+        return;
+    }
+    double ap = 0.0, am = 0.0;
+    for (Index i = 0; i < mu.size(); ++i) (c.y[i] > 0 ? ap : am) += -c.y[i] * mu[i];
+    if (ap == am) return;
+    const bool shrink_pos = ap > am;
+    const double ratio = shrink_pos ? am / ap : ap / am;
+    for (Index i = 0; i < mu.size(); ++i)
+        if ((c.y[i] > 0) == shrink_pos) mu[i] *= ratio;
+}
+
 // Best s in [0, s_max] for D(s lambda) (concave in s).
 double best_scale(const Ctx& c, const VectorXd& lam, double s_max) {
     if (c.loss == Loss::Squared) {
@@ -122,29 +153,34 @@ double best_scale(const Ctx& c, const VectorXd& lam, double s_max) {
     return lo;
 }
 
-// Certificate of the current w (z = Phi w must be up to date).
-void certify(const Ctx& c, const VectorXd& w, const VectorXd& z, LassoMasterResult& r) {
+// Certificate of the current (w, cc) (z = Phi w + cc must be up to date).
+void certify(const Ctx& c, const VectorXd& w, double cc, const VectorXd& z, LassoMasterResult& r) {
     VectorXd lam;
     loss_grad(c, z, lam);
-    const VectorXd g = c.Phi.transpose() * lam;
+    VectorXd mu = lam;  // dual candidate (intercept: its zero-sum version)
+    if (c.intercept) make_zero_sum(c, mu);
+    const VectorXd g = c.Phi.transpose() * mu;
     const double ginf = g.size() ? g.lpNorm<Eigen::Infinity>() : 0.0;
     double s_max = ginf > 0.0 ? c.beta / ginf : kInf;
     if (c.loss == Loss::Logistic) {
         double amax = 0.0;
-        for (Index i = 0; i < lam.size(); ++i) amax = std::max(amax, -c.y[i] * lam[i]);
+        for (Index i = 0; i < mu.size(); ++i) amax = std::max(amax, -c.y[i] * mu[i]);
         if (amax > 0.0) s_max = std::min(s_max, 1.0 / amax);
     }
-    const double s = best_scale(c, lam, s_max);
-    double pd = 0.0;  // P(w) - D(lambda) = sum_j |w_j| (beta + sign(w_j) g_j)
+    const double s = best_scale(c, mu, s_max);
+    // P(w, c) - D(lambda) = sum_j |w_j| (beta + sign(w_j) (Phi^T lambda)_j) + c 1^T lambda
+    const VectorXd glam = c.intercept ? VectorXd(c.Phi.transpose() * lam) : g;
+    double pd = c.intercept ? cc * lam.sum() : 0.0;
     for (Index j = 0; j < w.size(); ++j) {
-        if (w[j] != 0.0) pd += std::abs(w[j]) * (c.beta + (w[j] > 0 ? g[j] : -g[j]));
+        if (w[j] != 0.0) pd += std::abs(w[j]) * (c.beta + (w[j] > 0 ? glam[j] : -glam[j]));
     }
     r.primal = primal_value(c, z, w);
     r.scale = s;
     r.grad = lam;
-    r.dual = s * lam;
+    r.dual = s * mu;
+    r.intercept = cc;
     r.dual_value = neg_conj(c, r.dual);
-    r.gap = std::max(0.0, pd + dual_drop(c, lam, s));
+    r.gap = std::max(0.0, pd + (c.intercept ? dual_diff(c, lam, r.dual) : dual_drop(c, lam, s)));
     // never report less than the directly computed difference allows (rounding guard)
     r.gap = std::max(r.gap, r.primal - r.dual_value - 1e-15 * std::abs(r.primal));
     r.gap = std::max(r.gap, 0.0);
@@ -161,19 +197,26 @@ void certify(const Ctx& c, const VectorXd& w, const VectorXd& z, LassoMasterResu
 //    the support shrinks to independent columns;
 //  * otherwise the Newton direction d = -H^+ g (exact minimizer for the squared loss),
 //    truncated at the first sign change, with Armijo backtracking on the true objective.
-bool newton_step(const Ctx& c, VectorXd& w, VectorXd& z, double& P) {
+//  With an intercept, c is one more coordinate (column 1, no sign, no penalty).
+bool newton_step(const Ctx& c, VectorXd& w, double& cc, VectorXd& z, double& P) {
     std::vector<Index> S;
     for (Index j = 0; j < w.size(); ++j)
         if (w[j] != 0.0) S.push_back(j);
-    const Index k = static_cast<Index>(S.size());
+    const Index ks = static_cast<Index>(S.size());  // sign-constrained coordinates
+    const Index k = ks + (c.intercept ? 1 : 0);
     if (k == 0) return false;
     const Index n = c.Phi.rows();
     MatrixXd PS(n, k);
     VectorXd sg(k), wS(k);
-    for (Index a = 0; a < k; ++a) {
+    for (Index a = 0; a < ks; ++a) {
         PS.col(a) = c.Phi.col(S[a]);
         sg[a] = w[S[a]] > 0 ? 1.0 : -1.0;
         wS[a] = w[S[a]];
+    }
+    if (c.intercept) {
+        PS.col(ks).setOnes();
+        sg[ks] = 0.0;
+        wS[ks] = cc;
     }
     VectorXd lam, h;
     loss_grad(c, z, lam);
@@ -207,7 +250,7 @@ bool newton_step(const Ctx& c, VectorXd& w, VectorXd& z, double& P) {
     if (!(descent < 0.0)) return false;
     double t_max = kInf;
     Index bind = -1;
-    for (Index a = 0; a < k; ++a) {
+    for (Index a = 0; a < ks; ++a) {
         if (wS[a] * d[a] < 0.0) {
             const double t = -wS[a] / d[a];
             if (t < t_max) {
@@ -220,15 +263,18 @@ bool newton_step(const Ctx& c, VectorXd& w, VectorXd& z, double& P) {
     double t = linear ? t_max : std::min(1.0, t_max);
     for (int tries = 0; tries < 40; ++tries) {
         VectorXd wn = w;
-        for (Index a = 0; a < k; ++a) {
+        for (Index a = 0; a < ks; ++a) {
             double v = wS[a] + t * d[a];
             if (v * sg[a] <= 0.0 || (t == t_max && a == bind)) v = 0.0;
             wn[S[a]] = v;
         }
-        const VectorXd zn = c.Phi * wn;
+        const double cn = c.intercept ? cc + t * d[ks] : 0.0;
+        VectorXd zn = c.Phi * wn;
+        if (c.intercept) zn.array() += cn;
         const double Pn = primal_value(c, zn, wn);
         if (Pn <= P + 1e-4 * t * descent || (linear && Pn <= P)) {
             w = wn;
+            cc = cn;
             z = zn;
             P = Pn;
             return true;
@@ -236,6 +282,104 @@ bool newton_step(const Ctx& c, VectorXd& w, VectorXd& z, double& P) {
         t *= 0.5;
     }
     return false;
+}
+
+// One proximal Newton step: minimize the quadratic model of the loss at z plus
+// the l1 penalty,
+//     Q(w', c') = sum_i [lambda_i dz_i + 1/2 h_i dz_i^2] + beta ||w'||_1,
+//     dz = Phi (w' - w) + (c' - c) 1,   lambda = grad L(z),  h = diag of the Hessian,
+// by cyclic coordinate descent (exact coordinate minimization; the intercept, if any, is one more
+// unpenalized coordinate), then an Armijo backtracking line search on the true P along
+// d = (w' - w, c' - c) with the prox-Newton decrease
+// Delta = lambda^T dz + beta (||w'||_1 - ||w||_1) < 0.  Unlike the support steps, the model
+// handles dependent columns (e.g. several all-active neurons) without cycling.  Returns false if
+// no decrease was found (w, cc, z, P unchanged).
+bool prox_newton_step(const Ctx& c, VectorXd& w, double& cc, VectorXd& z, double& P) {
+    const Index n = c.Phi.rows(), m = c.Phi.cols();
+    VectorXd lam, h;
+    loss_grad(c, z, lam);
+    loss_hess(c, z, h);
+    for (Index i = 0; i < n; ++i) h[i] = std::max(h[i], 1e-12);
+    VectorXd a(m);  // weighted column norms
+    for (Index j = 0; j < m; ++j) a[j] = c.Phi.col(j).cwiseAbs2().dot(h);
+    const double hsum = h.sum();
+    VectorXd wn = w;
+    double cn = cc;
+    VectorXd dz = VectorXd::Zero(n);  // Phi (wn - w) + (cn - cc)
+    const double scale = P > 0 ? P : 1.0;
+    for (int sweep = 0; sweep < 200; ++sweep) {
+        double change = 0.0;
+        for (Index j = 0; j < m; ++j) {
+            if (a[j] <= 0.0) continue;
+            const auto col = c.Phi.col(j);
+            double gj = 0.0;
+            for (Index i = 0; i < n; ++i)
+                if (col[i] != 0.0) gj += col[i] * (lam[i] + h[i] * dz[i]);
+            const double v = soft(wn[j] - gj / a[j], c.beta / a[j]);
+            if (v != wn[j]) {
+                const double dv = v - wn[j];
+                dz.noalias() += dv * col;
+                wn[j] = v;
+                change = std::max(change, a[j] * dv * dv);
+            }
+        }
+        if (c.intercept) {
+            const double gc = (lam.array() + h.array() * dz.array()).sum();
+            const double dc = -gc / hsum;
+            dz.array() += dc;
+            cn += dc;
+            change = std::max(change, hsum * dc * dc);
+        }
+        if (change <= 1e-16 * scale) break;
+    }
+    const double delta = lam.dot(dz) + c.beta * (wn.lpNorm<1>() - w.lpNorm<1>());
+    if (!(delta < 0.0)) return false;
+    double t = 1.0;
+    for (int tries = 0; tries < 40; ++tries) {
+        VectorXd wt = w + t * (wn - w);
+        VectorXd zt = z + t * dz;
+        const double Pt = primal_value(c, zt, wt);
+        if (Pt <= P + 1e-4 * t * delta) {
+            w = wt;
+            cc += t * (cn - cc);
+            z = c.Phi * w;  // no drift
+            if (c.intercept) z.array() += cc;
+            P = primal_value(c, z, w);
+            return true;
+        }
+        t *= 0.5;
+    }
+    return false;
+}
+
+// One update of the intercept alone (z = Phi w + cc kept up to date): squared, the exact
+// minimizer; logistic, a Newton step with Armijo backtracking (monotone in the loss).
+void update_intercept(const Ctx& c, double& cc, VectorXd& z) {
+    const double n = static_cast<double>(z.size());
+    if (c.loss == Loss::Squared) {
+        const double delta = -(z - c.y).sum() / n;
+        cc += delta;
+        z.array() += delta;
+        return;
+    }
+    VectorXd lam, h;
+    loss_grad(c, z, lam);
+    loss_hess(c, z, h);
+    const double g = lam.sum(), hs = h.sum();
+    if (g == 0.0) return;
+    const double d = hs > 0.0 ? -g / hs : (g > 0 ? -1.0 : 1.0);
+    const double L0 = loss_value(c, z);
+    double t = 1.0;
+    for (int tries = 0; tries < 60; ++tries) {
+        VectorXd zn = z;
+        zn.array() += t * d;
+        if (loss_value(c, zn) <= L0 + 1e-4 * t * g * d) {
+            cc += t * d;
+            z = zn;
+            return;
+        }
+        t *= 0.5;
+    }
 }
 
 void check_inputs(const Eigen::Ref<const MatrixXd>& Phi, const Eigen::Ref<const VectorXd>& y,
@@ -259,6 +403,10 @@ void check_inputs(const Eigen::Ref<const MatrixXd>& Phi, const Eigen::Ref<const 
         for (Index i = 0; i < y.size(); ++i)
             if (y[i] != 1.0 && y[i] != -1.0)
                 throw std::invalid_argument("lasso_master: logistic labels must be -1 or +1");
+        if (opt.intercept && (y.array() == y[0]).all())
+            throw std::invalid_argument(
+                "lasso_master: the logistic loss with an intercept needs labels of both classes "
+                "(no minimizer otherwise)");
     }
 }
 
@@ -267,15 +415,18 @@ void check_inputs(const Eigen::Ref<const MatrixXd>& Phi, const Eigen::Ref<const 
 LassoMasterResult lasso_certificate(const Eigen::Ref<const MatrixXd>& Phi,
                                     const Eigen::Ref<const VectorXd>& y,
                                     const LassoMasterOptions& opt,
-                                    const Eigen::Ref<const VectorXd>& w) {
+                                    const Eigen::Ref<const VectorXd>& w, double cc) {
     if (w.size() != Phi.cols())
         throw std::invalid_argument("lasso_certificate: w must have one entry per column of Phi");
     check_inputs(Phi, y, opt, w);
-    const Ctx c{Phi, y, opt.loss, opt.beta};
+    if (!std::isfinite(cc)) throw std::invalid_argument("lasso_certificate: c must be finite");
+    const Ctx c{Phi, y, opt.loss, opt.beta, opt.intercept};
+    if (!opt.intercept) cc = 0.0;
     LassoMasterResult r;
     VectorXd wv = w;
     VectorXd z = Phi * wv;
-    certify(c, wv, z, r);
+    z.array() += cc;
+    certify(c, wv, cc, z, r);
     r.converged = r.gap <= opt.tol * std::max(r.primal, std::numeric_limits<double>::min());
     r.message = "certificate only";
     return r;
@@ -284,9 +435,11 @@ LassoMasterResult lasso_certificate(const Eigen::Ref<const MatrixXd>& Phi,
 LassoMasterResult lasso_master(const Eigen::Ref<const MatrixXd>& Phi,
                                const Eigen::Ref<const VectorXd>& y,
                                const LassoMasterOptions& opt,
-                               const Eigen::Ref<const VectorXd>& w0) {
+                               const Eigen::Ref<const VectorXd>& w0, double c0) {
     check_inputs(Phi, y, opt, w0);
-    const Ctx c{Phi, y, opt.loss, opt.beta};
+    if (!std::isfinite(c0)) throw std::invalid_argument("lasso_master: c0 must be finite");
+    const Ctx c{Phi, y, opt.loss, opt.beta, opt.intercept};
+    double cc = opt.intercept ? c0 : 0.0;
     const Index m = Phi.cols();
     VectorXd w = w0.size() ? VectorXd(w0) : VectorXd::Zero(m);
     VectorXd col_sq(m);
@@ -295,22 +448,25 @@ LassoMasterResult lasso_master(const Eigen::Ref<const MatrixXd>& Phi,
         if (col_sq[j] == 0.0) w[j] = 0.0;
     }
     VectorXd z = Phi * w;
+    z.array() += cc;
+    if (opt.intercept)  // the intercept's own optimum for the warm-start w
+        for (int t = 0; t < 5; ++t) update_intercept(c, cc, z);
     LassoMasterResult r;
     auto done = [&](LassoMasterResult& rr) {
         return rr.gap <= opt.tol * std::max(rr.primal, std::numeric_limits<double>::min());
     };
-    certify(c, w, z, r);
+    certify(c, w, cc, z, r);
     double P = r.primal;
     // up to two more Newton steps on the final support (quadratic convergence makes the
     // gradient, i.e. the dual point, accurate to far below sqrt(tol); kept only if P decreases),
     // then the certificate of the result
     auto polish_and_certify = [&]() {
         for (int t = 0; t < 2; ++t) {
-            if (!newton_step(c, w, z, P)) break;
+            if (!newton_step(c, w, cc, z, P)) break;
             ++r.n_newton;
         }
         const int newton = r.n_newton;
-        certify(c, w, z, r);
+        certify(c, w, cc, z, r);
         r.n_newton = newton;
     };
     if (done(r)) {
@@ -323,6 +479,12 @@ LassoMasterResult lasso_master(const Eigen::Ref<const MatrixXd>& Phi,
     const double curv = sq ? 1.0 : 0.25;
     int epoch = 0;
     for (epoch = 1; epoch <= opt.max_epochs; ++epoch) {
+        // a proximal Newton step (squared: the model is exact), then the coordinate sweep
+        if (prox_newton_step(c, w, cc, z, P)) {
+            ++r.n_newton;
+            certify(c, w, cc, z, r);
+            if (done(r)) break;
+        }
         for (Index j = 0; j < m; ++j) {
             if (col_sq[j] == 0.0) continue;
             double gj;
@@ -341,18 +503,20 @@ LassoMasterResult lasso_master(const Eigen::Ref<const MatrixXd>& Phi,
                 w[j] = wn;
             }
         }
+        if (opt.intercept) update_intercept(c, cc, z);
         z = Phi * w;  // no drift
+        z.array() += cc;
         P = primal_value(c, z, w);
-        certify(c, w, z, r);
+        certify(c, w, cc, z, r);
         if (done(r)) break;
         // Newton / support-reduction steps on the current support (each accepted step
         // decreases P; the support can only shrink during the linear steps)
         const int max_steps = 10;
         bool stop = false;
         for (int t = 0; t < max_steps; ++t) {
-            if (!newton_step(c, w, z, P)) break;
+            if (!newton_step(c, w, cc, z, P)) break;
             ++r.n_newton;
-            certify(c, w, z, r);
+            certify(c, w, cc, z, r);
             if ((stop = done(r))) break;
         }
         if (stop) break;

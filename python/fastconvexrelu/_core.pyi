@@ -179,6 +179,7 @@ class _LassoMasterResult(TypedDict):
     fitted: _F64
     grad: _F64
     dual: _F64
+    intercept: float
     scale: float
     primal: float
     dual_value: float
@@ -196,11 +197,19 @@ def lasso_master(
     tol: float = 1e-10,
     max_epochs: int = 20000,
     w0: ArrayLike = ...,
+    intercept: bool = False,
+    c0: float = 0.0,
 ) -> _LassoMasterResult:
-    """``min_w L(Phi w, y) + beta ||w||_1`` (squared/logistic) with an exact restricted gap."""
+    """``min_w L(Phi w [+ c], y) + beta ||w||_1`` (squared/logistic) with an exact restricted gap."""
 
 def lasso_certificate(
-    Phi: ArrayLike, y: ArrayLike, loss: str, beta: float, w: ArrayLike
+    Phi: ArrayLike,
+    y: ArrayLike,
+    loss: str,
+    beta: float,
+    w: ArrayLike,
+    intercept: bool = False,
+    c: float = 0.0,
 ) -> _LassoMasterResult:
     """Restricted duality gap of a given ``w`` (no optimization)."""
 

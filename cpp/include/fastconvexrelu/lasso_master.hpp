@@ -26,7 +26,26 @@
 //
 // (the identity L(z) + L^*(lambda) = lambda^T z for lambda = grad L(z)).
 //
-// Algorithm: cyclic coordinate descent (squared: exact coordinate minimization; logistic:
+// With an unpenalized intercept (opt.intercept; Algorithm 3, supplementary A.3), the problem is
+//
+//     minimize_{w, c}  L(Phi w + c 1, y) + beta * ||w||_1 ,
+//
+// and its dual gains the constraint 1^T lambda = 0 (stationarity in c).  The certificate then
+// uses the zero-sum point lambda~ made from lambda = grad L(Phi w + c 1): squared, the centered
+// lambda - mean(lambda); logistic, with a = -y o lambda in (0, 1), the larger of
+// A+ = sum_{y_i = 1} a_i and A- = sum_{y_i = -1} a_i is scaled down to the smaller
+// (1^T lambda~ = A- - A+ = 0 while a stays in [0, 1], the domain of L^*), followed by the same
+// scaling s lambda~; gap = P(w, c) - D(s lambda~) with
+// P - D(lambda) = sum_j |w_j| (beta + sign(w_j) (Phi^T lambda)_j) + c 1^T lambda.  The intercept
+// is updated after every coordinate sweep (squared: exact; logistic: a safeguarded Newton step)
+// and is an extra, sign-free coordinate of the support steps below.
+//
+// Algorithm: every sweep starts with a proximal Newton step (the l1 problem with the quadratic
+// model of the loss -- exact for the squared loss -- solved by up to 200 coordinate-descent
+// sweeps, then an Armijo line search on P); it is robust to dependent columns such as several
+// all-active neurons, where the support steps below alone progress slowly (measured: a Boston
+// logistic master with 57 columns 17.7 s -> 0.1 s; a synthetic squared master with 510
+// columns 5.5 s -> 1.0 s).  Then cyclic coordinate descent (squared: exact coordinate minimization; logistic:
 // proximal coordinate steps with the curvature bound ||phi_j||^2 / 4, monotone), and after
 // every sweep steps on the support S (signs s) of the smooth function
 // F(w_S) = L(Phi_S w_S) + beta s^T w_S, accepted only if P decreases: when the columns of
@@ -51,13 +70,16 @@ struct LassoMasterOptions {
     double beta = 1e-3;         // > 0
     double tol = 1e-10;         // stop when gap <= tol * P(w)
     int max_epochs = 20000;     // coordinate-descent sweeps
+    bool intercept = false;     // unpenalized intercept c (see above)
 };
 
 struct LassoMasterResult {
     Eigen::VectorXd w;         // (m) output weights
-    Eigen::VectorXd fitted;    // Phi w
-    Eigen::VectorXd grad;      // lambda = grad L(Phi w) (squared: Phi w - y), unscaled
-    Eigen::VectorXd dual;      // scale * grad: ||Phi^T dual||_inf <= beta (restricted-feasible)
+    Eigen::VectorXd fitted;    // Phi w + c
+    Eigen::VectorXd grad;      // lambda = grad L(Phi w + c) (squared: Phi w + c - y), unscaled
+    Eigen::VectorXd dual;      // scale * grad (intercept: scale * lambda~, 1^T dual = 0):
+                               // ||Phi^T dual||_inf <= beta (restricted-feasible)
+    double intercept = 0.0;    // c (0 without opt.intercept)
     double scale = 1.0;        // s
     double primal = 0.0;       // P(w)
     double dual_value = 0.0;   // D(dual)
@@ -68,19 +90,21 @@ struct LassoMasterResult {
     std::string message;
 };
 
-// Phi: n x m (column-major; m may be 0), y: n, w0: empty or m.  Throws std::invalid_argument
-// for mismatched sizes, non-finite values, beta <= 0, labels not in {-1, +1} (logistic) or the
-// hinge loss.
+// Phi: n x m (column-major; m may be 0), y: n, w0: empty or m, c0: warm start of the intercept
+// (ignored without opt.intercept).  Throws std::invalid_argument for mismatched sizes,
+// non-finite values, beta <= 0, labels not in {-1, +1} (logistic), the hinge loss, or the
+// logistic loss with an intercept and labels of one class only (no minimizer: c -> +-inf).
 LassoMasterResult lasso_master(const Eigen::Ref<const Eigen::MatrixXd>& Phi,
                                const Eigen::Ref<const Eigen::VectorXd>& y,
                                const LassoMasterOptions& opt,
-                               const Eigen::Ref<const Eigen::VectorXd>& w0);
+                               const Eigen::Ref<const Eigen::VectorXd>& w0, double c0 = 0.0);
 
 // The dual point s * lambda and the gap of a given w (no optimization): used by the Python
 // layer to evaluate the restricted certificate of any w.
 LassoMasterResult lasso_certificate(const Eigen::Ref<const Eigen::MatrixXd>& Phi,
                                     const Eigen::Ref<const Eigen::VectorXd>& y,
                                     const LassoMasterOptions& opt,
-                                    const Eigen::Ref<const Eigen::VectorXd>& w);
+                                    const Eigen::Ref<const Eigen::VectorXd>& w,
+                                    double c = 0.0);
 
 }  // namespace fcr
