@@ -240,8 +240,8 @@ def fit_arrangements(X, Y, *, loss, beta, bias, tol, max_iter, n_patterns=None,
 
 # ------------------------------------------------------------------ patterns="seeded"
 #: defaults of the seeded pattern source (see ``fit_seeded``)
-SEEDED_DEFAULTS = dict(n_seeds=4, seed_width=None, seed_iter=1500, n_sampled=0,
-                       max_rounds=3, new_per_round=20, program_iter=3000)
+SEEDED_DEFAULTS = dict(n_seeds=3, seed_width=None, seed_iter=1000, seed_adam=1000, n_sampled=0,
+                       max_rounds=2, new_per_round=20, program_iter=1000)
 
 
 class _PatternSet:
@@ -393,7 +393,7 @@ def _search_violations(X, lam, pset, U, b, beta, bias, rng, n_sampled, new_per_r
 
 def fit_seeded(X, y, *, loss, beta, bias, tol, max_iter, random_state=None, huber_delta=1.0,
                verbose=False, n_seeds=None, seed_width=None, seed_iter=None, n_sampled=None,
-               max_rounds=None, new_per_round=None, program_iter=None):
+               seed_adam=None, max_rounds=None, new_per_round=None, program_iter=None):
     r"""``patterns="seeded"``: the convex program over patterns found by non-convex fits.
 
     1. :func:`fastconvexrelu.nonconvex_seed.fit_nonconvex_seeds`: ``n_seeds`` local fits of
@@ -418,14 +418,15 @@ def fit_seeded(X, y, *, loss, beta, bias, tol, max_iter, random_state=None, hube
     import time
 
     from ._losses import loss_gradient
+    from ._objective import network_objective
     from .arrangement import Patterns
     from .arrangement_program import solve_arrangement_program
     from .nonconvex_seed import fit_nonconvex_seeds
 
     opts = dict(SEEDED_DEFAULTS)
     for k, v in dict(n_seeds=n_seeds, seed_width=seed_width, seed_iter=seed_iter,
-                     n_sampled=n_sampled, max_rounds=max_rounds, new_per_round=new_per_round,
-                     program_iter=program_iter).items():
+                     seed_adam=seed_adam, n_sampled=n_sampled, max_rounds=max_rounds,
+                     new_per_round=new_per_round, program_iter=program_iter).items():
         if v is not None:
             opts[k] = v
     if y.ndim != 1:
@@ -439,17 +440,42 @@ def fit_seeded(X, y, *, loss, beta, bias, tol, max_iter, random_state=None, hube
     t0 = time.perf_counter()
     fits = fit_nonconvex_seeds(X, y, beta=beta, loss=loss, n_seeds=int(opts["n_seeds"]),
                                width=opts["seed_width"], max_iter=int(opts["seed_iter"]),
-                               bias=bias, random_state=rng, huber_delta=huber_delta)
+                               adam_iter=int(opts["seed_adam"]), bias=bias, random_state=rng, huber_delta=huber_delta)
     if verbose:
         print(f"[arrangements/seeded] {len(fits)} non-convex seeds in {time.perf_counter() - t0:.2f}s,"
               f" J = " + ", ".join(f"{f.objective:.8g}" for f in fits))
     best = dict(U=fits[0].hidden_weights, b=fits[0].hidden_bias, w=fits[0].output_weights,
                 c=float(fits[0].intercept), J=float(fits[0].objective), source="seed")
+    if len(fits) > 1 and bias and loss in ("squared", "hinge"):
+        # combine the seeds: the l1 master over the union of their (unit-norm) neurons is the
+        # program restricted to the rays v_j = t_j (u_j, b_j), t_j >= 0 (Algorithm 3's
+        # master), so its optimum is <= every seed's J
+        from .cutting_plane import _master_bias, _scipy_linprog
+
+        Uu = np.hstack([f.hidden_weights for f in fits])
+        bu = np.concatenate([f.hidden_bias for f in fits])
+        nu = np.linalg.norm(Uu, axis=0)
+        Uu, bu = Uu / nu, bu / nu
+        Phi = np.maximum(X @ Uu + bu, 0.0)
+        w0 = np.zeros(Uu.shape[1])
+        w0[: fits[0].hidden_weights.shape[1]] = fits[0].output_weights * np.linalg.norm(
+            fits[0].hidden_weights, axis=0)
+        wm, cm, _, _, _, _ = _master_bias(Phi, y, loss, beta, 1e-10, w0,
+                                          _scipy_linprog() if loss == "hinge" else None)
+        keep = np.flatnonzero(wm != 0)
+        Jm = float(network_objective(X, y, Uu[:, keep], bu[keep], wm[keep], float(cm), beta, loss,
+                                     huber_delta=huber_delta))
+        if verbose:
+            print(f"[arrangements/seeded] l1 master over the {Uu.shape[1]} seed neurons: J = "
+                  f"{Jm:.10g}, {keep.size} neurons ({time.perf_counter() - t0:.2f}s)")
+        if Jm < best["J"]:
+            best = dict(U=Uu[:, keep], b=bu[keep], w=wm[keep], c=float(cm), J=Jm, source="seed master")
     pset = _PatternSet(n)
     theta = _blocks_of_network(X, best["U"], best["b"], best["w"], pset, bias)
     P0 = pset.P
-    for f in fits[1:]:
-        _blocks_of_network(X, f.hidden_weights, f.hidden_bias, f.output_weights, pset, bias)
+    if best["source"] == "seed":
+        for f in fits[1:]:
+            _blocks_of_network(X, f.hidden_weights, f.hidden_bias, f.output_weights, pset, bias)
     if int(opts["n_sampled"]) > 0:
         from .arrangement import sample_patterns
 

@@ -132,13 +132,31 @@ def _lbfgs(fun, x, max_iter, history=10, rtol=1e-12):
     return x, nit
 
 
-def _fit_one(X, y, beta, loss, m, seed, max_iter, huber_delta, bias):
+def _adam(fun, x, n_iter, lr=1e-2, scale=1.0, b1=0.9, b2=0.999, eps=1e-8):
+    """Full-batch Adam on ``scale * fun`` (its noise-free but sign-based steps move between
+    activation regions that L-BFGS alone does not leave); returns the best iterate."""
+    mom = np.zeros_like(x)
+    vel = np.zeros_like(x)
+    best_f, best_x = np.inf, x
+    for t in range(1, int(n_iter) + 1):
+        f, g = fun(x)
+        if f < best_f:
+            best_f, best_x = f, x
+        g = g * scale
+        mom = b1 * mom + (1 - b1) * g
+        vel = b2 * vel + (1 - b2) * g * g
+        x = x - lr * (mom / (1 - b1 ** t)) / (np.sqrt(vel / (1 - b2 ** t)) + eps)
+    f, _ = fun(x)
+    return x if f < best_f else best_x
+
+def _fit_one(X, y, beta, loss, m, seed, max_iter, huber_delta, bias, adam_iter=0, adam_lr=1e-2):
     n, d = X.shape
     rng = np.random.default_rng(seed)
-    # init: random directions, hyperplanes through random samples (the kinks of the optimal
-    # networks sit at data points, Corollary 2.1), small output weights
-    U0 = rng.standard_normal((d, m)) / np.sqrt(d)
-    b0 = -np.einsum("ij,ji->i", X[rng.integers(0, n, m)], U0) if bias else np.zeros(m)
+    # He initialization (u ~ N(0, 2/d I), small biases, w ~ N(0, 1/m)); measured on the
+    # bench data it ends in much better local minima than hyperplanes through data points
+    # (synthetic n=500, d=20: J 2.33-2.36 vs 2.40-2.47)
+    U0 = rng.standard_normal((d, m)) * np.sqrt(2.0 / d)
+    b0 = 0.1 * rng.standard_normal(m) if bias else np.zeros(m)
     w0 = rng.standard_normal(m) / np.sqrt(m)
     c0 = float(np.mean(y)) if (bias and loss in ("squared", "huber")) else 0.0
     sizes = (d * m, m, m, 1)
@@ -150,26 +168,37 @@ def _fit_one(X, y, beta, loss, m, seed, max_iter, huber_delta, bias):
         c = theta[-1]
         return U, b, w, c
 
+    grad = np.empty(d * m + 2 * m + 1)
+    gU = grad[: d * m].reshape(d, m)
+
     def fun(theta):
         U, b, w, c = unpack(theta)
         Z = X @ U
         if bias:
             Z += b
-        H = np.maximum(Z, 0.0)
-        f = H @ w + (c if bias else 0.0)
+        mask = Z > 0
+        np.maximum(Z, 0.0, out=Z)  # Z <- H = (XU + b)_+
+        f = Z @ w
+        if bias:
+            f += c
         val, g = _loss_and_grad(f, y, loss, huber_delta)
-        val += 0.5 * beta * (float(np.sum(U * U)) + float(w @ w))
-        gZ = np.outer(g, w) * (Z > 0)  # dJ/dZ
-        grad = np.empty_like(theta)
-        grad[: d * m] = (X.T @ gZ + beta * U).ravel()
-        grad[d * m: d * m + m] = gZ.sum(axis=0) if bias else 0.0
-        grad[d * m + m: d * m + 2 * m] = H.T @ g + beta * w
+        val += 0.5 * beta * (float(np.vdot(U, U)) + float(w @ w))
+        gw = Z.T @ g + beta * w
+        np.multiply(mask, g[:, None], out=Z)  # Z <- dJ/dZ = diag(g) 1[Z > 0] diag(w)
+        Z *= w
+        np.matmul(X.T, Z, out=gU)
+        gU[...] += beta * U
+        grad[d * m: d * m + m] = Z.sum(axis=0) if bias else 0.0
+        grad[d * m + m: d * m + 2 * m] = gw
         grad[-1] = g.sum() if bias else 0.0
-        return val, grad
+        return val, grad.copy()
 
     theta0 = np.concatenate([U0.ravel(), b0, w0, [c0]])
     assert theta0.size == sum(sizes)
-    x, nit = _lbfgs(fun, theta0, max_iter)
+    x = theta0
+    if adam_iter > 0:
+        x = _adam(fun, x, adam_iter, lr=adam_lr, scale=1.0 / n)
+    x, nit = _lbfgs(fun, x, max_iter)
     U, b, w, c = unpack(x)
     U, b, w = U.copy(), b.copy(), w.copy()
     # rebalance |w_j| = ||u_j|| (f unchanged, penalty = beta sum |w_j| ||u_j||) and drop
@@ -184,14 +213,28 @@ def _fit_one(X, y, beta, loss, m, seed, max_iter, huber_delta, bias):
     return SeedFit(U, b, w, c, float(J), int(nit), int(seed))
 
 
-def fit_nonconvex_seeds(X, y, *, beta, loss="squared", n_seeds=4, width=None, max_iter=1500,
-                        bias=True, random_state=None, huber_delta=1.0):
+def _single_thread_blas():
+    """One BLAS thread for the many small products of a fit (a multi-threaded BLAS spends
+    more time synchronizing than computing at these sizes, several times more on a loaded
+    machine); a no-op without ``threadpoolctl``."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def fit_nonconvex_seeds(X, y, *, beta, loss="squared", n_seeds=4, width=None, max_iter=1000,
+                        adam_iter=1000, bias=True, random_state=None, huber_delta=1.0):
     r"""Local fits of the weight-decay problem from ``n_seeds`` random initializations.
 
     Each fit minimizes :math:`L(f(X), y) + \frac{\beta}{2}(\|U\|_F^2 + \|w\|^2)` over
     :math:`f(x) = \sum_{j\le m} w_j(u_j^\top x + b_j)_+ + c` (``width`` :math:`m` hidden
     units; with ``bias=False``, :math:`b = 0, c = 0`) by L-BFGS with analytic gradients
-    (a subgradient for the hinge), then rebalances :math:`|w_j| = \|u_j\|` so that the
+    (a subgradient for the hinge) after ``adam_iter`` full-batch Adam steps (learning rate
+    0.01 on the objective divided by :math:`n`) from a He initialization, then rebalances :math:`|w_j| = \|u_j\|` so that the
     penalty equals :math:`\beta\sum_j |w_j|\|u_j\|` and drops dead neurons.
 
     Parameters
@@ -203,9 +246,11 @@ def fit_nonconvex_seeds(X, y, *, beta, loss="squared", n_seeds=4, width=None, ma
     loss : {"squared", "huber", "logistic", "hinge"}, default="squared"
     n_seeds : int >= 1, default=4
     width : int >= 1 or None, default=None
-        Hidden units per fit; None: ``min(100, max(20, 2 d + 20), 2 n)``.
-    max_iter : int >= 1, default=1500
+        Hidden units per fit; None: ``min(200, max(20, 2 n))``.
+    max_iter : int >= 1, default=1000
         L-BFGS iterations per fit.
+    adam_iter : int >= 0, default=1000
+        Adam steps before L-BFGS.
     bias : bool, default=True
     random_state : None, int or numpy Generator
         The seeds of the fits are drawn from it (deterministic for a fixed int).
@@ -225,8 +270,10 @@ def fit_nonconvex_seeds(X, y, *, beta, loss="squared", n_seeds=4, width=None, ma
     for name, val in (("n_seeds", n_seeds), ("max_iter", max_iter)):
         if isinstance(val, (bool, np.bool_)) or not isinstance(val, numbers.Integral) or val < 1:
             raise ValueError(f"{name} must be an integer >= 1, got {val!r}.")
+    if isinstance(adam_iter, (bool, np.bool_)) or not isinstance(adam_iter, numbers.Integral) or adam_iter < 0:
+        raise ValueError(f"adam_iter must be an integer >= 0, got {adam_iter!r}.")
     if width is None:
-        width = int(min(100, max(20, 2 * d + 20), 2 * n))
+        width = int(min(200, max(20, 2 * n)))
     elif isinstance(width, (bool, np.bool_)) or not isinstance(width, numbers.Integral) or width < 1:
         raise ValueError(f"width must be None or an integer >= 1, got {width!r}.")
     if not isinstance(bias, (bool, np.bool_)):
@@ -245,8 +292,9 @@ def fit_nonconvex_seeds(X, y, *, beta, loss="squared", n_seeds=4, width=None, ma
     else:
         raise ValueError(f"random_state must be None, an int or a numpy Generator, got {random_state!r}.")
     seeds = rng.integers(0, 2**31 - 1, int(n_seeds))
-    fits = [_fit_one(X, y, float(beta), loss, int(width), int(s), int(max_iter),
-                     float(huber_delta), bool(bias)) for s in seeds]
+    with _single_thread_blas():
+        fits = [_fit_one(X, y, float(beta), loss, int(width), int(s), int(max_iter),
+                         float(huber_delta), bool(bias), int(adam_iter)) for s in seeds]
     fits.sort(key=lambda f: f.objective)
     return fits
 
