@@ -210,13 +210,16 @@ class _BaseConvexReLU(_ParamsMixin):
             if solver == "auto":
                 from ._solver_arrangements import arrangement_is_small
 
-                # all patterns when the arrangement is small (exact, certified); otherwise the
-                # cutting plane (Algorithms 1/3: lower J in less time than the sampled program
-                # in bench/RESULTS.md) where it applies, else the sampled program
+                # the pattern program: all patterns when the arrangement is small (exact,
+                # certified), else seeded patterns for scalar outputs (lowest J in
+                # bench/results/general.md: below the cutting plane, sampled patterns, pyscnn
+                # and backprop), sampled ones for vector outputs; the cutting plane only for
+                # beta = 0 (minimum norm) without bias, which the program does not handle
                 if (
                     not vector
                     and loss in ("squared", "hinge")
-                    and (beta > 0 or not bias)
+                    and beta == 0
+                    and not bias
                     and not arrangement_is_small(X, bias, params.n_patterns)
                 ):
                     return self._fit_cutting_plane(X, y, params)
@@ -437,12 +440,13 @@ class ConvexReLURegressor(_BaseConvexReLU):
     solver : {"auto", "extreme_points", "arrangements", "cutting_plane"}, default="auto"
         ``"extreme_points"`` (exact, certified) needs scalar outputs, d = 1 or samples on one
         line (through the origin when ``bias=False``); ``"auto"`` picks it when it applies,
-        otherwise ``"arrangements"`` with all patterns when the arrangement is small, else
-        ``"cutting_plane"`` for scalar squared/hinge fits and sampled ``"arrangements"`` for
-        the rest. ``"arrangements"``: the convex program over
-        activation patterns, all of them (exact, certified ``duality_gap_``) when the
-        arrangement is small (at most ~1000 cells), else ``n_patterns`` sampled ones
-        (``duality_gap_ = inf``, the sampled program's own gap in ``restricted_gap_``).
+        otherwise ``"arrangements"`` (``patterns="auto"``: all patterns when the arrangement
+        is small, else seeded patterns for scalar outputs -- the lowest objective in the
+        general-data benchmark -- and sampled ones for vector outputs), except
+        ``"cutting_plane"`` for ``beta = 0`` without bias. ``"arrangements"``: the convex
+        program over activation patterns chosen by ``patterns``; all of them (exact,
+        certified ``duality_gap_``) when enumerated, else ``duality_gap_ = inf`` and the
+        program's own gap over its patterns in ``restricted_gap_``.
         ``"cutting_plane"``: Algorithm 1 (``bias=False``) / Algorithm 3 (``bias=True``,
         squared and hinge losses); its ``duality_gap_`` is finite only when it can be proven
         (spike-free data, or an exact check over all activation patterns in small
@@ -647,12 +651,13 @@ class ConvexReLUClassifier(_BaseConvexReLU):
     solver : {"auto", "extreme_points", "arrangements", "cutting_plane"}, default="auto"
         ``"extreme_points"`` (exact, certified) needs scalar outputs, d = 1 or samples on one
         line (through the origin when ``bias=False``); ``"auto"`` picks it when it applies,
-        otherwise ``"arrangements"`` with all patterns when the arrangement is small, else
-        ``"cutting_plane"`` for scalar squared/hinge fits and sampled ``"arrangements"`` for
-        the rest. ``"arrangements"``: the convex program over
-        activation patterns, all of them (exact, certified ``duality_gap_``) when the
-        arrangement is small (at most ~1000 cells), else ``n_patterns`` sampled ones
-        (``duality_gap_ = inf``, the sampled program's own gap in ``restricted_gap_``).
+        otherwise ``"arrangements"`` (``patterns="auto"``: all patterns when the arrangement
+        is small, else seeded patterns for scalar outputs -- the lowest objective in the
+        general-data benchmark -- and sampled ones for vector outputs), except
+        ``"cutting_plane"`` for ``beta = 0`` without bias. ``"arrangements"``: the convex
+        program over activation patterns chosen by ``patterns``; all of them (exact,
+        certified ``duality_gap_``) when enumerated, else ``duality_gap_ = inf`` and the
+        program's own gap over its patterns in ``restricted_gap_``.
         ``"cutting_plane"``: Algorithm 1 (``bias=False``) / Algorithm 3 (``bias=True``,
         squared and hinge losses); its ``duality_gap_`` is finite only when it can be proven
         (spike-free data, or an exact check over all activation patterns in small

@@ -241,7 +241,7 @@ def fit_arrangements(X, Y, *, loss, beta, bias, tol, max_iter, n_patterns=None,
 # ------------------------------------------------------------------ patterns="seeded"
 #: defaults of the seeded pattern source (see ``fit_seeded``)
 SEEDED_DEFAULTS = dict(n_seeds=3, seed_width=None, seed_iter=1000, seed_adam=1000, n_sampled=0,
-                       max_rounds=2, new_per_round=20, program_iter=1000)
+                       max_rounds=1, new_per_round=20, program_iter=1000, master_iter=500)
 
 
 class _PatternSet:
@@ -391,9 +391,45 @@ def _search_violations(X, lam, pset, U, b, beta, bias, rng, n_sampled, new_per_r
     return out, best
 
 
+def _l1_master(X, y, U, b, w0, c0, loss, beta, bias, huber_delta, n_iter):
+    r"""FISTA (with adaptive restart) on :math:`\min_{w, c} L(\Phi w + c\mathbf 1) +
+    \beta\|w\|_1`, :math:`\Phi = (XU + \mathbf 1 b^\top)_+` (``c = 0`` without bias), from
+    ``(w0, c0)``; returns the best iterate (objective never above the start's)."""
+    from ._losses import loss_gradient, loss_lipschitz, loss_value
+
+    Phi = np.maximum(X @ U + (b if bias else 0.0), 0.0)
+    A = np.hstack([Phi, np.ones((Phi.shape[0], 1))]) if bias else Phi
+    Lip = float(loss_lipschitz(loss)) * float(np.linalg.norm(A, 2)) ** 2
+    if loss == "huber":
+        Lip = max(Lip, 1e-300)
+    step = 1.0 / max(Lip, 1e-300)
+    x = np.concatenate([w0, [c0]]) if bias else w0.copy()
+    m = Phi.shape[1]
+
+    def obj(z):
+        return loss_value(A @ z, y, loss, huber_delta) + beta * float(np.sum(np.abs(z[:m])))
+
+    best, fbest = x.copy(), obj(x)
+    xp, yk, t = x.copy(), x.copy(), 1.0
+    for _ in range(int(n_iter)):
+        g = A.T @ loss_gradient(A @ yk, y, loss, huber_delta)[:, 0]
+        xn = yk - step * g
+        xn[:m] = np.sign(xn[:m]) * np.maximum(np.abs(xn[:m]) - step * beta, 0.0)
+        tn = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
+        if float((yk - xn) @ (xn - x)) > 0:  # restart (O'Donoghue & Candes)
+            tn = 1.0
+        yk = xn + ((t - 1.0) / tn) * (xn - x)
+        x, t = xn, tn
+    fx = obj(x)
+    if fx < fbest:
+        best, fbest = x, fx
+    return best[:m], (float(best[m]) if bias else 0.0)
+
+
 def fit_seeded(X, y, *, loss, beta, bias, tol, max_iter, random_state=None, huber_delta=1.0,
                verbose=False, n_seeds=None, seed_width=None, seed_iter=None, n_sampled=None,
-               seed_adam=None, max_rounds=None, new_per_round=None, program_iter=None):
+               seed_adam=None, max_rounds=None, new_per_round=None, program_iter=None,
+               master_iter=None):
     r"""``patterns="seeded"``: the convex program over patterns found by non-convex fits.
 
     1. :func:`fastconvexrelu.nonconvex_seed.fit_nonconvex_seeds`: ``n_seeds`` local fits of
@@ -426,7 +462,8 @@ def fit_seeded(X, y, *, loss, beta, bias, tol, max_iter, random_state=None, hube
     opts = dict(SEEDED_DEFAULTS)
     for k, v in dict(n_seeds=n_seeds, seed_width=seed_width, seed_iter=seed_iter,
                      seed_adam=seed_adam, n_sampled=n_sampled, max_rounds=max_rounds,
-                     new_per_round=new_per_round, program_iter=program_iter).items():
+                     new_per_round=new_per_round, program_iter=program_iter,
+                     master_iter=master_iter).items():
         if v is not None:
             opts[k] = v
     if y.ndim != 1:
@@ -446,30 +483,37 @@ def fit_seeded(X, y, *, loss, beta, bias, tol, max_iter, random_state=None, hube
               f" J = " + ", ".join(f"{f.objective:.8g}" for f in fits))
     best = dict(U=fits[0].hidden_weights, b=fits[0].hidden_bias, w=fits[0].output_weights,
                 c=float(fits[0].intercept), J=float(fits[0].objective), source="seed")
-    if len(fits) > 1 and bias and loss in ("squared", "hinge"):
-        # combine the seeds: the l1 master over the union of their (unit-norm) neurons is the
-        # program restricted to the rays v_j = t_j (u_j, b_j), t_j >= 0 (Algorithm 3's
-        # master), so its optimum is <= every seed's J
-        from .cutting_plane import _master_bias, _scipy_linprog
-
+    if len(fits) > 1 and loss != "hinge":
+        # combine the seeds: the l1 problem over the union of their unit-norm neurons,
+        # min_{w, c} L(Phi w + c) + beta ||w||_1, is the program restricted to the rays
+        # v_j = t_j (u_j, b_j) (Algorithm 3's master), so its optimum is <= every seed's J;
+        # solved exactly for the squared loss with a bias (lasso master of Algorithm 3), else by
+        # a few hundred accelerated proximal-gradient steps from the best seed
         Uu = np.hstack([f.hidden_weights for f in fits])
         bu = np.concatenate([f.hidden_bias for f in fits])
         nu = np.linalg.norm(Uu, axis=0)
         Uu, bu = Uu / nu, bu / nu
-        Phi = np.maximum(X @ Uu + bu, 0.0)
         w0 = np.zeros(Uu.shape[1])
         w0[: fits[0].hidden_weights.shape[1]] = fits[0].output_weights * np.linalg.norm(
             fits[0].hidden_weights, axis=0)
-        wm, cm, _, _, _, _ = _master_bias(Phi, y, loss, beta, 1e-10, w0,
-                                          _scipy_linprog() if loss == "hinge" else None)
+        if loss == "squared" and bias:
+            # exact: centering + the C++ lasso master of Algorithm 3
+            from .cutting_plane import _master_bias
+
+            wm, cm = _master_bias(np.maximum(X @ Uu + bu, 0.0), y, loss, beta, 1e-10, w0,
+                                  None)[:2]
+            cm = float(cm)
+        else:
+            wm, cm = _l1_master(X, y, Uu, bu, w0, float(fits[0].intercept), loss, beta, bias,
+                                huber_delta, int(opts["master_iter"]))
         keep = np.flatnonzero(wm != 0)
-        Jm = float(network_objective(X, y, Uu[:, keep], bu[keep], wm[keep], float(cm), beta, loss,
+        Jm = float(network_objective(X, y, Uu[:, keep], bu[keep], wm[keep], cm, beta, loss,
                                      huber_delta=huber_delta))
         if verbose:
             print(f"[arrangements/seeded] l1 master over the {Uu.shape[1]} seed neurons: J = "
                   f"{Jm:.10g}, {keep.size} neurons ({time.perf_counter() - t0:.2f}s)")
         if Jm < best["J"]:
-            best = dict(U=Uu[:, keep], b=bu[keep], w=wm[keep], c=float(cm), J=Jm, source="seed master")
+            best = dict(U=Uu[:, keep], b=bu[keep], w=wm[keep], c=cm, J=Jm, source="seed master")
     pset = _PatternSet(n)
     theta = _blocks_of_network(X, best["U"], best["b"], best["w"], pset, bias)
     P0 = pset.P
