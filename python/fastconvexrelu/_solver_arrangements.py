@@ -3,7 +3,9 @@ r"""solver="arrangements": the exact convex program over activation patterns (is
 Patterns :math:`D_i = \mathrm{diag}(1[X u + b \mathbf 1 > 0])` come from the exact enumeration
 of the hyperplane arrangement (:func:`fastconvexrelu.arrangement.enumerate_patterns`) when it
 is small, otherwise from random sampling (:func:`~fastconvexrelu.arrangement.sample_patterns`).
-The program
+With ``patterns="seeded"`` (:func:`fit_seeded`) they are the patterns of the neurons of cheap
+non-convex fits, combined by an l1 problem over their neurons, with pattern generation on the
+program's dual.  The program
 
 .. math::
 
@@ -391,6 +393,55 @@ def _search_violations(X, lam, pset, U, b, beta, bias, rng, n_sampled, new_per_r
     return out, best
 
 
+def _lasso_master_cd(Phi, y, beta, w0, bias, tol=1e-9, max_sweeps=2000):
+    r"""Squared-loss l1 master :math:`\min_{w, c}\tfrac12\|\Phi w + c\mathbf 1 - y\|^2 +
+    \beta\|w\|_1` (``c = 0`` without bias) by cyclic coordinate descent on the Gram matrix of
+    the centred columns (the intercept is eliminated exactly by centering), full sweeps
+    alternating with sweeps over the support, from ``w0``; stops when the duality gap of the
+    lasso (dual point :math:`\theta = r\min(1, \beta/\|\Phi^\top r\|_\infty)`) is at most
+    ``tol`` times the objective.  Returns ``(w, c)``."""
+    if bias:
+        mphi, my = Phi.mean(axis=0), float(y.mean())
+        A, b = Phi - mphi, y - my
+    else:
+        mphi, my = np.zeros(Phi.shape[1]), 0.0
+        A, b = Phi, y
+    G = A.T @ A
+    q = A.T @ b
+    diag = np.diag(G).copy()
+    w = np.where(diag > 0, w0, 0.0).astype(np.float64)
+    Gw = G @ w
+    bb = float(b @ b)
+
+    def gap():
+        # 1/2||b - A w||^2 = 1/2 bb - q.w + 1/2 w.Gw ; A^T r = q - Gw
+        Pv = 0.5 * bb - float(q @ w) + 0.5 * float(w @ Gw) + beta * float(np.sum(np.abs(w)))
+        corr = q - Gw
+        s = min(1.0, beta / max(float(np.max(np.abs(corr))) if corr.size else 0.0, 1e-300))
+        # D(theta) = 1/2||b||^2 - 1/2||b - theta||^2 with theta = s r, ||r||^2 = 2 (Pv - beta|w|_1)
+        rr = max(2.0 * (Pv - beta * float(np.sum(np.abs(w)))), 0.0)
+        rb = bb - float(q @ w)  # r . b
+        Dv = s * rb - 0.5 * s * s * rr
+        return Pv - Dv, Pv
+
+    cols = np.flatnonzero(diag > 0)
+    for sweep in range(int(max_sweeps)):
+        idx = cols if sweep % 5 == 0 else np.flatnonzero(w != 0)
+        for j in idx:
+            wj = w[j]
+            z = q[j] - Gw[j] + diag[j] * wj
+            nw = np.sign(z) * max(abs(z) - beta, 0.0) / diag[j]
+            if nw != wj:
+                Gw += G[:, j] * (nw - wj)
+                w[j] = nw
+        if sweep % 5 == 0:
+            g, Pv = gap()
+            if g <= tol * max(Pv, 1e-300):
+                break
+    c = my - float(mphi @ w) if bias else 0.0
+    return w, c
+
+
 def _l1_master(X, y, U, b, w0, c0, loss, beta, bias, huber_delta, n_iter):
     r"""FISTA (with adaptive restart) on :math:`\min_{w, c} L(\Phi w + c\mathbf 1) +
     \beta\|w\|_1`, :math:`\Phi = (XU + \mathbf 1 b^\top)_+` (``c = 0`` without bias), from
@@ -433,19 +484,30 @@ def fit_seeded(X, y, *, loss, beta, bias, tol, max_iter, random_state=None, hube
     r"""``patterns="seeded"``: the convex program over patterns found by non-convex fits.
 
     1. :func:`fastconvexrelu.nonconvex_seed.fit_nonconvex_seeds`: ``n_seeds`` local fits of
-       the weight-decay problem (L-BFGS, width ``seed_width``).
-    2. Patterns :math:`\{D_j\}` = the distinct activation patterns of all the seeds' neurons
-       (plus ``n_sampled`` random ones).  The best seed is a feasible point of the program
-       (block :math:`v_j = |w_j|(u_j, b_j)` in the cone of its own pattern, penalty
-       :math:`\beta\|v_j[{:}d]\| = \beta|w_j|\|u_j\|`), so the program is warm-started there
-       and its optimum is :math:`\le J(\text{best seed})`; the returned network is the best
-       iterate seen (never worse than the warm start).
-    3. Pattern generation (column generation on the dual of the program): with
+       the weight-decay problem (He init, ``seed_adam`` Adam then ``seed_iter`` L-BFGS steps,
+       width ``seed_width``).
+    2. Combination (``n_seeds > 1``): the l1 problem over the union of the seeds' unit-norm
+       neurons :math:`(u_j, b_j)`, :math:`\min_{t, c} L(\sum_j t_j (Xu_j + b_j)_+ + c) +
+       \beta\|t\|_1` -- the program below restricted to the rays
+       :math:`v_j = t_j(u_j, b_j)`, hence a convex problem whose optimum is :math:`\le` every
+       seed's :math:`J` (squared loss with a bias and :math:`n \ge 100`: the exact
+       active-set lasso master of Algorithm 3; other squared fits: at most 300 sweeps of
+       coordinate descent; other losses: ``master_iter`` FISTA steps from the best seed;
+       the hinge skips it).
+    3. Patterns :math:`\{D_j\}` = the distinct activation patterns of the best network so far
+       (plus, when that is a single seed, those of the other seeds, and ``n_sampled`` random
+       ones).  That network is a feasible point of the program (block
+       :math:`v_j = |w_j|(u_j, b_j)` in the cone of its own pattern, penalty
+       :math:`\beta\|v_j[{:}d]\| = \beta|w_j|\|u_j\|`), so the program (C++ augmented
+       Lagrangian, :func:`~fastconvexrelu.arrangement_program.solve_arrangement_program`,
+       at most ``program_iter`` first-order iterations per round) is warm-started there; the
+       returned network is the best one seen (never worse than the warm start).
+    4. Pattern generation (column generation on the dual of the program): with
        :math:`\lambda = \nabla L(f)` centred, patterns whose dual constraint
-       :math:`\max_{u, b}\lambda^\top D(Xu + b)\le\beta` is violated are searched by
+       :math:`\max_{\|u\|\le 1, b}\lambda^\top D(Xu + b)\le\beta` is violated are searched by
        ``_search_violations`` (exact per-pattern oracle over a heuristic pool), up to
        ``new_per_round`` are added and the program is re-solved warm; at most
-       ``max_rounds`` rounds.
+       ``max_rounds`` rounds, and ``max_iter`` first-order iterations in total.
 
     ``converged`` means: the last program reached ``tol`` (restricted gap over the final
     pattern set) and the heuristic search found no violating pattern -- not a global
@@ -487,8 +549,8 @@ def fit_seeded(X, y, *, loss, beta, bias, tol, max_iter, random_state=None, hube
         # combine the seeds: the l1 problem over the union of their unit-norm neurons,
         # min_{w, c} L(Phi w + c) + beta ||w||_1, is the program restricted to the rays
         # v_j = t_j (u_j, b_j) (Algorithm 3's master), so its optimum is <= every seed's J;
-        # solved exactly for the squared loss with a bias (lasso master of Algorithm 3), else by
-        # a few hundred accelerated proximal-gradient steps from the best seed
+        # solved to a relative duality gap tol for the squared loss (coordinate descent), else
+        # by a few hundred accelerated proximal-gradient steps from the best seed
         Uu = np.hstack([f.hidden_weights for f in fits])
         bu = np.concatenate([f.hidden_bias for f in fits])
         nu = np.linalg.norm(Uu, axis=0)
@@ -496,13 +558,18 @@ def fit_seeded(X, y, *, loss, beta, bias, tol, max_iter, random_state=None, hube
         w0 = np.zeros(Uu.shape[1])
         w0[: fits[0].hidden_weights.shape[1]] = fits[0].output_weights * np.linalg.norm(
             fits[0].hidden_weights, axis=0)
-        if loss == "squared" and bias:
-            # exact: centering + the C++ lasso master of Algorithm 3
+        if loss == "squared" and bias and n >= 100:
+            # centering + the C++ active-set lasso master of Algorithm 3 (exact; measured
+            # 4-20 s on the bench sets, where it beats coordinate descent by 0.005-0.01 in J,
+            # but pathologically slow on tiny n with many collinear columns)
             from .cutting_plane import _master_bias
 
             wm, cm = _master_bias(np.maximum(X @ Uu + bu, 0.0), y, loss, beta, 1e-10, w0,
                                   None)[:2]
             cm = float(cm)
+        elif loss == "squared":
+            wm, cm = _lasso_master_cd(np.maximum(X @ Uu + (bu if bias else 0.0), 0.0), y, beta,
+                                      w0, bias, tol=max(tol, 1e-9), max_sweeps=300)
         else:
             wm, cm = _l1_master(X, y, Uu, bu, w0, float(fits[0].intercept), loss, beta, bias,
                                 huber_delta, int(opts["master_iter"]))

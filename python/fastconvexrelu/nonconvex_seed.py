@@ -27,7 +27,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._losses import loss_value
 from ._objective import network_objective
 from ._validation import _is_real, check_X_y
 
@@ -159,7 +158,6 @@ def _fit_one(X, y, beta, loss, m, seed, max_iter, huber_delta, bias, adam_iter=0
     b0 = 0.1 * rng.standard_normal(m) if bias else np.zeros(m)
     w0 = rng.standard_normal(m) / np.sqrt(m)
     c0 = float(np.mean(y)) if (bias and loss in ("squared", "huber")) else 0.0
-    sizes = (d * m, m, m, 1)
 
     def unpack(theta):
         U = theta[: d * m].reshape(d, m)
@@ -194,7 +192,6 @@ def _fit_one(X, y, beta, loss, m, seed, max_iter, huber_delta, bias, adam_iter=0
         return val, grad.copy()
 
     theta0 = np.concatenate([U0.ravel(), b0, w0, [c0]])
-    assert theta0.size == sum(sizes)
     x = theta0
     if adam_iter > 0:
         x = _adam(fun, x, adam_iter, lr=adam_lr, scale=1.0 / n)
@@ -341,7 +338,3 @@ def seed_program_start(X, fit, bias=True):
             theta[d, col] += abs(w[j]) * b[j]
     return D, theta, float(fit.intercept)
 
-
-def _value(X, y, fit, loss, huber_delta=1.0):  # pragma: no cover - debugging helper
-    f = np.maximum(X @ fit.hidden_weights + fit.hidden_bias, 0.0) @ fit.output_weights + fit.intercept
-    return loss_value(f, y, loss, huber_delta)
