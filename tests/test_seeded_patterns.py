@@ -117,7 +117,7 @@ def test_deterministic_with_random_state():
 
 
 def test_certificate_only_when_enumerated():
-    X, y = _data(n=12, d=2, seed=9)
+    X, y = _data(n=9, d=2, seed=9)
     beta = 0.05
     opt = solve_arrangement_reference(X, y, loss="squared", beta=beta, bias=True,
                                       patterns=brute_force_patterns_lp(X, bias=True))
