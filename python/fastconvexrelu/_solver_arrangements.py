@@ -243,7 +243,7 @@ def fit_arrangements(X, Y, *, loss, beta, bias, tol, max_iter, n_patterns=None,
 # ------------------------------------------------------------------ patterns="seeded"
 #: defaults of the seeded pattern source (see ``fit_seeded``)
 SEEDED_DEFAULTS = dict(n_seeds=3, seed_width=None, seed_iter=1000, seed_adam=1000, n_sampled=0,
-                       max_rounds=1, new_per_round=20, program_iter=1000, master_iter=500)
+                       max_rounds=1, new_per_round=20, program_iter=1000, master_iter=1000)
 
 
 class _PatternSet:
@@ -490,10 +490,9 @@ def fit_seeded(X, y, *, loss, beta, bias, tol, max_iter, random_state=None, hube
        neurons :math:`(u_j, b_j)`, :math:`\min_{t, c} L(\sum_j t_j (Xu_j + b_j)_+ + c) +
        \beta\|t\|_1` -- the program below restricted to the rays
        :math:`v_j = t_j(u_j, b_j)`, hence a convex problem whose optimum is :math:`\le` every
-       seed's :math:`J` (squared loss with a bias and :math:`n \ge 100`: the exact
-       active-set lasso master of Algorithm 3; other squared fits: at most 300 sweeps of
-       coordinate descent; other losses: ``master_iter`` FISTA steps from the best seed;
-       the hinge skips it).
+       seed's :math:`J` (squared loss: at most ``master_iter`` sweeps of coordinate descent,
+       stopped at a relative lasso duality gap ``tol``; other losses: ``master_iter`` FISTA
+       steps; both from the best seed, so never above its :math:`J`; the hinge skips it).
     3. Patterns :math:`\{D_j\}` = the distinct activation patterns of the best network so far
        (plus, when that is a single seed, those of the other seeds, and ``n_sampled`` random
        ones).  That network is a feasible point of the program (block
@@ -558,18 +557,12 @@ def fit_seeded(X, y, *, loss, beta, bias, tol, max_iter, random_state=None, hube
         w0 = np.zeros(Uu.shape[1])
         w0[: fits[0].hidden_weights.shape[1]] = fits[0].output_weights * np.linalg.norm(
             fits[0].hidden_weights, axis=0)
-        if loss == "squared" and bias and n >= 100:
-            # centering + the C++ active-set lasso master of Algorithm 3 (exact; measured
-            # 4-20 s on the bench sets, where it beats coordinate descent by 0.005-0.01 in J,
-            # but pathologically slow on tiny n with many collinear columns)
-            from .cutting_plane import _master_bias
-
-            wm, cm = _master_bias(np.maximum(X @ Uu + bu, 0.0), y, loss, beta, 1e-10, w0,
-                                  None)[:2]
-            cm = float(cm)
-        elif loss == "squared":
+        if loss == "squared":
+            # (the C++ active-set lasso master of Algorithm 3 is exact but measured 4-20 s on
+            # the bench sets and did not finish in 5 min on n = 120: bounded CD instead)
             wm, cm = _lasso_master_cd(np.maximum(X @ Uu + (bu if bias else 0.0), 0.0), y, beta,
-                                      w0, bias, tol=max(tol, 1e-9), max_sweeps=300)
+                                      w0, bias, tol=max(tol, 1e-9),
+                                      max_sweeps=int(opts["master_iter"]))
         else:
             wm, cm = _l1_master(X, y, Uu, bu, w0, float(fits[0].intercept), loss, beta, bias,
                                 huber_delta, int(opts["master_iter"]))
