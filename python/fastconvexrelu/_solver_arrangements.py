@@ -242,7 +242,7 @@ def fit_arrangements(X, Y, *, loss, beta, bias, tol, max_iter, n_patterns=None,
 
 # ------------------------------------------------------------------ patterns="seeded"
 #: defaults of the seeded pattern source (see ``fit_seeded``)
-SEEDED_DEFAULTS = dict(n_seeds=3, seed_width=None, seed_iter=1000, seed_adam=1000, n_sampled=0,
+SEEDED_DEFAULTS = dict(n_seeds=3, seed_width=None, seed_iter=2000, seed_adam=2000, n_sampled=0,
                        max_rounds=1, new_per_round=20, program_iter=1000, master_iter=1000)
 
 
