@@ -80,7 +80,7 @@ def test_never_worse_than_warm_start_with_tiny_budget():
 def test_program_over_seeded_patterns_matches_cvxpy():
     X, y = _data(n=25, d=2, seed=5)
     res = _fit(X, y, beta=0.1, random_state=0)
-    pats = res.warm["patterns"].patterns
+    pats = res.warm["final_patterns"].patterns
     ref = solve_arrangement_reference(X, y, loss="squared", beta=0.1, bias=True, patterns=pats)
     assert res.converged, res.message
     assert res.restricted_gap <= 1e-6 * res.objective
@@ -92,7 +92,7 @@ def test_logistic_seeded_matches_cvxpy():
     X, y = _data(n=24, d=2, seed=8)
     yl = np.where(y > np.median(y), 1.0, -1.0)
     res = _fit(X, yl, beta=0.2, loss="logistic", random_state=0)
-    pats = res.warm["patterns"].patterns
+    pats = res.warm["final_patterns"].patterns
     ref = solve_arrangement_reference(X, yl, loss="logistic", beta=0.2, bias=True, patterns=pats)
     assert res.objective <= ref * (1 + 1e-5) + 1e-9
     if res.converged:

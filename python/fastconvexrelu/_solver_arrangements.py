@@ -170,8 +170,10 @@ def fit_arrangements(X, Y, *, loss, beta, bias, tol, max_iter, n_patterns=None,
         raise ValueError(f"patterns must be one of {PATTERN_SOURCES}, got {patterns!r}.")
     from .arrangement import enumerate_patterns, sample_patterns
 
+    source = None
     if warm_start is not None and warm_start.get("patterns") is not None:
         pats = warm_start["patterns"]
+        source = warm_start.get("source")  # e.g. "seeded" along a regularization path
     elif patterns == "seeded" or (patterns == "auto" and n_patterns is None and Y.ndim == 1
                                   and not arrangement_is_small(X, bias)):
         res = fit_seeded(X, Y, loss=loss, beta=beta, bias=bias, tol=tol, max_iter=max_iter,
@@ -235,8 +237,8 @@ def fit_arrangements(X, Y, *, loss, beta, bias, tol, max_iter, n_patterns=None,
         message=str(res.status),
         n_patterns=int(pats.count),
         patterns_exact=bool(pats.exact),
-        warm={"patterns": pats, "program": res.warm_start},
-        source="enumerated" if pats.exact else "sampled",
+        warm={"patterns": pats, "program": res.warm_start, "source": source},
+        source=source or ("enumerated" if pats.exact else "sampled"),
     )
 
 
@@ -668,9 +670,10 @@ def fit_seeded(X, y, *, loss, beta, bias, tol, max_iter, random_state=None, hube
         message=msg,
         n_patterns=int(pset.P),
         patterns_exact=False,
-        # the final pattern set, reusable like sampled patterns (e.g. along a path)
-        warm={"patterns": Patterns(patterns=pset.matrix() > 0, hidden_weights=np.zeros((d, pset.P)),
+        # the final pattern set (not under "patterns": a regularization path re-seeds at every
+        # beta -- measured better than reusing the patterns of the previous beta)
+        warm={"final_patterns": Patterns(patterns=pset.matrix() > 0, hidden_weights=np.zeros((d, pset.P)),
                                    hidden_bias=np.zeros(pset.P), count=pset.P, exact=False),
-              "program": res.warm_start},
+              "program": res.warm_start, "source": "seeded"},
         source="seeded",
     )
