@@ -473,12 +473,15 @@ class ConvexReLURegressor(_BaseConvexReLU):
         arrangement (exact: certified ``duality_gap_``; ``ValueError`` when it may exceed
         20000 cells). ``"sample"``: ``n_patterns`` random patterns. ``"seeded"`` (scalar
         outputs): the patterns of the neurons of a few cheap non-convex fits of the
-        weight-decay problem :math:`L + \tfrac\beta2(\|U\|_F^2 + \|w\|^2)` (L-BFGS from
-        random initializations, :func:`fastconvexrelu.nonconvex_seed.fit_nonconvex_seeds`);
-        the best fit is a feasible point of the convex program over them (block
-        :math:`v_j = |w_j|(u_j, b_j)`), which is warm-started there, so ``objective_`` is at
-        most the best fit's :math:`J`; then rounds of pattern generation add patterns whose
-        dual constraint :math:`\max_{\|u\|\le 1, b}\lambda^\top D(Xu + b) \le \beta`
+        weight-decay problem :math:`L + \tfrac\beta2(\|U\|_F^2 + \|w\|^2)` (3 fits of
+        width 200, Adam then L-BFGS from random initializations,
+        :func:`fastconvexrelu.fit_nonconvex_seeds`), combined by the l1 problem
+        :math:`\min_{t, c} L(\sum_j t_j (Xu_j + b_j)_+ + c) + \beta\|t\|_1` over all their
+        unit neurons (a convex restriction of the pattern program); the resulting network is a
+        feasible point of the convex program over its patterns (block
+        :math:`v_j = |w_j|(u_j, b_j)`), which is warm-started there, and the best network
+        seen is returned, so ``objective_`` is at most the best fit's :math:`J`; then rounds
+        of pattern generation add patterns whose dual constraint :math:`\max_{\|u\|\le 1, b}\lambda^\top D(Xu + b) \le \beta`
         (:math:`\lambda = \nabla L(f)`, centred) is found violated by a heuristic search with
         the exact per-pattern oracle, and the program is re-solved warm. Not a global
         certificate: ``duality_gap_ = inf``, the gap over the final pattern set in
@@ -682,12 +685,15 @@ class ConvexReLUClassifier(_BaseConvexReLU):
         arrangement (exact: certified ``duality_gap_``; ``ValueError`` when it may exceed
         20000 cells). ``"sample"``: ``n_patterns`` random patterns. ``"seeded"`` (scalar
         outputs): the patterns of the neurons of a few cheap non-convex fits of the
-        weight-decay problem :math:`L + \tfrac\beta2(\|U\|_F^2 + \|w\|^2)` (L-BFGS from
-        random initializations, :func:`fastconvexrelu.nonconvex_seed.fit_nonconvex_seeds`);
-        the best fit is a feasible point of the convex program over them (block
-        :math:`v_j = |w_j|(u_j, b_j)`), which is warm-started there, so ``objective_`` is at
-        most the best fit's :math:`J`; then rounds of pattern generation add patterns whose
-        dual constraint :math:`\max_{\|u\|\le 1, b}\lambda^\top D(Xu + b) \le \beta`
+        weight-decay problem :math:`L + \tfrac\beta2(\|U\|_F^2 + \|w\|^2)` (3 fits of
+        width 200, Adam then L-BFGS from random initializations,
+        :func:`fastconvexrelu.fit_nonconvex_seeds`), combined by the l1 problem
+        :math:`\min_{t, c} L(\sum_j t_j (Xu_j + b_j)_+ + c) + \beta\|t\|_1` over all their
+        unit neurons (a convex restriction of the pattern program); the resulting network is a
+        feasible point of the convex program over its patterns (block
+        :math:`v_j = |w_j|(u_j, b_j)`), which is warm-started there, and the best network
+        seen is returned, so ``objective_`` is at most the best fit's :math:`J`; then rounds
+        of pattern generation add patterns whose dual constraint :math:`\max_{\|u\|\le 1, b}\lambda^\top D(Xu + b) \le \beta`
         (:math:`\lambda = \nabla L(f)`, centred) is found violated by a heuristic search with
         the exact per-pattern oracle, and the program is re-solved warm. Not a global
         certificate: ``duality_gap_ = inf``, the gap over the final pattern set in
