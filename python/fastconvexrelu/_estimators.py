@@ -481,8 +481,9 @@ class ConvexReLURegressor(_BaseConvexReLU):
         feasible point of the convex program over its patterns (block
         :math:`v_j = |w_j|(u_j, b_j)`), which is warm-started there, and the best network
         seen is returned, so ``objective_`` is at most the best fit's :math:`J`; then rounds
-        of pattern generation add patterns whose dual constraint :math:`\max_{\|u\|\le 1, b}\lambda^\top D(Xu + b) \le \beta`
-        (:math:`\lambda = \nabla L(f)`, centred) is found violated by a heuristic search with
+        of pattern generation add patterns whose dual constraint
+        :math:`\max_{\|u\|\le 1, b}\lambda^\top D(Xu + b) \le \beta` (supplementary A.3;
+        :math:`\lambda = \nabla L(f)`, centred) is found violated by a heuristic search with
         the exact per-pattern oracle, and the program is re-solved warm. Not a global
         certificate: ``duality_gap_ = inf``, the gap over the final pattern set in
         ``restricted_gap_``; ``converged_`` means that program converged and the search
@@ -693,8 +694,9 @@ class ConvexReLUClassifier(_BaseConvexReLU):
         feasible point of the convex program over its patterns (block
         :math:`v_j = |w_j|(u_j, b_j)`), which is warm-started there, and the best network
         seen is returned, so ``objective_`` is at most the best fit's :math:`J`; then rounds
-        of pattern generation add patterns whose dual constraint :math:`\max_{\|u\|\le 1, b}\lambda^\top D(Xu + b) \le \beta`
-        (:math:`\lambda = \nabla L(f)`, centred) is found violated by a heuristic search with
+        of pattern generation add patterns whose dual constraint
+        :math:`\max_{\|u\|\le 1, b}\lambda^\top D(Xu + b) \le \beta` (supplementary A.3;
+        :math:`\lambda = \nabla L(f)`, centred) is found violated by a heuristic search with
         the exact per-pattern oracle, and the program is re-solved warm. Not a global
         certificate: ``duality_gap_ = inf``, the gap over the final pattern set in
         ``restricted_gap_``; ``converged_`` means that program converged and the search
