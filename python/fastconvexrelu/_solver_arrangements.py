@@ -508,7 +508,8 @@ def fit_seeded(X, y, *, loss, beta, bias, tol, max_iter, random_state=None, hube
        :math:`\max_{\|u\|\le 1, b}\lambda^\top D(Xu + b)\le\beta` is violated are searched by
        ``_search_violations`` (exact per-pattern oracle over a heuristic pool), up to
        ``new_per_round`` are added and the program is re-solved warm; at most
-       ``max_rounds`` rounds, and ``max_iter`` first-order iterations in total.
+       ``max_rounds`` rounds, and ``max_iter`` first-order iterations in total; stops early
+       when a (budgeted, unconverged) program round ends above its warm start.
 
     ``converged`` means: the last program reached ``tol`` (restricted gap over the final
     pattern set) and the heuristic search found no violating pattern -- not a global
@@ -597,6 +598,7 @@ def fit_seeded(X, y, *, loss, beta, bias, tol, max_iter, random_state=None, hube
     rounds = 0
     res = None
     found_none = False
+    stalled = False
     last_best_val = math.nan
     budget = int(max_iter)
     while True:
@@ -619,6 +621,11 @@ def fit_seeded(X, y, *, loss, beta, bias, tol, max_iter, random_state=None, hube
                   f"{res.n_iter} iterations, restricted gap {res.restricted_gap:.3e}); best J = "
                   f"{best['J']:.10g} ({time.perf_counter() - t0:.2f}s)")
         if rounds > int(opts["max_rounds"]) or total_iter >= budget:
+            break
+        if not improved and not res.converged:
+            # the budgeted program did not get below its own warm start: re-solving the same
+            # program with a few more patterns from the same start would not either
+            stalled = True
             break
         # ---- pattern generation on the dual of the program at the best network
         f = network_output(X, best["U"], best["b"], best["w"], best["c"])
@@ -649,9 +656,14 @@ def fit_seeded(X, y, *, loss, beta, bias, tol, max_iter, random_state=None, hube
     J = float(_nobj(X, y, best["U"], best["b"], best["w"], best["c"], beta, loss,
                     huber_delta=huber_delta))
     converged = bool(res.converged and found_none)
-    why = ("no violating pattern found by the heuristic search (not a global certificate)"
-           if found_none else f"stopped after {rounds} program round(s) / {total_iter} iterations "
-           "with violating patterns left or the program not converged")
+    if found_none:
+        why = "no violating pattern found by the heuristic search (not a global certificate)"
+    elif stalled:
+        why = (f"stopped after program round {rounds}: it did not improve on its warm start "
+               f"within {int(opts['program_iter'])} iterations")
+    else:
+        why = (f"stopped after {rounds} program round(s) / {total_iter} iterations with "
+               "violating patterns left or the program not converged")
     msg = (f"seeded patterns: {why}; final program {res.status}; best network from "
            f"{best['source']}; {pset.P} patterns")
     return ArrangementsFit(
