@@ -78,6 +78,10 @@ OURS = [
     ("ours: arrangements (100 sampled patterns)",
      dict(solver="arrangements", n_patterns=100, random_state=0, tol=1e-6, max_iter=20000)),
     ("ours: cutting_plane (Algorithm 3)", dict(solver="cutting_plane", tol=1e-6, max_iter=100)),
+    # patterns="seeded" (the route of solver="auto" on general scalar data): non-convex seeds,
+    # l1 master over their neurons, the convex program over their patterns, pattern generation
+    ("ours: arrangements, seeded patterns (= auto)",
+     dict(solver="arrangements", patterns="seeded", random_state=0, tol=1e-6)),
 ]
 
 #: label -> fn(X, y, beta) returning dict(hidden_weights (d, m), hidden_bias (m,),
@@ -175,13 +179,20 @@ def run_ours_estimator(X, y, beta, kwargs):
     est = ConvexReLURegressor(beta=beta, bias=True, **kwargs)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         est.fit(X, y)
-        t = time.perf_counter() - t0
+        t, cpu = time.perf_counter() - t0, time.process_time() - c0
     notes = [f"solver_={getattr(est, 'solver_', '?')}", f"n_active={getattr(est, 'n_active_', '?')}"]
+    src = getattr(est, "patterns_source_", None)
+    if src is not None:
+        notes.append(f"patterns_source_={src}, n_patterns_={getattr(est, 'n_patterns_', '?')}")
     gap = getattr(est, "duality_gap_", None)
     if gap is not None:
         notes.append(f"duality_gap_={gap:.3g}")
+    notes.append(f"CPU time {cpu:.1f}s (all threads)")
+    rg = getattr(est, "restricted_gap_", None)
+    if rg is not None:
+        notes.append(f"restricted_gap_={rg:.3g}")
     rgap = getattr(est, "relaxation_gap_", None)
     if rgap is not None:
         notes.append(f"relaxation_gap_={rgap:.3g}")
@@ -511,7 +522,8 @@ def bench_dataset(name, args):
             na("backprop (best of seeds)", f"skipped (no seed finished within {args.time_limit:g} s)")
 
     key = name + (f" ({args.tag})" if args.tag else "")
-    return dict(name=key, n=n, d=d, beta=beta, src=src, rows=rows)
+    load_end = " ".join(f"{v:.2f}" for v in os.getloadavg())
+    return dict(name=key, n=n, d=d, beta=beta, src=src, rows=rows, load_end=load_end)
 
 
 def _record(res, method, add, na, limit):
@@ -535,7 +547,8 @@ def section(result, args, info, cmd):
            f"beta = n * lam = {result['beta']:g}; gates: {args.gates}, {args.n_gates} (seed "
            f"{args.seed}); data: {result['src']}; X and y standardized.",
            "", f"Command: `{cmd}`", "",
-           "Machine: " + ", ".join(f"{k}={v}" for k, v in info.items()), "",
+           "Machine: " + ", ".join(f"{k}={v}" for k, v in info.items())
+           + f"; load average at the end of this data set: {result.get('load_end', '?')}", "",
            "| data | method | J | rel. J vs best | time (s) | notes |",
            "| --- | --- | --- | --- | --- | --- |"]
     for method, J, t, notes in rows:

@@ -215,7 +215,7 @@ def test_multiclass_softmax_global_optimum_and_certificate_vs_cvxpy():
 
 def test_auto_routing():
     """auto: extreme points on a line, all patterns when the arrangement is small, the
-    cutting plane for larger scalar squared/hinge problems, the sampled program otherwise."""
+    seeded pattern program for larger scalar problems, the sampled program with n_patterns."""
     rng = np.random.default_rng(2)
     x = rng.standard_normal(20)
     assert ConvexReLURegressor().fit(x[:, None], x ** 2).solver_ == "extreme_points"
@@ -227,7 +227,7 @@ def test_auto_routing():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", fcr.ConvergenceWarning)
         big = ConvexReLURegressor(beta=1.0, max_iter=20).fit(Xb, yb)
-        assert big.solver_ == "cutting_plane"
+        assert big.solver_ == "arrangements" and big.patterns_source_ == "seeded"
         hub = ConvexReLURegressor(beta=1.0, loss="huber", n_patterns=20,
                                   max_iter=2000).fit(Xb, yb)
     assert hub.solver_ == "arrangements" and not hub.patterns_exact_

@@ -18,6 +18,7 @@ from .arrangement import enumerate_patterns, pattern_oracle, sample_patterns
 from .arrangement_program import ArrangementProgramResult, solve_arrangement_program
 from .path import RegularizationPath, regularization_path
 from .convex_rf import ConvexRF, ConvexRFClassifier
+from .nonconvex_seed import SeedFit, fit_nonconvex_seeds
 
 __all__ = [
     "__version__",
@@ -58,4 +59,6 @@ __all__ = [
     "ArrangementProgramResult",
     "ConvexRF",
     "ConvexRFClassifier",
+    "fit_nonconvex_seeds",
+    "SeedFit",
 ]

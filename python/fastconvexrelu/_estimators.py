@@ -35,6 +35,8 @@ _FITTED_ATTRS = ("output_weights_", "hidden_weights_", "n_features_in_")
 
 # max_iter=None: each solver's own default (its iterations differ in kind and cost)
 _DEFAULT_MAX_ITER = {"extreme_points": 200, "cutting_plane": 200, "arrangements": 100_000}
+# pattern sources of solver="arrangements" (see fit_arrangements)
+_VALID_PATTERNS = ("auto", "enumerate", "sample", "seeded")
 
 
 class _Params(NamedTuple):
@@ -48,6 +50,7 @@ class _Params(NamedTuple):
     n_patterns: Any
     random_state: Any
     huber_delta: float
+    patterns: str = "auto"
 
 
 class _ParamsMixin:
@@ -173,13 +176,19 @@ class _BaseConvexReLU(_ParamsMixin):
                 "random_state must be None, an int or a numpy Generator, got "
                 f"{self.random_state!r}."
             )
+        patterns = getattr(self, "patterns", "auto")
+        if not isinstance(patterns, str) or patterns not in _VALID_PATTERNS:
+            raise ValueError(
+                f"patterns must be one of {', '.join(repr(s) for s in _VALID_PATTERNS)}; got "
+                f"{patterns!r}."
+            )
         huber_delta = getattr(self, "huber_delta", 1.0)
         if not _is_real(huber_delta) or not np.isfinite(huber_delta) or huber_delta <= 0:
             raise ValueError(f"huber_delta must be a finite real number > 0, got {huber_delta!r}.")
         return _Params(
             beta, loss, tol, max_iter_, bias, verbose, solver,
             None if n_patterns is None else int(n_patterns), self.random_state,
-            float(huber_delta),
+            float(huber_delta), patterns,
         )
 
     def _fit_network(self, X, y, params):
@@ -201,13 +210,16 @@ class _BaseConvexReLU(_ParamsMixin):
             if solver == "auto":
                 from ._solver_arrangements import arrangement_is_small
 
-                # all patterns when the arrangement is small (exact, certified); otherwise the
-                # cutting plane (Algorithms 1/3: lower J in less time than the sampled program
-                # in bench/RESULTS.md) where it applies, else the sampled program
+                # the pattern program: all patterns when the arrangement is small (exact,
+                # certified), else seeded patterns for scalar outputs (lowest J in
+                # bench/results/general.md: below the cutting plane, sampled patterns, pyscnn
+                # and backprop), sampled ones for vector outputs; the cutting plane only for
+                # beta = 0 (minimum norm) without bias, which the program does not handle
                 if (
                     not vector
                     and loss in ("squared", "hinge")
-                    and (beta > 0 or not bias)
+                    and beta == 0
+                    and not bias
                     and not arrangement_is_small(X, bias, params.n_patterns)
                 ):
                     return self._fit_cutting_plane(X, y, params)
@@ -286,7 +298,7 @@ class _BaseConvexReLU(_ParamsMixin):
         activation patterns, see :mod:`fastconvexrelu._solver_arrangements`."""
         from ._solver_arrangements import fit_arrangements
 
-        beta, loss, tol, max_iter, bias, verbose, solver, n_patterns, rng, delta = params
+        beta, loss, tol, max_iter, bias, verbose, solver, n_patterns, rng, delta = params[:10]
         max_iter = _DEFAULT_MAX_ITER["arrangements"] if max_iter is None else max_iter
         if warm_start is None:
             warm_start = getattr(self, "_path_warm_start", None)
@@ -295,18 +307,20 @@ class _BaseConvexReLU(_ParamsMixin):
         res = fit_arrangements(
             X, y, loss=loss, beta=beta, bias=bias, tol=tol, max_iter=max_iter,
             n_patterns=n_patterns, random_state=rng, huber_delta=delta, verbose=verbose,
-            warm_start=warm_start,
+            warm_start=warm_start, patterns=params.patterns,
         )
         self._store(res, "arrangements", X)
         self.restricted_gap_ = float(res.restricted_gap)
         self.n_patterns_ = int(res.n_patterns)
         self.patterns_exact_ = bool(res.patterns_exact)
+        self.patterns_source_ = str(res.source)
         self._warm_ = res.warm
         if verbose:
             status = "converged" if self.converged_ else "NOT converged"
             print(
                 f"[{type(self).__name__}] arrangements ({self.n_patterns_} "
-                f"{'enumerated' if self.patterns_exact_ else 'sampled'} patterns) {status} "
+                f"{'enumerated' if self.patterns_exact_ else self.patterns_source_} patterns) "
+                f"{status} "
                 f"after {self.n_iter_} iterations: objective={self.objective_:.10g} "
                 f"duality_gap={self.duality_gap_:.3e} restricted_gap={self.restricted_gap_:.3e} "
                 f"active_neurons={self.n_active_}"
@@ -426,12 +440,13 @@ class ConvexReLURegressor(_BaseConvexReLU):
     solver : {"auto", "extreme_points", "arrangements", "cutting_plane"}, default="auto"
         ``"extreme_points"`` (exact, certified) needs scalar outputs, d = 1 or samples on one
         line (through the origin when ``bias=False``); ``"auto"`` picks it when it applies,
-        otherwise ``"arrangements"`` with all patterns when the arrangement is small, else
-        ``"cutting_plane"`` for scalar squared/hinge fits and sampled ``"arrangements"`` for
-        the rest. ``"arrangements"``: the convex program over
-        activation patterns, all of them (exact, certified ``duality_gap_``) when the
-        arrangement is small (at most ~1000 cells), else ``n_patterns`` sampled ones
-        (``duality_gap_ = inf``, the sampled program's own gap in ``restricted_gap_``).
+        otherwise ``"arrangements"`` (``patterns="auto"``: all patterns when the arrangement
+        is small, else seeded patterns for scalar outputs -- the lowest objective in the
+        general-data benchmark -- and sampled ones for vector outputs), except
+        ``"cutting_plane"`` for ``beta = 0`` without bias. ``"arrangements"``: the convex
+        program over activation patterns chosen by ``patterns``; all of them (exact,
+        certified ``duality_gap_``) when enumerated, else ``duality_gap_ = inf`` and the
+        program's own gap over its patterns in ``restricted_gap_``.
         ``"cutting_plane"``: Algorithm 1 (``bias=False``) / Algorithm 3 (``bias=True``,
         squared and hinge losses); its ``duality_gap_`` is finite only when it can be proven
         (spike-free data, or an exact check over all activation patterns in small
@@ -452,8 +467,32 @@ class ConvexReLURegressor(_BaseConvexReLU):
         oracle, default 256); None enumerates all
         patterns when the arrangement has at most ~1000 cells and samples 200 otherwise. If
         the arrangement has fewer patterns than requested, all are used (``n_patterns_``).
+    patterns : {"auto", "enumerate", "sample", "seeded"}, default="auto"
+        Source of the activation patterns :math:`D_i = \mathrm{diag}(1[Xu_i + b_i > 0])` of
+        ``solver="arrangements"`` (issue 3). ``"enumerate"``: all patterns of the hyperplane
+        arrangement (exact: certified ``duality_gap_``; ``ValueError`` when it may exceed
+        20000 cells). ``"sample"``: ``n_patterns`` random patterns. ``"seeded"`` (scalar
+        outputs): the patterns of the neurons of a few cheap non-convex fits of the
+        weight-decay problem :math:`L + \tfrac\beta2(\|U\|_F^2 + \|w\|^2)` (3 fits of
+        width 200, Adam then L-BFGS from random initializations,
+        :func:`fastconvexrelu.fit_nonconvex_seeds`), combined by the l1 problem
+        :math:`\min_{t, c} L(\sum_j t_j (Xu_j + b_j)_+ + c) + \beta\|t\|_1` over all their
+        unit neurons (a convex restriction of the pattern program); the resulting network is a
+        feasible point of the convex program over its patterns (block
+        :math:`v_j = |w_j|(u_j, b_j)`), which is warm-started there, and the best network
+        seen is returned, so ``objective_`` is at most the best fit's :math:`J`; then rounds
+        of pattern generation add patterns whose dual constraint
+        :math:`\max_{\|u\|\le 1, b}\lambda^\top D(Xu + b) \le \beta` (supplementary A.3;
+        :math:`\lambda = \nabla L(f)`, centred) is found violated by a heuristic search with
+        the exact per-pattern oracle, and the program is re-solved warm. Not a global
+        certificate: ``duality_gap_ = inf``, the gap over the final pattern set in
+        ``restricted_gap_``; ``converged_`` means that program converged and the search
+        found no violating pattern. ``"auto"``: enumerate when the arrangement is small (at
+        most ~1000 cells), else ``"sample"`` when ``n_patterns`` is given or for vector
+        outputs, else ``"seeded"``.
     random_state : int, numpy Generator or None, default=None
-        Seed of the pattern sampling (results are deterministic for a fixed seed).
+        Seed of the pattern sampling and of the non-convex fits (results are deterministic
+        for a fixed seed).
     huber_delta : float, default=1.0
         Threshold :math:`\delta` of the Huber loss.
 
@@ -491,6 +530,8 @@ class ConvexReLURegressor(_BaseConvexReLU):
         ``solver="arrangements"`` only: number of activation patterns used.
     patterns_exact_ : bool
         ``solver="arrangements"`` only: whether all patterns were enumerated.
+    patterns_source_ : str
+        ``solver="arrangements"`` only: ``"enumerated"``, ``"sampled"`` or ``"seeded"``.
     relaxation_gap_ : float
         ``solver="cutting_plane"`` only: the gap against the (relaxed) oracle.
 
@@ -521,6 +562,7 @@ class ConvexReLURegressor(_BaseConvexReLU):
         n_patterns=None,
         random_state=None,
         huber_delta=1.0,
+        patterns="auto",
     ):
         self.beta = beta
         self.loss = loss
@@ -532,6 +574,7 @@ class ConvexReLURegressor(_BaseConvexReLU):
         self.n_patterns = n_patterns
         self.random_state = random_state
         self.huber_delta = huber_delta
+        self.patterns = patterns
 
     def fit(self, X, y):
         """Train the network to global optimality.
@@ -612,12 +655,13 @@ class ConvexReLUClassifier(_BaseConvexReLU):
     solver : {"auto", "extreme_points", "arrangements", "cutting_plane"}, default="auto"
         ``"extreme_points"`` (exact, certified) needs scalar outputs, d = 1 or samples on one
         line (through the origin when ``bias=False``); ``"auto"`` picks it when it applies,
-        otherwise ``"arrangements"`` with all patterns when the arrangement is small, else
-        ``"cutting_plane"`` for scalar squared/hinge fits and sampled ``"arrangements"`` for
-        the rest. ``"arrangements"``: the convex program over
-        activation patterns, all of them (exact, certified ``duality_gap_``) when the
-        arrangement is small (at most ~1000 cells), else ``n_patterns`` sampled ones
-        (``duality_gap_ = inf``, the sampled program's own gap in ``restricted_gap_``).
+        otherwise ``"arrangements"`` (``patterns="auto"``: all patterns when the arrangement
+        is small, else seeded patterns for scalar outputs -- the lowest objective in the
+        general-data benchmark -- and sampled ones for vector outputs), except
+        ``"cutting_plane"`` for ``beta = 0`` without bias. ``"arrangements"``: the convex
+        program over activation patterns chosen by ``patterns``; all of them (exact,
+        certified ``duality_gap_``) when enumerated, else ``duality_gap_ = inf`` and the
+        program's own gap over its patterns in ``restricted_gap_``.
         ``"cutting_plane"``: Algorithm 1 (``bias=False``) / Algorithm 3 (``bias=True``,
         squared and hinge losses); its ``duality_gap_`` is finite only when it can be proven
         (spike-free data, or an exact check over all activation patterns in small
@@ -636,8 +680,31 @@ class ConvexReLUClassifier(_BaseConvexReLU):
     n_patterns : int or None, default=None
         ``solver="arrangements"``: number of sampled activation patterns (None: all patterns
         when the arrangement is small, else 200 sampled).
+    patterns : {"auto", "enumerate", "sample", "seeded"}, default="auto"
+        Source of the activation patterns :math:`D_i = \mathrm{diag}(1[Xu_i + b_i > 0])` of
+        ``solver="arrangements"`` (issue 3). ``"enumerate"``: all patterns of the hyperplane
+        arrangement (exact: certified ``duality_gap_``; ``ValueError`` when it may exceed
+        20000 cells). ``"sample"``: ``n_patterns`` random patterns. ``"seeded"`` (scalar
+        outputs): the patterns of the neurons of a few cheap non-convex fits of the
+        weight-decay problem :math:`L + \tfrac\beta2(\|U\|_F^2 + \|w\|^2)` (3 fits of
+        width 200, Adam then L-BFGS from random initializations,
+        :func:`fastconvexrelu.fit_nonconvex_seeds`), combined by the l1 problem
+        :math:`\min_{t, c} L(\sum_j t_j (Xu_j + b_j)_+ + c) + \beta\|t\|_1` over all their
+        unit neurons (a convex restriction of the pattern program); the resulting network is a
+        feasible point of the convex program over its patterns (block
+        :math:`v_j = |w_j|(u_j, b_j)`), which is warm-started there, and the best network
+        seen is returned, so ``objective_`` is at most the best fit's :math:`J`; then rounds
+        of pattern generation add patterns whose dual constraint
+        :math:`\max_{\|u\|\le 1, b}\lambda^\top D(Xu + b) \le \beta` (supplementary A.3;
+        :math:`\lambda = \nabla L(f)`, centred) is found violated by a heuristic search with
+        the exact per-pattern oracle, and the program is re-solved warm. Not a global
+        certificate: ``duality_gap_ = inf``, the gap over the final pattern set in
+        ``restricted_gap_``; ``converged_`` means that program converged and the search
+        found no violating pattern. ``"auto"``: enumerate when the arrangement is small (at
+        most ~1000 cells), else ``"sample"`` when ``n_patterns`` is given or for vector
+        outputs, else ``"seeded"``.
     random_state : int, numpy Generator or None, default=None
-        Seed of the pattern sampling.
+        Seed of the pattern sampling and of the non-convex fits.
 
     Attributes
     ----------
@@ -675,6 +742,7 @@ class ConvexReLUClassifier(_BaseConvexReLU):
         verbose=False,
         n_patterns=None,
         random_state=None,
+        patterns="auto",
     ):
         self.beta = beta
         self.loss = loss
@@ -685,6 +753,7 @@ class ConvexReLUClassifier(_BaseConvexReLU):
         self.verbose = verbose
         self.n_patterns = n_patterns
         self.random_state = random_state
+        self.patterns = patterns
 
     def fit(self, X, y):
         """Train the classifier to global optimality.

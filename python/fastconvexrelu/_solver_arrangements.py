@@ -3,7 +3,9 @@ r"""solver="arrangements": the exact convex program over activation patterns (is
 Patterns :math:`D_i = \mathrm{diag}(1[X u + b \mathbf 1 > 0])` come from the exact enumeration
 of the hyperplane arrangement (:func:`fastconvexrelu.arrangement.enumerate_patterns`) when it
 is small, otherwise from random sampling (:func:`~fastconvexrelu.arrangement.sample_patterns`).
-The program
+With ``patterns="seeded"`` (:func:`fit_seeded`) they are the patterns of the neurons of cheap
+non-convex fits, combined by an l1 problem over their neurons, with pattern generation on the
+program's dual.  The program
 
 .. math::
 
@@ -28,12 +30,15 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ._objective import network_output
 from ._validation import ConvergenceWarning
 
 # Enumerate the arrangement when its general-position cell count is at most this.
 MAX_EXACT_PATTERNS = 1000
 # Sampled patterns when the arrangement is too large and n_patterns is None.
 DEFAULT_N_PATTERNS = 200
+# patterns="enumerate" refuses arrangements with more general-position cells than this.
+MAX_ENUMERATE = 20000
 
 
 class ArrangementsFit(NamedTuple):
@@ -51,6 +56,7 @@ class ArrangementsFit(NamedTuple):
     n_patterns: int
     patterns_exact: bool
     warm: Any
+    source: str = "sampled"
 
 
 def cell_count_bound(n_rows, rank):
@@ -137,9 +143,20 @@ def _solve_columns(X, Y, patterns, loss, beta, bias, huber_delta, tol, max_iter,
     )
 
 
+PATTERN_SOURCES = ("auto", "enumerate", "sample", "seeded")
+
+
 def fit_arrangements(X, Y, *, loss, beta, bias, tol, max_iter, n_patterns=None,
-                     random_state=None, huber_delta=1.0, verbose=False, warm_start=None):
-    """Fit by the pattern program; see the module docstring. ``Y``: (n,) or (n, o)."""
+                     random_state=None, huber_delta=1.0, verbose=False, warm_start=None,
+                     patterns="auto", seeded_options=None):
+    """Fit by the pattern program; see the module docstring. ``Y``: (n,) or (n, o).
+
+    ``patterns``: ``"enumerate"`` all patterns (``ValueError`` above ``MAX_ENUMERATE``
+    cells), ``"sample"`` ``n_patterns`` random ones (default ``DEFAULT_N_PATTERNS``),
+    ``"seeded"`` the patterns of non-convex fits plus pattern generation (:func:`fit_seeded`,
+    scalar outputs), ``"auto"``: all when the arrangement is small (``MAX_EXACT_PATTERNS``,
+    or ``n_patterns`` if given), else sampled when ``n_patterns`` is given or the outputs are
+    vectors, else seeded."""
     from .arrangement_program import solve_arrangement_program
     from .certificates import certified_gap
     from ._objective import network_output
@@ -149,8 +166,30 @@ def fit_arrangements(X, Y, *, loss, beta, bias, tol, max_iter, n_patterns=None,
             "solver='arrangements' needs beta > 0 (beta = 0, the minimum-norm problem, is "
             "available with solver='extreme_points' for 1-D / rank-one data)."
         )
+    if not isinstance(patterns, str) or patterns not in PATTERN_SOURCES:
+        raise ValueError(f"patterns must be one of {PATTERN_SOURCES}, got {patterns!r}.")
+    from .arrangement import enumerate_patterns, sample_patterns
+
+    source = None
     if warm_start is not None and warm_start.get("patterns") is not None:
         pats = warm_start["patterns"]
+        source = warm_start.get("source")  # e.g. "seeded" along a regularization path
+    elif patterns == "seeded" or (patterns == "auto" and n_patterns is None and Y.ndim == 1
+                                  and not arrangement_is_small(X, bias)):
+        res = fit_seeded(X, Y, loss=loss, beta=beta, bias=bias, tol=tol, max_iter=max_iter,
+                         random_state=random_state, huber_delta=huber_delta, verbose=verbose,
+                         **(seeded_options or {}))
+        return res
+    elif patterns == "enumerate":
+        bound = _pattern_bound(X, bias)
+        if bound > MAX_ENUMERATE:
+            raise ValueError(
+                f"patterns='enumerate': the arrangement may have up to {bound} activation "
+                f"patterns (> {MAX_ENUMERATE}); use patterns='seeded' or 'sample'.")
+        pats = enumerate_patterns(X, bias=bias, max_patterns=max(bound, 1) + 1)
+    elif patterns == "sample":
+        k = DEFAULT_N_PATTERNS if n_patterns is None else n_patterns
+        pats = sample_patterns(X, k, bias=bias, random_state=random_state)
     else:
         pats = choose_patterns(X, bias, n_patterns, random_state)
     if verbose:
@@ -198,5 +237,455 @@ def fit_arrangements(X, Y, *, loss, beta, bias, tol, max_iter, n_patterns=None,
         message=str(res.status),
         n_patterns=int(pats.count),
         patterns_exact=bool(pats.exact),
-        warm={"patterns": pats, "program": res.warm_start},
+        warm={"patterns": pats, "program": res.warm_start, "source": source},
+        source=source or ("enumerated" if pats.exact else "sampled"),
+    )
+
+
+# ------------------------------------------------------------------ patterns="seeded"
+#: defaults of the seeded pattern source (see ``fit_seeded``)
+SEEDED_DEFAULTS = dict(n_seeds=3, seed_width=None, seed_iter=2000, seed_adam=2000, n_sampled=0,
+                       max_rounds=1, new_per_round=20, program_iter=1000, master_iter=1000)
+
+
+class _PatternSet:
+    """Distinct activation patterns (columns) with a key -> column map."""
+
+    def __init__(self, n):
+        self.n = n
+        self.cols = []
+        self.keys = {}
+
+    def add(self, col):
+        col = np.asarray(col, dtype=bool)
+        if not col.any():
+            return -1
+        k = col.tobytes()
+        if k not in self.keys:
+            self.keys[k] = len(self.cols)
+            self.cols.append(col)
+        return self.keys[k]
+
+    def __contains__(self, col):
+        return np.asarray(col, dtype=bool).tobytes() in self.keys
+
+    @property
+    def P(self):
+        return len(self.cols)
+
+    def matrix(self):
+        return np.column_stack(self.cols).astype(np.float64)
+
+
+def _blocks_of_network(X, U, b, w, pset, bias):
+    """Theta (dp, 2 P) of a scalar-output network over ``pset`` (patterns added as needed):
+    neuron j -> block |w_j| (u_j, b_j) of its own pattern, sign of w_j (feasible, see
+    :func:`fastconvexrelu.nonconvex_seed.seed_program_start`)."""
+    n, d = X.shape
+    Z = X @ U + (b if bias else 0.0)
+    idx = [pset.add(Z[:, j] > 0) for j in range(U.shape[1])]
+    P = pset.P
+    dp = d + (1 if bias else 0)
+    theta = np.zeros((dp, 2 * P))
+    for j, i in enumerate(idx):
+        if i < 0 or w[j] == 0:
+            continue
+        col = i + (0 if w[j] > 0 else P)
+        theta[:d, col] += abs(w[j]) * U[:, j]
+        if bias:
+            theta[d, col] += abs(w[j]) * b[j]
+    return theta
+
+
+def _pad_theta(theta, P_old, P_new):
+    """Re-layout (dp, 2 P_old) blocks to (dp, 2 P_new) (new patterns appended, zero blocks)."""
+    out = np.zeros((theta.shape[0], 2 * P_new))
+    out[:, :P_old] = theta[:, :P_old]
+    out[:, P_new:P_new + P_old] = theta[:, P_old:]
+    return out
+
+
+def _pad_mu(mu, P_old, P_new):
+    out = np.zeros((mu.shape[0], 2 * P_new))
+    out[:, :P_old] = mu[:, :P_old]
+    out[:, P_new:P_new + P_old] = mu[:, P_old:]
+    return out
+
+
+def _search_violations(X, lam, pset, U, b, beta, bias, rng, n_sampled, new_per_round, thresh_rel):
+    r"""Heuristic search for activation patterns whose dual constraint
+    :math:`\max_{\|u\|\le1, b}|\lambda^\top D(Xu + b)| \le \beta` (on the cone of ``D``) is
+    violated, for the centred dual :math:`\lambda`: the exact per-pattern oracle
+    (:func:`fastconvexrelu.arrangement.pattern_oracle`) over a pool of candidate patterns --
+    the patterns of the current neurons with their tight rows flipped towards
+    :math:`\mathrm{sign}(s\lambda_i)`, local ascent steps of the same kind from the best
+    candidates, and ``n_sampled`` random patterns.  Returns [(value, pattern)] (new patterns
+    only, best first) and the largest value found."""
+    from .arrangement import pattern_oracle, sample_patterns
+
+    n, d = X.shape
+    cand = _PatternSet(n)
+    signs = []
+    Z = X @ U + (b if bias else 0.0)
+    scale = np.linalg.norm(X, axis=1) + 1.0
+    # 1) flip rows near the current neurons' hyperplanes to the favourable side of each sign
+    for j in range(U.shape[1]):
+        z = Z[:, j]
+        near = np.abs(z) <= np.quantile(np.abs(z), 0.05)
+        for s in (1.0, -1.0):
+            D2 = z > 0
+            D2 = np.where(near, s * lam > 0, D2)
+            if D2.any() and D2 not in pset and D2 not in cand:
+                cand.add(D2)
+                signs.append(1 if s > 0 else -1)
+    # 2) random patterns
+    if n_sampled > 0:
+        S = sample_patterns(X, n_sampled, bias=bias, random_state=rng)
+        for j in range(S.count):
+            col = S.patterns[:, j]
+            if col not in pset and col not in cand:
+                cand.add(col)
+                signs.append(0)
+    found = []
+    best = 0.0
+    if cand.P == 0:
+        return found, best
+    M = cand.matrix() > 0
+    res = pattern_oracle(X, lam, M, bias=bias, signs=np.array(signs))
+    vals = np.where(np.isfinite(res.values) & (res.status != 3), res.values, -np.inf)
+    best = float(np.max(vals)) if vals.size else 0.0
+    # 3) local ascent from the best candidates: flip the tight rows of the maximizer
+    order = np.argsort(-vals.ravel())[:8]
+    for flat in order:
+        p, c = int(flat // 2), int(flat % 2)
+        v0 = vals[p, c]
+        if not np.isfinite(v0):
+            continue
+        D, u, bb = M[:, p].copy(), res.hidden_weights[p, c], res.hidden_bias[p, c]
+        s = 1.0 if c == 0 else -1.0
+        for _ in range(6):
+            z = X @ u + (bb if bias else 0.0)
+            tight = np.abs(z) <= 1e-9 * scale * (1.0 + abs(bb))
+            D2 = D.copy()
+            D2[tight] = s * lam[tight] > 0
+            if np.array_equal(D2, D) or not D2.any() or D2 in pset or D2 in cand:
+                break
+            r2 = pattern_oracle(X, lam, D2[:, None], bias=bias, signs=np.array([1 if s > 0 else -1]))
+            v2 = r2.values[0, c]
+            if not (np.isfinite(v2) and v2 > v0 * (1 + 1e-12)):
+                break
+            cand.add(D2)
+            found.append((float(v2), D2))
+            D, u, bb, v0 = D2, r2.hidden_weights[0, c], r2.hidden_bias[0, c], v2
+            best = max(best, float(v2))
+    for p in range(cand.P):
+        if p < M.shape[1]:
+            v = float(np.max(vals[p]))
+            if np.isfinite(v):
+                found.append((v, M[:, p]))
+    thr = beta * (1.0 + thresh_rel)
+    out, seen = [], set()
+    for v, D in sorted(found, key=lambda t: -t[0]):
+        k = D.tobytes()
+        if v > thr and k not in seen and D not in pset:
+            seen.add(k)
+            out.append((v, D))
+        if len(out) >= new_per_round:
+            break
+    return out, best
+
+
+def _lasso_master_cd(Phi, y, beta, w0, bias, tol=1e-9, max_sweeps=2000):
+    r"""Squared-loss l1 master :math:`\min_{w, c}\tfrac12\|\Phi w + c\mathbf 1 - y\|^2 +
+    \beta\|w\|_1` (``c = 0`` without bias) by cyclic coordinate descent on the Gram matrix of
+    the centred columns (the intercept is eliminated exactly by centering), full sweeps
+    alternating with sweeps over the support, from ``w0``; stops when the duality gap of the
+    lasso (dual point :math:`\theta = r\min(1, \beta/\|\Phi^\top r\|_\infty)`) is at most
+    ``tol`` times the objective.  Returns ``(w, c)``."""
+    if bias:
+        mphi, my = Phi.mean(axis=0), float(y.mean())
+        A, b = Phi - mphi, y - my
+    else:
+        mphi, my = np.zeros(Phi.shape[1]), 0.0
+        A, b = Phi, y
+    G = A.T @ A
+    q = A.T @ b
+    diag = np.diag(G).copy()
+    w = np.where(diag > 0, w0, 0.0).astype(np.float64)
+    Gw = G @ w
+    bb = float(b @ b)
+
+    def gap():
+        # 1/2||b - A w||^2 = 1/2 bb - q.w + 1/2 w.Gw ; A^T r = q - Gw
+        Pv = 0.5 * bb - float(q @ w) + 0.5 * float(w @ Gw) + beta * float(np.sum(np.abs(w)))
+        corr = q - Gw
+        s = min(1.0, beta / max(float(np.max(np.abs(corr))) if corr.size else 0.0, 1e-300))
+        # D(theta) = 1/2||b||^2 - 1/2||b - theta||^2 with theta = s r, ||r||^2 = 2 (Pv - beta|w|_1)
+        rr = max(2.0 * (Pv - beta * float(np.sum(np.abs(w)))), 0.0)
+        rb = bb - float(q @ w)  # r . b
+        Dv = s * rb - 0.5 * s * s * rr
+        return Pv - Dv, Pv
+
+    cols = np.flatnonzero(diag > 0)
+    for sweep in range(int(max_sweeps)):
+        idx = cols if sweep % 5 == 0 else np.flatnonzero(w != 0)
+        for j in idx:
+            wj = w[j]
+            z = q[j] - Gw[j] + diag[j] * wj
+            nw = np.sign(z) * max(abs(z) - beta, 0.0) / diag[j]
+            if nw != wj:
+                Gw += G[:, j] * (nw - wj)
+                w[j] = nw
+        if sweep % 5 == 0:
+            g, Pv = gap()
+            if g <= tol * max(Pv, 1e-300):
+                break
+    c = my - float(mphi @ w) if bias else 0.0
+    return w, c
+
+
+def _l1_master(X, y, U, b, w0, c0, loss, beta, bias, huber_delta, n_iter):
+    r"""FISTA (with adaptive restart) on :math:`\min_{w, c} L(\Phi w + c\mathbf 1) +
+    \beta\|w\|_1`, :math:`\Phi = (XU + \mathbf 1 b^\top)_+` (``c = 0`` without bias), from
+    ``(w0, c0)``; returns the best iterate (objective never above the start's)."""
+    from ._losses import loss_gradient, loss_lipschitz, loss_value
+
+    Phi = np.maximum(X @ U + (b if bias else 0.0), 0.0)
+    A = np.hstack([Phi, np.ones((Phi.shape[0], 1))]) if bias else Phi
+    Lip = float(loss_lipschitz(loss)) * float(np.linalg.norm(A, 2)) ** 2
+    if loss == "huber":
+        Lip = max(Lip, 1e-300)
+    step = 1.0 / max(Lip, 1e-300)
+    x = np.concatenate([w0, [c0]]) if bias else w0.copy()
+    m = Phi.shape[1]
+
+    def obj(z):
+        return loss_value(A @ z, y, loss, huber_delta) + beta * float(np.sum(np.abs(z[:m])))
+
+    best, fbest = x.copy(), obj(x)
+    xp, yk, t = x.copy(), x.copy(), 1.0
+    for _ in range(int(n_iter)):
+        g = A.T @ loss_gradient(A @ yk, y, loss, huber_delta)[:, 0]
+        xn = yk - step * g
+        xn[:m] = np.sign(xn[:m]) * np.maximum(np.abs(xn[:m]) - step * beta, 0.0)
+        tn = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
+        if float((yk - xn) @ (xn - x)) > 0:  # restart (O'Donoghue & Candes)
+            tn = 1.0
+        yk = xn + ((t - 1.0) / tn) * (xn - x)
+        x, t = xn, tn
+    fx = obj(x)
+    if fx < fbest:
+        best, fbest = x, fx
+    return best[:m], (float(best[m]) if bias else 0.0)
+
+
+def fit_seeded(X, y, *, loss, beta, bias, tol, max_iter, random_state=None, huber_delta=1.0,
+               verbose=False, n_seeds=None, seed_width=None, seed_iter=None, n_sampled=None,
+               seed_adam=None, max_rounds=None, new_per_round=None, program_iter=None,
+               master_iter=None):
+    r"""``patterns="seeded"``: the convex program over patterns found by non-convex fits.
+
+    1. :func:`fastconvexrelu.nonconvex_seed.fit_nonconvex_seeds`: ``n_seeds`` local fits of
+       the weight-decay problem (He init, ``seed_adam`` Adam then ``seed_iter`` L-BFGS steps,
+       width ``seed_width``).
+    2. Combination (``n_seeds > 1``): the l1 problem over the union of the seeds' unit-norm
+       neurons :math:`(u_j, b_j)`, :math:`\min_{t, c} L(\sum_j t_j (Xu_j + b_j)_+ + c) +
+       \beta\|t\|_1` -- the program below restricted to the rays
+       :math:`v_j = t_j(u_j, b_j)`, hence a convex problem whose optimum is :math:`\le` every
+       seed's :math:`J` (squared loss: at most ``master_iter`` sweeps of coordinate descent,
+       stopped at a relative lasso duality gap ``tol``; other losses: ``master_iter`` FISTA
+       steps; both from the best seed, so never above its :math:`J`; the hinge skips it).
+    3. Patterns :math:`\{D_j\}` = the distinct activation patterns of the best network so far
+       (plus, when that is a single seed, those of the other seeds, and ``n_sampled`` random
+       ones).  That network is a feasible point of the program (block
+       :math:`v_j = |w_j|(u_j, b_j)` in the cone of its own pattern, penalty
+       :math:`\beta\|v_j[{:}d]\| = \beta|w_j|\|u_j\|`), so the program (C++ augmented
+       Lagrangian, :func:`~fastconvexrelu.arrangement_program.solve_arrangement_program`,
+       at most ``program_iter`` first-order iterations per round) is warm-started there; the
+       returned network is the best one seen (never worse than the warm start).
+    4. Pattern generation (column generation on the dual of the program): with
+       :math:`\lambda = \nabla L(f)` centred, patterns whose dual constraint
+       :math:`\max_{\|u\|\le 1, b}\lambda^\top D(Xu + b)\le\beta` is violated are searched by
+       ``_search_violations`` (exact per-pattern oracle over a heuristic pool), up to
+       ``new_per_round`` are added and the program is re-solved warm; at most
+       ``max_rounds`` rounds, and ``max_iter`` first-order iterations in total; stops early
+       when a (budgeted, unconverged) program round ends above its warm start.
+
+    ``converged`` means: the last program reached ``tol`` (restricted gap over the final
+    pattern set) and the heuristic search found no violating pattern -- not a global
+    certificate (``duality_gap = inf``).
+    """
+    import time
+
+    from ._losses import loss_gradient
+    from ._objective import network_objective
+    from .arrangement import Patterns
+    from .arrangement_program import solve_arrangement_program
+    from .nonconvex_seed import fit_nonconvex_seeds
+
+    opts = dict(SEEDED_DEFAULTS)
+    for k, v in dict(n_seeds=n_seeds, seed_width=seed_width, seed_iter=seed_iter,
+                     seed_adam=seed_adam, n_sampled=n_sampled, max_rounds=max_rounds,
+                     new_per_round=new_per_round, program_iter=program_iter,
+                     master_iter=master_iter).items():
+        if v is not None:
+            opts[k] = v
+    if y.ndim != 1:
+        raise ValueError("patterns='seeded' supports scalar outputs only (y of shape (n,)); "
+                         "use patterns='sample' or 'enumerate' for vector outputs.")
+    if beta == 0:
+        raise ValueError("solver='arrangements' needs beta > 0.")
+    n, d = X.shape
+    rng = np.random.default_rng(random_state) if not isinstance(random_state, np.random.Generator) \
+        else random_state
+    t0 = time.perf_counter()
+    fits = fit_nonconvex_seeds(X, y, beta=beta, loss=loss, n_seeds=int(opts["n_seeds"]),
+                               width=opts["seed_width"], max_iter=int(opts["seed_iter"]),
+                               adam_iter=int(opts["seed_adam"]), bias=bias, random_state=rng, huber_delta=huber_delta)
+    if verbose:
+        print(f"[arrangements/seeded] {len(fits)} non-convex seeds in {time.perf_counter() - t0:.2f}s,"
+              f" J = " + ", ".join(f"{f.objective:.8g}" for f in fits))
+    best = dict(U=fits[0].hidden_weights, b=fits[0].hidden_bias, w=fits[0].output_weights,
+                c=float(fits[0].intercept), J=float(fits[0].objective), source="seed")
+    if len(fits) > 1 and loss != "hinge":
+        # combine the seeds: the l1 problem over the union of their unit-norm neurons,
+        # min_{w, c} L(Phi w + c) + beta ||w||_1, is the program restricted to the rays
+        # v_j = t_j (u_j, b_j) (Algorithm 3's master), so its optimum is <= every seed's J;
+        # solved to a relative duality gap tol for the squared loss (coordinate descent), else
+        # by a few hundred accelerated proximal-gradient steps from the best seed
+        Uu = np.hstack([f.hidden_weights for f in fits])
+        bu = np.concatenate([f.hidden_bias for f in fits])
+        nu = np.linalg.norm(Uu, axis=0)
+        Uu, bu = Uu / nu, bu / nu
+        w0 = np.zeros(Uu.shape[1])
+        w0[: fits[0].hidden_weights.shape[1]] = fits[0].output_weights * np.linalg.norm(
+            fits[0].hidden_weights, axis=0)
+        if loss == "squared":
+            # (the C++ active-set lasso master of Algorithm 3 is exact but measured 4-20 s on
+            # the bench sets and did not finish in 5 min on n = 120: bounded CD instead)
+            wm, cm = _lasso_master_cd(np.maximum(X @ Uu + (bu if bias else 0.0), 0.0), y, beta,
+                                      w0, bias, tol=max(tol, 1e-9),
+                                      max_sweeps=int(opts["master_iter"]))
+        else:
+            wm, cm = _l1_master(X, y, Uu, bu, w0, float(fits[0].intercept), loss, beta, bias,
+                                huber_delta, int(opts["master_iter"]))
+        keep = np.flatnonzero(wm != 0)
+        Jm = float(network_objective(X, y, Uu[:, keep], bu[keep], wm[keep], cm, beta, loss,
+                                     huber_delta=huber_delta))
+        if verbose:
+            print(f"[arrangements/seeded] l1 master over the {Uu.shape[1]} seed neurons: J = "
+                  f"{Jm:.10g}, {keep.size} neurons ({time.perf_counter() - t0:.2f}s)")
+        if Jm < best["J"]:
+            best = dict(U=Uu[:, keep], b=bu[keep], w=wm[keep], c=cm, J=Jm, source="seed master")
+    pset = _PatternSet(n)
+    theta = _blocks_of_network(X, best["U"], best["b"], best["w"], pset, bias)
+    P0 = pset.P
+    if best["source"] == "seed":
+        for f in fits[1:]:
+            _blocks_of_network(X, f.hidden_weights, f.hidden_bias, f.output_weights, pset, bias)
+    if int(opts["n_sampled"]) > 0:
+        from .arrangement import sample_patterns
+
+        S = sample_patterns(X, int(opts["n_sampled"]), bias=bias, random_state=rng)
+        for j in range(S.count):
+            pset.add(S.patterns[:, j])
+    theta = _pad_theta(theta, P0, pset.P)
+    warm = dict(theta=theta, intercept=np.array([best["c"]]))
+    if verbose:
+        print(f"[arrangements/seeded] {pset.P} distinct patterns from the seeds"
+              + (f" + {opts['n_sampled']} sampled" if opts["n_sampled"] else ""))
+    total_iter = 0
+    rounds = 0
+    res = None
+    found_none = False
+    stalled = False
+    last_best_val = math.nan
+    budget = int(max_iter)
+    while True:
+        rounds += 1
+        it = max(1, min(int(opts["program_iter"]), budget - total_iter))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            res = solve_arrangement_program(
+                X, y, pset.matrix(), loss=loss, beta=beta, bias=bias, fit_intercept=bias,
+                huber_delta=huber_delta, tol=tol, max_iter=it, warm_start=warm,
+            )
+        total_iter += int(res.n_iter)
+        improved = res.objective < best["J"]
+        if improved:
+            best = dict(U=res.hidden_weights, b=res.hidden_bias, w=res.output_weights,
+                        c=float(res.intercept), J=float(res.objective), source=f"program round {rounds}")
+        if verbose:
+            print(f"[arrangements/seeded] round {rounds}: {pset.P} patterns, program J = "
+                  f"{res.objective:.10g} ({'converged' if res.converged else 'not converged'}, "
+                  f"{res.n_iter} iterations, restricted gap {res.restricted_gap:.3e}); best J = "
+                  f"{best['J']:.10g} ({time.perf_counter() - t0:.2f}s)")
+        if rounds > int(opts["max_rounds"]) or total_iter >= budget:
+            break
+        if not improved and not res.converged:
+            # the budgeted program did not get below its own warm start: re-solving the same
+            # program with a few more patterns from the same start would not either
+            stalled = True
+            break
+        # ---- pattern generation on the dual of the program at the best network
+        f = network_output(X, best["U"], best["b"], best["w"], best["c"])
+        lam = loss_gradient(f, y, loss, huber_delta)[:, 0]
+        if bias:
+            lam = lam - lam.mean()  # the intercept's dual constraint 1^T lam = 0
+        new, last_best_val = _search_violations(
+            X, lam, pset, best["U"], best["b"], beta, bias, rng, int(opts["n_sampled"]),
+            int(opts["new_per_round"]), max(tol, 1e-6))
+        if verbose:
+            print(f"[arrangements/seeded]   pattern search: max value/beta "
+                  f"{last_best_val / beta:.6f}, {len(new)} violating new patterns")
+        if not new:
+            found_none = True
+            break
+        P_old = pset.P
+        for _, D in new:
+            pset.add(D)
+        if improved:
+            ws = res.warm_start
+            warm = dict(theta=_pad_theta(ws["theta"], P_old, pset.P), intercept=ws["intercept"],
+                        mu=_pad_mu(ws["mu"], P_old, pset.P), rho=ws["rho"])
+        else:  # restart from the best network (a feasible point)
+            th = _blocks_of_network(X, best["U"], best["b"], best["w"], pset, bias)
+            warm = dict(theta=th, intercept=np.array([best["c"]]))
+    from ._objective import network_objective as _nobj
+
+    J = float(_nobj(X, y, best["U"], best["b"], best["w"], best["c"], beta, loss,
+                    huber_delta=huber_delta))
+    converged = bool(res.converged and found_none)
+    if found_none:
+        why = "no violating pattern found by the heuristic search (not a global certificate)"
+    elif stalled:
+        why = (f"stopped after program round {rounds}: it did not improve on its warm start "
+               f"within {int(opts['program_iter'])} iterations")
+    else:
+        why = (f"stopped after {rounds} program round(s) / {total_iter} iterations with "
+               "violating patterns left or the program not converged")
+    msg = (f"seeded patterns: {why}; final program {res.status}; best network from "
+           f"{best['source']}; {pset.P} patterns")
+    return ArrangementsFit(
+        hidden_weights=best["U"],
+        hidden_bias=best["b"],
+        output_weights=best["w"],
+        intercept=best["c"],
+        objective=J,
+        duality_gap=math.inf,
+        # the dual bound of the last program is a lower bound on the optimum over the final
+        # pattern set, which contains the patterns of every network seen
+        restricted_gap=float(J - res.dual_objective) if np.isfinite(res.dual_objective) else math.inf,
+        dual_coef=res.dual,
+        n_iter=total_iter,
+        converged=converged,
+        message=msg,
+        n_patterns=int(pset.P),
+        patterns_exact=False,
+        # the final pattern set (not under "patterns": a regularization path re-seeds at every
+        # beta -- measured better than reusing the patterns of the previous beta)
+        warm={"final_patterns": Patterns(patterns=pset.matrix() > 0, hidden_weights=np.zeros((d, pset.P)),
+                                   hidden_bias=np.zeros(pset.P), count=pset.P, exact=False),
+              "program": res.warm_start, "source": "seeded"},
+        source="seeded",
     )
