@@ -18,6 +18,7 @@ from .arrangement import enumerate_patterns, pattern_oracle, sample_patterns
 from .arrangement_program import ArrangementProgramResult, solve_arrangement_program
 from .path import RegularizationPath, regularization_path
 from .convex_rf import ConvexRF, ConvexRFClassifier
+from .vector_outputs import WeightDecayFit, fit_weight_decay, group_lasso_master
 
 __all__ = [
     "__version__",
@@ -58,4 +59,7 @@ __all__ = [
     "ArrangementProgramResult",
     "ConvexRF",
     "ConvexRFClassifier",
+    "fit_weight_decay",
+    "group_lasso_master",
+    "WeightDecayFit",
 ]
