@@ -24,7 +24,7 @@ def _cvx_group_lasso(Phi, Y, beta, loss="squared", intercept=True, delta=1.0):
     o = Y.shape[1]
     W = cp.Variable((m, o))
     c = cp.Variable(o) if intercept else None
-    F = Phi @ W + (np.ones((n, 1)) @ cp.reshape(c, (1, o)) if intercept else 0)
+    F = Phi @ W + (np.ones((n, 1)) @ cp.reshape(c, (1, o), order="C") if intercept else 0)
     if loss == "squared":
         L = 0.5 * cp.sum_squares(F - Y)
     elif loss == "huber":
@@ -35,7 +35,7 @@ def _cvx_group_lasso(Phi, Y, beta, loss="squared", intercept=True, delta=1.0):
         raise ValueError(loss)
     obj = L + beta * cp.sum(cp.norm(W, 2, axis=1))
     prob = cp.Problem(cp.Minimize(obj))
-    prob.solve(solver=cp.CLARABEL, tol_gap_abs=1e-11, tol_gap_rel=1e-11, tol_feas=1e-11)
+    prob.solve(solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
     return float(prob.value), W.value, (None if c is None else c.value)
 
 

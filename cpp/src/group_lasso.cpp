@@ -1,6 +1,7 @@
 // Group-lasso master of the weight-decay vector-output model; see group_lasso.hpp.
 #include "fastconvexrelu/group_lasso.hpp"
 
+#include <Eigen/Cholesky>
 #include <Eigen/Dense>
 
 #include <algorithm>
@@ -36,6 +37,32 @@ void row_gradient(const LossFunction& loss, const MatrixXd& F, const Eigen::Ref<
             for (Index k = 0; k < o; ++k) e += (G(i, k) = std::exp(F(i, k) - mx));
             for (Index k = 0; k < o; ++k) G(i, k) = G(i, k) / e - Y(i, k);
             return;
+        }
+        case LossKind::Hinge: break;
+    }
+    throw std::invalid_argument("group_lasso: the hinge loss is not supported");
+}
+
+// L restricted to row i of F (the losses are sums over rows).
+double row_loss(const LossFunction& loss, const Eigen::Ref<const Eigen::RowVectorXd>& f,
+                const Eigen::Ref<const MatrixXd>& Y, Index i) {
+    const Index o = f.size();
+    double s = 0.0;
+    switch (loss.kind()) {
+        case LossKind::Squared:
+            return 0.5 * (f - Y.row(i)).squaredNorm();
+        case LossKind::Huber:
+            for (Index k = 0; k < o; ++k) {
+                const double a = std::abs(f(k) - Y(i, k)), d = loss.delta();
+                s += a <= d ? 0.5 * a * a : d * (a - 0.5 * d);
+            }
+            return s;
+        case LossKind::Logistic:
+            return log1pexp(-Y(i, 0) * f(0));
+        case LossKind::Softmax: {
+            const double mx = f.maxCoeff();
+            for (Index k = 0; k < o; ++k) s += std::exp(f(k) - mx);
+            return mx + std::log(s) - f.dot(Y.row(i));
         }
         case LossKind::Hinge: break;
     }
@@ -81,18 +108,42 @@ GroupLassoResult group_lasso(const Eigen::Ref<const MatrixXd>& Phi, const Eigen:
     }
     VectorXd g(o), z(o), dw(o);
 
+    // Block curvature estimates (not for the squared loss, whose block step is exact): start
+    // each step at half the last accepted L_j, at most the global bound Lip ||phi_j||^2, and
+    // double until L(F + phi_j dw^T) <= L(F) + g^T dw + L_j/2 ||dw||^2 (backtracking; the step
+    // is then a majorize-minimize step of the block objective, so P never increases).
+    const bool exact_quadratic = loss.kind() == LossKind::Squared;
+    VectorXd lcur = lj;
+    Eigen::RowVectorXd frow(o);
     // one block step on w_j (eq. in the header); returns whether w_j changed
     auto block = [&](Index j) {
         if (lj(j) <= 0) return false;
         const auto& S = support[static_cast<std::size_t>(j)];
         g.setZero();
         for (Index i : S) g += Phi(i, j) * G.row(i).transpose();
-        z = r.W.row(j).transpose() - g / lj(j);
-        const double zn = z.norm(), thr = beta / lj(j);
-        if (zn <= thr) z.setZero();
-        else z *= (1.0 - thr / zn);
-        dw = z - r.W.row(j).transpose();
-        if (dw.squaredNorm() == 0.0) return false;
+        double Lb = exact_quadratic ? lj(j) : std::min(lj(j), std::max(lcur(j) * 0.5, 1e-12 * lj(j)));
+        for (int bt = 0; bt < 60; ++bt) {
+            z = r.W.row(j).transpose() - g / Lb;
+            const double zn = z.norm(), thr = beta / Lb;
+            if (zn <= thr) z.setZero();
+            else z *= (1.0 - thr / zn);
+            dw = z - r.W.row(j).transpose();
+            if (dw.squaredNorm() == 0.0) {
+                lcur(j) = Lb;
+                return false;
+            }
+            if (exact_quadratic || Lb >= lj(j)) break;
+            // sufficient decrease: L(new) <= L(old) + g^T dw + Lb/2 ||dw||^2
+            double lold = 0.0, lnew = 0.0;
+            for (Index i : S) {
+                lold += row_loss(loss, r.F.row(i), Y, i);
+                frow = r.F.row(i) + Phi(i, j) * dw.transpose();
+                lnew += row_loss(loss, frow, Y, i);
+            }
+            if (lnew <= lold + g.dot(dw) + 0.5 * Lb * dw.squaredNorm() + 1e-15 * std::abs(lold)) break;
+            Lb = std::min(lj(j), 2.0 * Lb);
+        }
+        lcur(j) = Lb;
         r.W.row(j) = z.transpose();
         for (Index i : S) {
             r.F.row(i) += Phi(i, j) * dw.transpose();
@@ -100,9 +151,24 @@ GroupLassoResult group_lasso(const Eigen::Ref<const MatrixXd>& Phi, const Eigen:
         }
         return true;
     };
+    double lc = lip * static_cast<double>(n);
+    VectorXd gc(o);
+    MatrixXd Fc;
     auto intercept_step = [&]() {
         if (!opt.intercept) return;
-        dw = -G.colwise().sum().transpose() / (lip * static_cast<double>(n));
+        gc = G.colwise().sum().transpose();
+        const double cap = lip * static_cast<double>(n);
+        double Lb = exact_quadratic ? cap : std::min(cap, std::max(0.5 * lc, 1e-12 * cap));
+        for (int bt = 0; bt < 60; ++bt) {
+            dw = -gc / Lb;
+            if (exact_quadratic || Lb >= cap) break;
+            Fc = r.F;
+            Fc.rowwise() += dw.transpose();
+            const double lold = loss.value(r.F, Y), lnew = loss.value(Fc, Y);
+            if (lnew <= lold + gc.dot(dw) + 0.5 * Lb * dw.squaredNorm() + 1e-15 * std::abs(lold)) break;
+            Lb = std::min(cap, 2.0 * Lb);
+        }
+        lc = Lb;
         r.c += dw;
         r.F.rowwise() += dw.transpose();
         for (Index i = 0; i < n; ++i) row_gradient(loss, r.F, Y, i, G);
@@ -122,6 +188,99 @@ GroupLassoResult group_lasso(const Eigen::Ref<const MatrixXd>& Phi, const Eigen:
         return res;
     };
 
+    // P(W, c) from scratch for the line search of the Newton phase
+    auto objective = [&](const MatrixXd& W, const VectorXd& c, MatrixXd& F) {
+        F = Phi * W;
+        F.rowwise() += c.transpose();
+        return loss.value(F, Y) + beta * W.rowwise().norm().sum();
+    };
+    // Newton step on the active blocks S = {j : w_j != 0} (and c), where P is smooth:
+    //   H = sum_i (phi_iS phi_iS^T) (x) H_i + blockdiag(beta (I - w w^T/||w||^2) / ||w||),
+    // H_i = d^2 L / dF_i^2 (hessian_weights), with a tiny Levenberg term for dependent columns
+    // (neurons sharing an activation pattern); Armijo backtracking on the exact P.  Returns
+    // whether P decreased.
+    MatrixXd Hw, Ftrial, Wtrial;
+    VectorXd ctrial;
+    auto newton = [&]() {
+        std::vector<Index> S;
+        for (Index j = 0; j < m; ++j)
+            if (r.W.row(j).squaredNorm() > 0) S.push_back(j);
+        const Index k = static_cast<Index>(S.size());
+        const Index nc = opt.intercept ? o : 0, N = k * o + nc;
+        if (N == 0) return false;
+        loss.hessian_weights(r.F, Y, Hw);
+        MatrixXd H = MatrixXd::Zero(N, N);
+        VectorXd grad = VectorXd::Zero(N);
+        MatrixXd Hi(o, o);
+        Eigen::VectorXd ph(k + (opt.intercept ? 1 : 0));
+        for (Index i = 0; i < n; ++i) {
+            for (Index a = 0; a < k; ++a) ph(a) = Phi(i, S[static_cast<std::size_t>(a)]);
+            if (opt.intercept) ph(k) = 1.0;
+            for (Index x = 0; x < o; ++x)
+                for (Index y = 0; y < o; ++y) Hi(x, y) = Hw(i, x * o + y);
+            const Index kk = ph.size();
+            for (Index a = 0; a < kk; ++a) {
+                if (ph(a) == 0.0) continue;
+                for (Index x = 0; x < o; ++x) grad(a * o + x) += ph(a) * G(i, x);
+                for (Index bb = a; bb < kk; ++bb) {
+                    if (ph(bb) == 0.0) continue;
+                    H.block(a * o, bb * o, o, o).noalias() += (ph(a) * ph(bb)) * Hi;
+                }
+            }
+        }
+        for (Index a = 0; a < k; ++a) {
+            const Eigen::RowVectorXd w = r.W.row(S[static_cast<std::size_t>(a)]);
+            const double wn = w.norm();
+            grad.segment(a * o, o) += beta * w.transpose() / wn;
+            H.block(a * o, a * o, o, o) +=
+                (beta / wn) * (MatrixXd::Identity(o, o) - w.transpose() * w / (wn * wn));
+        }
+        H = H.selfadjointView<Eigen::Upper>();
+        const double mu = 1e-9 * std::max(1e-300, H.diagonal().maxCoeff());
+        H.diagonal().array() += mu;
+        Eigen::LDLT<MatrixXd> ldlt(H);
+        if (ldlt.info() != Eigen::Success) return false;
+        VectorXd step = -ldlt.solve(grad);
+        if (!step.allFinite()) return false;
+        const double slope = grad.dot(step);
+        if (!(slope < 0)) return false;
+        // a block whose path w_j + t d_j passes (nearly) through 0 for t < 1: stop there and
+        // set it to 0 (the norm is not smooth at 0; this is how Newton drops neurons)
+        double tmax = 1.0;
+        Index drop = -1;
+        for (Index a = 0; a < k; ++a) {
+            const Eigen::VectorXd w = r.W.row(S[static_cast<std::size_t>(a)]).transpose();
+            const Eigen::VectorXd dj = step.segment(a * o, o);
+            const double dd = dj.squaredNorm(), wd = w.dot(dj);
+            if (dd == 0.0 || wd >= 0.0) continue;
+            const double ts = -wd / dd;
+            if (ts < tmax && (w + ts * dj).norm() <= 1e-3 * w.norm()) {
+                tmax = ts;
+                drop = a;
+            }
+        }
+        const double P0 = objective(r.W, r.c, Ftrial);
+        double t = tmax;
+        for (int ls = 0; ls < 40; ++ls, t *= 0.5) {
+            Wtrial = r.W;
+            ctrial = r.c;
+            for (Index a = 0; a < k; ++a)
+                Wtrial.row(S[static_cast<std::size_t>(a)]) += t * step.segment(a * o, o).transpose();
+            if (ls == 0 && drop >= 0) Wtrial.row(S[static_cast<std::size_t>(drop)]).setZero();
+            if (opt.intercept) ctrial += t * step.segment(k * o, o);
+            const double P1 = objective(Wtrial, ctrial, Ftrial);
+            if (P1 <= P0 + 1e-4 * t * slope) {
+                if (!(P1 < P0 - 1e-15 * std::abs(P0))) return false;
+                r.W = Wtrial;
+                r.c = ctrial;
+                r.F = Ftrial;
+                loss.value_and_gradient(r.F, Y, G);
+                return true;
+            }
+        }
+        return false;
+    };
+
     int epochs = 0;
     while (epochs < opt.max_epochs) {
         for (Index j = 0; j < m; ++j) block(j);
@@ -132,7 +291,15 @@ GroupLassoResult group_lasso(const Eigen::Ref<const MatrixXd>& Phi, const Eigen:
             r.converged = true;
             break;
         }
-        // sweeps over the active blocks until they are (nearly) optimal among themselves
+        // Newton steps on the active set (fast local convergence with correlated neurons),
+        // else sweeps over the active blocks
+        bool newton_ok = false;
+        for (int it = 0; it < 20; ++it) {
+            if (!newton()) break;
+            newton_ok = true;
+            if (kkt(true) <= 0.1 * opt.tol) break;
+        }
+        if (newton_ok) continue;
         for (int inner = 0; inner < 50 && epochs < opt.max_epochs; ++inner) {
             for (Index j = 0; j < m; ++j)
                 if (r.W.row(j).squaredNorm() > 0) block(j);

@@ -217,10 +217,43 @@ def _oracle_max(X, v, patterns, bias, margin):
     orc = pattern_oracle(X, v, patterns, bias=bias)
     if not orc.converged:
         return None, orc
+    if bias and np.any(orc.status == 1):
+        orc = _all_active_fix(X, v, patterns, orc)
     vals = np.asarray(orc.values, dtype=np.float64)
     slack = np.asarray(orc.gap, dtype=np.float64) + np.asarray(
         orc.primal_infeasibility, dtype=np.float64)
     return vals * (1.0 + margin + slack), orc
+
+
+def _all_active_fix(X, v, patterns, orc):
+    r"""The all-active pattern :math:`D = I` is unbounded exactly when
+    :math:`\mathbf 1^\top v \ne 0`; a dual point made to satisfy :math:`\mathbf 1^\top v = 0`
+    keeps a rounding residual (:math:`\sim 10^{-16}\|v\|_1`) that the exact oracle reports as
+    unbounded. For such a residual the value is the one at :math:`\mathbf 1^\top v = 0`,
+    :math:`\sup\{v^\top(Xu + b\mathbf 1): Xu + b\mathbf 1 \ge 0, \|u\| \le 1\} =
+    \|X^\top v\|_2` (both signs; :math:`u = \pm X^\top v/\|X^\top v\|`, :math:`b` just large
+    enough), inflated by the residual times :math:`\max_i |x_i^\top u + b|`-scale bounds."""
+    vals = np.array(orc.values, dtype=np.float64)
+    U = np.array(orc.hidden_weights, dtype=np.float64)
+    B = np.array(orc.hidden_bias, dtype=np.float64)
+    st = np.array(orc.status)
+    s1 = float(np.sum(v))
+    if abs(s1) > 1e-12 * max(float(np.sum(np.abs(v))), 1e-300):
+        return orc
+    pats = np.asarray(patterns, dtype=bool)
+    full = np.all(pats, axis=0)
+    g = X.T @ v
+    gn = float(np.linalg.norm(g))
+    for i in np.flatnonzero(full):
+        for s in (0, 1):
+            if st[i, s] != 1:
+                continue
+            u = (1.0 if s == 0 else -1.0) * g / gn if gn > 0 else np.zeros(X.shape[1])
+            b = float(-np.min(X @ u)) if X.shape[0] else 0.0
+            # value at this (u, b) plus the residual's contribution |1^T v| |b| (rounding)
+            vals[i, s] = gn + abs(s1) * (abs(b) + 1.0) + 1e-15 * float(np.sum(np.abs(v)))
+            U[i, s], B[i, s], st[i, s] = u, b, 0
+    return orc._replace(values=vals, hidden_weights=U, hidden_bias=B, status=st)
 
 
 def _rho_l1(X, G, patterns, bias, margin):
@@ -332,7 +365,9 @@ def weight_decay_dual_norm(X, G, patterns, *, bias=True, margin=1e-9, rel_tol=1e
     :math:`h(Ga)` and :math:`h(-Ga)` come from one oracle pass); for a cone spanned by unit
     vectors :math:`a_1..a_o`, every unit :math:`a = \sum_j \lambda_j a_j` has
     :math:`\lambda \ge 0`, :math:`\sum_j\lambda_j \le \|\nu\|_2` where
-    :math:`A^\top\nu = \mathbf 1`, hence :math:`h(Ga) \le \|\nu\|_2 \max_j h(Ga_j)`. The cone
+    :math:`A^\top\nu = \mathbf 1`, hence :math:`h(Ga) \le \sum_j \lambda_j h(Ga_j) =
+    p^\top a \le \min(\|p\|_2, \|\nu\|_2 \max_j h(Ga_j))` with :math:`A^\top p =
+    (h(Ga_j))_j` (exact once :math:`h` is linear on the cone). The cone
     with the largest bound is split at the midpoint of its longest edge until the bound is
     within ``rel_tol`` of the best vertex value or ``max_evals`` oracle passes were made. The
     per-pattern bound :math:`\max_i (\sum_k \max_\pm g_i(\pm G_k)^2)^{1/2}` (each coordinate
@@ -428,12 +463,19 @@ def weight_decay_dual_norm(X, G, patterns, *, bias=True, margin=1e-9, rel_tol=1e
 
     def cone_bound(ids):
         A = np.column_stack([verts[i] for i in ids])
+        hv = np.array([vals_v[i] for i in ids])
         try:
             nu = np.linalg.solve(A.T, np.ones(o))
+            p = np.linalg.solve(A.T, hv)
         except np.linalg.LinAlgError:
             return math.inf
-        # rounding of nu: inflate slightly
-        return float(np.linalg.norm(nu)) * (1.0 + 1e-14 * o) * max(vals_v[i] for i in ids)
+        if not (np.all(np.isfinite(nu)) and np.all(np.isfinite(p))):
+            return math.inf
+        # h(Ga) <= sum_j lambda_j h_j = p^T a <= ||p|| and <= ||nu|| max_j h_j; inflated for
+        # the rounding of the solves (relative residual of the linear systems)
+        res = float(np.max(np.abs(A.T @ p - hv))) / max(float(np.max(hv)), 1e-300)
+        bound = min(float(np.linalg.norm(p)), float(np.linalg.norm(nu)) * float(np.max(hv)))
+        return bound * (1.0 + 1e-13 * o + 2.0 * res * float(np.linalg.norm(nu)))
 
     heap = []
     counter = 0

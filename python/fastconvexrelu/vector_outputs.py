@@ -250,8 +250,7 @@ def fit_weight_decay(X, Y, *, loss="squared", beta, bias=True, tol=1e-8, max_ite
     """
     from ._objective import network_objective
     from ._solver_arrangements import choose_patterns
-    from .certificates import (_make_feasible, certified_gap, scaled_dual_gap,
-                               weight_decay_dual_norm)
+    from .certificates import _make_feasible, certified_gap, scaled_dual_gap
 
     X = np.asarray(X, dtype=np.float64)
     Y = np.asarray(Y, dtype=np.float64)
@@ -291,25 +290,10 @@ def fit_weight_decay(X, Y, *, loss="squared", beta, bias=True, tol=1e-8, max_ite
         if G is None:
             found_violation = False
             break
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            dn = weight_decay_dual_norm(X, G, pats.patterns, bias=bias, rel_tol=1e-4,
-                                        max_evals=oracle_evals)
-        cu, cb, cv = dn.hidden_weights, dn.hidden_bias, dn.values
-        # local ascent from the best few candidates (finds neurons outside sampled patterns)
-        extra_u, extra_b, extra_v = [], [], []
-        for k in range(min(3, cu.shape[1])):
-            u2, b2, v2 = _local_ascent(X, G, cu[:, k].copy(), float(cb[k]), bias)
-            if v2 > cv[k] * (1.0 + 1e-9):
-                extra_u.append(u2)
-                extra_b.append(b2)
-                extra_v.append(v2)
-        if extra_u:
-            cu = np.hstack([np.array(extra_u).T, cu])
-            cb = np.concatenate([extra_b, cb])
-            cv = np.concatenate([extra_v, cv])
-            order = np.argsort(-cv)
-            cu, cb, cv = cu[:, order], cb[order], cv[order]
+        cu, cb, cv, dn = _oracle(X, G, pats.patterns, bias, 1e-4, oracle_evals)
+        if pats.exact and not (cv.size and cv[0] > thresh) and dn.upper > thresh:
+            # nothing found by the cheap pass but not excluded: the full branch and bound
+            cu, cb, cv, dn = _oracle(X, G, pats.patterns, bias, 0.1 * tol, certificate_evals)
         best = float(cv[0]) if cv.size else 0.0
         # gap against the best neuron found (a certificate only if that were the maximum)
         rho_m = float(np.max(np.linalg.norm(_relu_features(X, U, b).T @ G, axis=1))) if U.shape[1] else 0.0
@@ -382,6 +366,33 @@ def fit_weight_decay(X, Y, *, loss="squared", beta, bias=True, tol=1e-8, max_ite
         n_iter=int(it), converged=bool(converged), message=message,
         n_patterns=int(pats.count), patterns_exact=bool(pats.exact), history_gap=history,
     )
+
+
+def _oracle(X, G, patterns, bias, rel_tol, max_evals):
+    """Candidate neurons for the dual point ``G`` (best first): the branch and bound of
+    :func:`~fastconvexrelu.certificates.weight_decay_dual_norm` over ``patterns``, then a local
+    ascent from the best three. Returns ``(U, b, values, DualNorm)``."""
+    from .certificates import weight_decay_dual_norm
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        dn = weight_decay_dual_norm(X, G, patterns, bias=bias, rel_tol=rel_tol,
+                                    max_evals=max_evals)
+    cu, cb, cv = dn.hidden_weights, dn.hidden_bias, dn.values
+    extra_u, extra_b, extra_v = [], [], []
+    for k in range(min(3, cu.shape[1])):
+        u2, b2, v2 = _local_ascent(X, G, cu[:, k].copy(), float(cb[k]), bias)
+        if v2 > cv[k] * (1.0 + 1e-9):
+            extra_u.append(u2)
+            extra_b.append(b2)
+            extra_v.append(v2)
+    if extra_u:
+        cu = np.hstack([np.array(extra_u).T, cu])
+        cb = np.concatenate([extra_b, cb])
+        cv = np.concatenate([extra_v, cv])
+        order = np.argsort(-cv)
+        cu, cb, cv = cu[:, order], cb[order], cv[order]
+    return cu, cb, cv, dn
 
 
 def _grad(loss, F, Y, huber_delta):
