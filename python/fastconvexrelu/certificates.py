@@ -201,7 +201,7 @@ def _gap_at(X, Y2, G0, objective, loss, beta, bias, patterns, huber_delta, margi
         return math.inf, None
     if weight_decay:
         rho = weight_decay_dual_norm(X, G, patterns, bias=bias, margin=margin,
-                                     rel_tol=rel_tol, max_evals=max_evals).upper
+                                     rel_tol=rel_tol, max_evals=max_evals, floor=beta).upper
     else:
         rho = _rho_l1(X, G, patterns, bias, margin)
     if not math.isfinite(rho):
@@ -345,7 +345,7 @@ class DualNorm(NamedTuple):
 
 
 def weight_decay_dual_norm(X, G, patterns, *, bias=True, margin=1e-9, rel_tol=1e-10,
-                           max_evals=400, n_candidates=3):
+                           max_evals=400, n_candidates=3, floor=0.0, stop_above=math.inf):
     r"""Bounds on the dual norm of the weight-decay penalty (supplementary A.7, (49)-(50)),
 
     .. math::
@@ -389,6 +389,11 @@ def weight_decay_dual_norm(X, G, patterns, *, bias=True, margin=1e-9, rel_tol=1e
     max_evals : int, default=400
     n_candidates : int, default=3
         Candidate neurons kept per oracle pass and sign (the best patterns).
+    floor : float, default=0
+        Stop refining once ``upper <= (1 + rel_tol) * max(best vertex value, floor)`` (e.g.
+        ``floor = beta``: the bound only needs to prove :math:`\rho(G) \lesssim \beta`).
+    stop_above : float, default=inf
+        Stop as soon as a vertex value exceeds it (a violated constraint was found).
 
     Returns
     -------
@@ -404,8 +409,11 @@ def weight_decay_dual_norm(X, G, patterns, *, bias=True, margin=1e-9, rel_tol=1e
     d = X.shape[1]
     cand_u, cand_b = [], []
 
+    pats = np.asarray(patterns, dtype=bool)
+    sub = [pats]  # the patterns still evaluated (pruned after the axes, see below)
+
     def evaluate(a):
-        vals, orc = _oracle_max(X, G @ a, patterns, bias, margin)
+        vals, orc = _oracle_max(X, G @ a, sub[0], bias, margin)
         if vals is None:
             return None
         if vals.size == 0:
@@ -432,7 +440,7 @@ def weight_decay_dual_norm(X, G, patterns, *, bias=True, margin=1e-9, rel_tol=1e
         else:
             vals = np.zeros(0)
         lower = float(vals[0]) if vals.size else 0.0
-        conv = bool(upper <= (1.0 + rel_tol) * max(lower, best_vertex))
+        conv = bool(upper <= (1.0 + rel_tol) * max(lower, best_vertex, floor))
         return DualNorm(float(upper), lower, U, b, vals, int(n_evals), conv)
 
     # the axes: per-pattern bound sqrt(sum_k m_ik^2), and the first vertices
@@ -452,6 +460,15 @@ def weight_decay_dual_norm(X, G, patterns, *, bias=True, margin=1e-9, rel_tol=1e
         return finish(math.inf, n_evals, 0.0)
     if o == 1:
         return finish(hh[0], n_evals, hh[0])
+    # pattern i contributes at most ub_i = sqrt(sum_k m_ik^2) <= tau for the pruned ones, and
+    # tau <= the final upper bound: only the others need the branch and bound
+    tau = max(max(hh), floor)
+    ub_i = np.sqrt(m_sq)
+    live = ub_i > tau
+    sub[0] = pats[:, live]
+    pruned = float(np.max(ub_i[~live])) if np.any(~live) else 0.0
+    if not np.any(live):
+        return finish(min(max(pruned, max(hh)), ub_axes), n_evals, max(hh))
 
     # branch and bound over the sphere; hh(a) = max(h(Ga), h(-Ga)) (antipodal cones together)
     verts = [eye[:, 0]]
@@ -486,7 +503,7 @@ def weight_decay_dual_norm(X, G, patterns, *, bias=True, margin=1e-9, rel_tol=1e
     mids = {}
     while heap and n_evals < max_evals:
         top = -heap[0][0]
-        if top <= (1.0 + rel_tol) * best:
+        if top <= (1.0 + rel_tol) * max(best, floor) or best > stop_above:
             break
         _, _, ids = heapq.heappop(heap)
         # longest edge (smallest inner product)
@@ -514,4 +531,4 @@ def weight_decay_dual_norm(X, G, patterns, *, bias=True, margin=1e-9, rel_tol=1e
             heapq.heappush(heap, (-cone_bound(child), counter, child))
             counter += 1
     upper = max(best, -heap[0][0]) if heap else best
-    return finish(min(upper, ub_axes), n_evals, best)
+    return finish(min(max(upper, pruned), ub_axes), n_evals, best)

@@ -205,7 +205,7 @@ def _local_ascent(X, G, u, b, bias, iters=40):
 
 def fit_weight_decay(X, Y, *, loss="squared", beta, bias=True, tol=1e-8, max_iter=100,
                      n_patterns=None, random_state=None, huber_delta=1.0, verbose=False,
-                     max_new=8, oracle_evals=60, certificate_evals=400):
+                     max_new=8, oracle_evals=60, certificate_evals=1000):
     r"""Train a vector-output ReLU network with the weight-decay penalty (A.7, Lemma 1);
     see the module docstring for the method.
 
@@ -293,7 +293,8 @@ def fit_weight_decay(X, Y, *, loss="squared", beta, bias=True, tol=1e-8, max_ite
         cu, cb, cv, dn = _oracle(X, G, pats.patterns, bias, 1e-4, oracle_evals)
         if pats.exact and not (cv.size and cv[0] > thresh) and dn.upper > thresh:
             # nothing found by the cheap pass but not excluded: the full branch and bound
-            cu, cb, cv, dn = _oracle(X, G, pats.patterns, bias, 0.1 * tol, certificate_evals)
+            cu, cb, cv, dn = _oracle(X, G, pats.patterns, bias, 0.1 * tol, certificate_evals,
+                                     floor=beta, stop_above=beta * (1.0 + 10.0 * tol))
         best = float(cv[0]) if cv.size else 0.0
         # gap against the best neuron found (a certificate only if that were the maximum)
         rho_m = float(np.max(np.linalg.norm(_relu_features(X, U, b).T @ G, axis=1))) if U.shape[1] else 0.0
@@ -368,7 +369,7 @@ def fit_weight_decay(X, Y, *, loss="squared", beta, bias=True, tol=1e-8, max_ite
     )
 
 
-def _oracle(X, G, patterns, bias, rel_tol, max_evals):
+def _oracle(X, G, patterns, bias, rel_tol, max_evals, floor=0.0, stop_above=math.inf):
     """Candidate neurons for the dual point ``G`` (best first): the branch and bound of
     :func:`~fastconvexrelu.certificates.weight_decay_dual_norm` over ``patterns``, then a local
     ascent from the best three. Returns ``(U, b, values, DualNorm)``."""
@@ -377,7 +378,7 @@ def _oracle(X, G, patterns, bias, rel_tol, max_evals):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         dn = weight_decay_dual_norm(X, G, patterns, bias=bias, rel_tol=rel_tol,
-                                    max_evals=max_evals)
+                                    max_evals=max_evals, floor=floor, stop_above=stop_above)
     cu, cb, cv = dn.hidden_weights, dn.hidden_bias, dn.values
     extra_u, extra_b, extra_v = [], [], []
     for k in range(min(3, cu.shape[1])):
