@@ -274,13 +274,14 @@ def fit_weight_decay(X, Y, *, loss="squared", beta, bias=True, tol=1e-8, max_ite
     U = np.zeros((d, 0))
     b = np.zeros(0)
     W = np.zeros((0, o))
+    rng = np.random.default_rng(0 if random_state is None else random_state)
     c = None
     history = []
     relax_gap = math.inf
     found_violation = True
     ms = None
     it = 0
-    thresh = beta * (1.0 + max(tol, 1e-12))
+    thresh = beta * (1.0 + max(tol, 1e-9))
     for it in range(1, max_iter + 1):
         ms = group_lasso_master(_relu_features(X, U, b), Y, loss=loss, beta=beta,
                                 intercept=bias, huber_delta=huber_delta,
@@ -290,7 +291,11 @@ def fit_weight_decay(X, Y, *, loss="squared", beta, bias=True, tol=1e-8, max_ite
         if G is None:
             found_violation = False
             break
-        cu, cb, cv, dn = _oracle(X, G, pats.patterns, bias, 1e-4, oracle_evals)
+        if pats.exact:
+            cu, cb, cv, dn = _oracle(X, G, pats.patterns, bias, 1e-4, oracle_evals)
+        else:
+            cu, cb, cv = _oracle_sampled(X, G, pats, bias, U, b, rng)
+            dn = None
         if pats.exact and not (cv.size and cv[0] > thresh) and dn.upper > thresh:
             # nothing found by the cheap pass but not excluded: the full branch and bound
             cu, cb, cv, dn = _oracle(X, G, pats.patterns, bias, 0.1 * tol, certificate_evals,
@@ -394,6 +399,71 @@ def _oracle(X, G, patterns, bias, rel_tol, max_evals, floor=0.0, stop_above=math
         order = np.argsort(-cv)
         cu, cb, cv = cu[:, order], cb[order], cv[order]
     return cu, cb, cv, dn
+
+
+def _oracle_sampled(X, G, pats, bias, U, b, rng, n_random=200):
+    """Candidate neurons when the arrangement is too large to enumerate (a heuristic: it
+    FINDS neurons, it certifies nothing): the generators of the sampled patterns, random
+    neurons through the samples, and perturbations of the current neurons, scored by
+    :math:`\|G^\top(Xu + b)_+\|_2`; then the exact scalar pattern oracle over the sampled
+    patterns for :math:`v = Ga` with :math:`a` the output direction of the best candidate, and
+    a local ascent from the best three. Returns ``(U, b, values)``, best first."""
+    from .certificates import _oracle_max
+
+    n, d = X.shape
+    Us = [pats.hidden_weights]
+    bs = [pats.hidden_bias]
+    R = rng.standard_normal((d, n_random))
+    R /= np.linalg.norm(R, axis=0)
+    Us.append(R)
+    bs.append(-(np.einsum("ij,ji->i", X[rng.integers(0, n, n_random)], R)) if bias
+              else np.zeros(n_random))
+    if U.shape[1]:
+        P = U + 0.05 * rng.standard_normal(U.shape)
+        nP = np.linalg.norm(P, axis=0)
+        Us.append(P / nP)
+        bs.append((b + 0.05 * rng.standard_normal(b.shape)) / nP if bias else np.zeros(U.shape[1]))
+    cu = np.hstack(Us)
+    cb = np.concatenate(bs)
+    nu = np.linalg.norm(cu, axis=0)
+    ok = nu > 0
+    cu, cb = cu[:, ok] / nu[ok], cb[ok] / nu[ok]
+    S = G.T @ np.maximum(X @ cu + cb, 0.0)  # (o, K)
+    cv = np.linalg.norm(S, axis=0)
+    if cv.size and cv.max() > 0:
+        a = S[:, int(np.argmax(cv))] / cv.max()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            vals, orc = _oracle_max(X, G @ a, pats.patterns, bias, 0.0)
+        if vals is not None and vals.size:
+            raw = np.where(np.isfinite(orc.values), orc.values, -np.inf)
+            top = np.argsort(-raw, axis=None)[:6]
+            eu = [orc.hidden_weights[np.unravel_index(t, raw.shape)] for t in top]
+            eb = [orc.hidden_bias[np.unravel_index(t, raw.shape)] for t in top]
+            eu = np.array(eu).T.reshape(d, -1)
+            eb = np.array(eb, dtype=float) if bias else np.zeros(eu.shape[1])
+            ne = np.linalg.norm(eu, axis=0)
+            keep = ne > 0
+            eu, eb = eu[:, keep] / ne[keep], eb[keep] / ne[keep]
+            cu = np.hstack([cu, eu])
+            cb = np.concatenate([cb, eb])
+            cv = np.concatenate([cv, np.linalg.norm(G.T @ np.maximum(X @ eu + eb, 0.0), axis=0)])
+    order = np.argsort(-cv)
+    cu, cb, cv = cu[:, order], cb[order], cv[order]
+    extra_u, extra_b, extra_v = [], [], []
+    for k in range(min(3, cu.shape[1])):
+        u2, b2, v2 = _local_ascent(X, G, cu[:, k].copy(), float(cb[k]), bias)
+        if v2 > cv[k] * (1.0 + 1e-9):
+            extra_u.append(u2)
+            extra_b.append(b2)
+            extra_v.append(v2)
+    if extra_u:
+        cu = np.hstack([np.array(extra_u).T, cu])
+        cb = np.concatenate([extra_b, cb])
+        cv = np.concatenate([extra_v, cv])
+        order = np.argsort(-cv)
+        cu, cb, cv = cu[:, order], cb[order], cv[order]
+    return cu[:, :50], cb[:50], cv[:50]
 
 
 def _grad(loss, F, Y, huber_delta):
