@@ -402,7 +402,7 @@ def _oracle(X, G, patterns, bias, rel_tol, max_evals, floor=0.0, stop_above=math
 
 
 def _oracle_sampled(X, G, pats, bias, U, b, rng, n_random=200):
-    """Candidate neurons when the arrangement is too large to enumerate (a heuristic: it
+    r"""Candidate neurons when the arrangement is too large to enumerate (a heuristic: it
     FINDS neurons, it certifies nothing): the generators of the sampled patterns, random
     neurons through the samples, and perturbations of the current neurons, scored by
     :math:`\|G^\top(Xu + b)_+\|_2`; then the exact scalar pattern oracle over the sampled
