@@ -211,23 +211,25 @@ GroupLassoResult group_lasso(const Eigen::Ref<const MatrixXd>& Phi, const Eigen:
         loss.hessian_weights(r.F, Y, Hw);
         MatrixXd H = MatrixXd::Zero(N, N);
         VectorXd grad = VectorXd::Zero(N);
-        MatrixXd Hi(o, o);
-        Eigen::VectorXd ph(k + (opt.intercept ? 1 : 0));
-        for (Index i = 0; i < n; ++i) {
-            for (Index a = 0; a < k; ++a) ph(a) = Phi(i, S[static_cast<std::size_t>(a)]);
-            if (opt.intercept) ph(k) = 1.0;
-            for (Index x = 0; x < o; ++x)
-                for (Index y = 0; y < o; ++y) Hi(x, y) = Hw(i, x * o + y);
-            const Index kk = ph.size();
-            for (Index a = 0; a < kk; ++a) {
-                if (ph(a) == 0.0) continue;
-                for (Index x = 0; x < o; ++x) grad(a * o + x) += ph(a) * G(i, x);
-                for (Index bb = a; bb < kk; ++bb) {
-                    if (ph(bb) == 0.0) continue;
-                    H.block(a * o, bb * o, o, o).noalias() += (ph(a) * ph(bb)) * Hi;
-                }
+        // active features (and the intercept's column of ones), then
+        // H[(a, x), (b, y)] = (Phi_S^T diag(Hw[:, x o + y]) Phi_S)_{ab}: o^2 dense products
+        const Index kk = k + (opt.intercept ? 1 : 0);
+        MatrixXd PS(n, kk);
+        for (Index a = 0; a < k; ++a) PS.col(a) = Phi.col(S[static_cast<std::size_t>(a)]);
+        if (opt.intercept) PS.col(k).setOnes();
+        const MatrixXd PG = PS.transpose() * G;  // (kk, o)
+        for (Index a = 0; a < kk; ++a) grad.segment(a * o, o) = PG.row(a).transpose();
+        MatrixXd M(kk, kk), DP(n, kk);
+        for (Index x = 0; x < o; ++x)
+            for (Index y = x; y < o; ++y) {
+                DP = Hw.col(x * o + y).asDiagonal() * PS;
+                M.noalias() = PS.transpose() * DP;
+                for (Index a = 0; a < kk; ++a)
+                    for (Index bb = 0; bb < kk; ++bb) {
+                        H(a * o + x, bb * o + y) = M(a, bb);
+                        H(a * o + y, bb * o + x) = M(a, bb);
+                    }
             }
-        }
         for (Index a = 0; a < k; ++a) {
             const Eigen::RowVectorXd w = r.W.row(S[static_cast<std::size_t>(a)]);
             const double wn = w.norm();
@@ -235,7 +237,6 @@ GroupLassoResult group_lasso(const Eigen::Ref<const MatrixXd>& Phi, const Eigen:
             H.block(a * o, a * o, o, o) +=
                 (beta / wn) * (MatrixXd::Identity(o, o) - w.transpose() * w / (wn * wn));
         }
-        H = H.selfadjointView<Eigen::Upper>();
         const double mu = 1e-9 * std::max(1e-300, H.diagonal().maxCoeff());
         H.diagonal().array() += mu;
         Eigen::LDLT<MatrixXd> ldlt(H);
