@@ -295,7 +295,7 @@ GroupLassoResult group_lasso(const Eigen::Ref<const MatrixXd>& Phi, const Eigen:
         // Newton steps on the active set (fast local convergence with correlated neurons),
         // else sweeps over the active blocks
         bool newton_ok = false;
-        for (int it = 0; it < 20; ++it) {
+        for (int it = 0; it < 8; ++it) {
             if (!newton()) break;
             newton_ok = true;
             if (kkt(true) <= 0.1 * opt.tol) break;

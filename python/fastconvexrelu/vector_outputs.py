@@ -282,10 +282,12 @@ def fit_weight_decay(X, Y, *, loss="squared", beta, bias=True, tol=1e-8, max_ite
     ms = None
     it = 0
     thresh = beta * (1.0 + max(tol, 1e-9))
+    # the master is solved loosely while the oracle still finds large violations
+    master_tol = 1e-6
     for it in range(1, max_iter + 1):
         ms = group_lasso_master(_relu_features(X, U, b), Y, loss=loss, beta=beta,
                                 intercept=bias, huber_delta=huber_delta,
-                                tol=min(1e-9, tol), W0=W, c0=c)
+                                tol=master_tol, W0=W, c0=c)
         W, c = ms.output_weights, ms.intercept
         G = _make_feasible(loss, _grad(loss, ms.outputs, Y, huber_delta), Y, bias, huber_delta)
         if G is None:
@@ -296,6 +298,10 @@ def fit_weight_decay(X, Y, *, loss="squared", beta, bias=True, tol=1e-8, max_ite
         else:
             cu, cb, cv = _oracle_sampled(X, G, pats, bias, U, b, rng)
             dn = None
+        if (cv[0] if cv.size else 0.0) <= 1.01 * beta and master_tol > min(1e-9, tol):
+            # near the end: re-solve the master accurately before trusting the oracle
+            master_tol = min(1e-9, tol)
+            continue
         if pats.exact and not (cv.size and cv[0] > thresh) and dn.upper > thresh:
             # nothing found by the cheap pass but not excluded: the full branch and bound
             cu, cb, cv, dn = _oracle(X, G, pats.patterns, bias, 0.1 * tol, certificate_evals,
