@@ -746,6 +746,8 @@ class ConvexReLUClassifier(_BaseConvexReLU):
     n_features_in_ : int
     converged_ : bool
     n_active_ : int
+    penalty_ : str
+        The penalty used (``"weight_decay"`` or ``"l1"``; identical for two classes).
     """
     )
 

@@ -30,6 +30,14 @@ arrangement is enumerated exactly, :math:`G = \nabla L(F)` (made to satisfy
 
 a true bound (the oracle values are inflated by a relative safety margin for rounding).
 Without the full arrangement no finite bound is claimed.
+
+Weight decay for vector outputs (``penalty="weight_decay"``, supplementary A.7, Lemma 1):
+:math:`J = L(F, Y) + \beta\sum_j\|u_j\|_2\|w_j\|_2` has the same dual objective under the
+constraint :math:`\rho(G) = \sup_{\|u\|\le1, b}\|G^\top(Xu + b\mathbf 1)_+\|_2 \le \beta`
+((49); :math:`\langle G, F\rangle \ge -\sum_j \|G^\top\phi_j\|_2\|w_j\|_2`).
+:func:`weight_decay_dual_norm` bounds :math:`\rho(G)` from above over all patterns (branch and
+bound over the output directions with the exact scalar oracle), and ``s G`` with
+:math:`s \le \beta/\rho_{\text{upper}}` certifies as above.
 """
 
 from __future__ import annotations
