@@ -259,3 +259,24 @@ def test_softmax_classifier_master_against_cvxpy():
     assert est.objective_ - est.duality_gap_ <= J_dict + 1e-7
     proba = est.predict_proba(X)
     assert np.allclose(proba.sum(axis=1), 1.0)
+
+
+def test_not_converged_warns_and_gap_stays_a_bound(capsys):
+    from fastconvexrelu import ConvergenceWarning
+
+    rng = np.random.default_rng(11)
+    n = 12
+    a = np.sort(rng.uniform(-2, 2, n))
+    Y = np.column_stack([np.sin(3 * a), np.cos(2 * a)])
+    beta = 0.01
+    U, b = _dictionary_1d(a)
+    J_ref, _, _ = _cvx_group_lasso(_features(a[:, None], U, b), Y, beta)
+    with pytest.warns(ConvergenceWarning, match="did not converge"):
+        est = ConvexReLURegressor(beta=beta, max_iter=2, verbose=True).fit(a[:, None], Y)
+    assert not est.converged_
+    out = capsys.readouterr().out
+    assert "weight decay" in out and "NOT converged" in out
+    # an early stop is still certified: the gap bounds the true suboptimality
+    assert math.isfinite(est.duality_gap_)
+    assert est.duality_gap_ >= est.objective_ - J_ref - 1e-9 * J_ref
+    assert est.objective_ > J_ref * (1 + 1e-6)
