@@ -210,8 +210,14 @@ def test_bad_input():
     Y = rng.standard_normal((10, 2))
     Ybad = Y.copy()
     Ybad[3, 1] = np.nan
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"y\[:, 1\]"):
         ConvexReLURegressor(beta=0.1).fit(X, Ybad)
+    with pytest.raises(ValueError, match=r"y\[:, 1\]"):
+        fit_weight_decay(X, Ybad, beta=0.1)
+    with pytest.raises(ValueError, match="samples"):
+        fit_weight_decay(X, Y[:-1], beta=0.1)
+    with pytest.raises(ValueError, match="one-hot"):
+        fit_weight_decay(X, Y, loss="softmax", beta=0.1)
     with pytest.raises(ValueError, match="penalty"):
         ConvexReLURegressor(beta=0.1, penalty="l2x").fit(X, Y)
     with pytest.raises(ValueError, match="penalty"):

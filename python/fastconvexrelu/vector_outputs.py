@@ -252,16 +252,23 @@ def fit_weight_decay(X, Y, *, loss="squared", beta, bias=True, tol=1e-8, max_ite
     from ._solver_arrangements import choose_patterns
     from .certificates import _make_feasible, certified_gap, scaled_dual_gap
 
-    X = np.asarray(X, dtype=np.float64)
-    Y = np.asarray(Y, dtype=np.float64)
-    if Y.ndim == 1:
-        Y = Y[:, None]
-    if loss not in WEIGHT_DECAY_LOSSES:
+    from ._losses import check_targets
+    from ._validation import _is_real, check_X_Y
+
+    if not isinstance(loss, str) or loss not in WEIGHT_DECAY_LOSSES:
         raise ValueError(
             f"loss must be one of {WEIGHT_DECAY_LOSSES} for the weight-decay penalty, got {loss!r}."
         )
-    if not (beta > 0):
-        raise ValueError(f"beta must be > 0 for the weight-decay solver, got {beta!r}.")
+    if not _is_real(beta) or not np.isfinite(beta) or not beta > 0:
+        raise ValueError(f"beta must be a finite number > 0 for the weight-decay solver, got {beta!r}.")
+    if not _is_real(tol) or not (0 <= tol < 1):
+        raise ValueError(f"tol must be a real number in [0, 1), got {tol!r}.")
+    if isinstance(max_iter, (bool, np.bool_)) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
+        raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}.")
+    if not isinstance(bias, (bool, np.bool_)):
+        raise ValueError(f"bias must be True or False, got {bias!r}.")
+    X, Y = check_X_Y(X, Y)
+    Y = check_targets(Y, loss, "Y")
     n, d = X.shape
     o = Y.shape[1]
     pats = choose_patterns(X, bias, n_patterns, random_state)
