@@ -246,7 +246,8 @@ class _BaseConvexReLU(_ParamsMixin):
         beta, loss, tol, max_iter, bias, verbose, solver = params[:7]
         vector = y.ndim == 2
         self.penalty_ = self._resolve_penalty(loss, vector)
-        if vector and self.penalty_ == "weight_decay":
+        if vector and y.shape[1] > 1 and self.penalty_ == "weight_decay":
+            # (one output column: both penalties are the same problem, the l1 path solves it)
             return self._fit_weight_decay(X, y, params)
         if solver == "cutting_plane":
             if vector:
@@ -562,11 +563,14 @@ class ConvexReLURegressor(_BaseConvexReLU):
         Number of neurons with nonzero output weight.
     restricted_gap_ : float
         ``solver="arrangements"`` only: gap of the program over the patterns used (a bound
-        on the suboptimality within those patterns, not globally).
+        on the suboptimality within those patterns, not globally); weight-decay vector fits:
+        the master's gap over the final neurons.
     n_patterns_ : int
-        ``solver="arrangements"`` only: number of activation patterns used.
+        ``solver="arrangements"`` and weight-decay vector fits: number of activation
+        patterns used (by the program / the oracle).
     patterns_exact_ : bool
-        ``solver="arrangements"`` only: whether all patterns were enumerated.
+        ``solver="arrangements"`` and weight-decay vector fits: whether all patterns were
+        enumerated (then ``duality_gap_`` is certified).
     relaxation_gap_ : float
         ``solver="cutting_plane"`` and weight-decay vector fits: the gap against the
         (relaxed) oracle / the best neuron the oracle found (not a certificate).
