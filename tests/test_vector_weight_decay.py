@@ -286,3 +286,20 @@ def test_not_converged_warns_and_gap_stays_a_bound(capsys):
     assert math.isfinite(est.duality_gap_)
     assert est.duality_gap_ >= est.objective_ - J_ref - 1e-9 * J_ref
     assert est.objective_ > J_ref * (1 + 1e-6)
+
+
+def test_no_bias_against_direction_dictionary():
+    rng = np.random.default_rng(12)
+    n, o = 10, 2
+    X = rng.standard_normal((n, 2))
+    Y = np.column_stack([np.maximum(X[:, 0], 0), np.abs(X[:, 1])]) + 0.05 * rng.standard_normal((n, o))
+    beta = 0.05
+    th = np.linspace(0, 2 * np.pi, 720, endpoint=False)
+    U = np.vstack([np.cos(th), np.sin(th)])
+    J_dict, _, _ = _cvx_group_lasso(_features(X, U, 0.0), Y, beta, intercept=False)
+    res = fit_weight_decay(X, Y, beta=beta, bias=False, tol=1e-8)
+    assert res.patterns_exact and math.isfinite(res.duality_gap)
+    assert np.all(res.hidden_bias == 0) and np.all(res.intercept == 0)
+    assert res.objective - res.duality_gap <= J_dict + 1e-8 * J_dict
+    assert J_dict >= res.objective - 1e-7 * J_dict
+    assert res.duality_gap <= 1e-5 * res.objective
