@@ -200,45 +200,11 @@ GroupLassoResult group_lasso(const Eigen::Ref<const MatrixXd>& Phi, const Eigen:
     // (neurons sharing an activation pattern); Armijo backtracking on the exact P.  Returns
     // whether P decreased.
     MatrixXd Hw, Ftrial, Wtrial;
-    VectorXd ctrial;
-    auto newton = [&]() {
-        std::vector<Index> S;
-        for (Index j = 0; j < m; ++j)
-            if (r.W.row(j).squaredNorm() > 0) S.push_back(j);
-        const Index k = static_cast<Index>(S.size());
-        const Index nc = opt.intercept ? o : 0, N = k * o + nc;
-        if (N == 0) return false;
-        loss.hessian_weights(r.F, Y, Hw);
-        MatrixXd H = MatrixXd::Zero(N, N);
-        VectorXd grad = VectorXd::Zero(N);
-        // active features (and the intercept's column of ones), then
-        // H[(a, x), (b, y)] = (Phi_S^T diag(Hw[:, x o + y]) Phi_S)_{ab}: o^2 dense products
-        const Index kk = k + (opt.intercept ? 1 : 0);
-        MatrixXd PS(n, kk);
-        for (Index a = 0; a < k; ++a) PS.col(a) = Phi.col(S[static_cast<std::size_t>(a)]);
-        if (opt.intercept) PS.col(k).setOnes();
-        const MatrixXd PG = PS.transpose() * G;  // (kk, o)
-        for (Index a = 0; a < kk; ++a) grad.segment(a * o, o) = PG.row(a).transpose();
-        MatrixXd M(kk, kk), DP(n, kk);
-        for (Index x = 0; x < o; ++x)
-            for (Index y = x; y < o; ++y) {
-                DP = Hw.col(x * o + y).asDiagonal() * PS;
-                M.noalias() = PS.transpose() * DP;
-                for (Index a = 0; a < kk; ++a)
-                    for (Index bb = 0; bb < kk; ++bb) {
-                        H(a * o + x, bb * o + y) = M(a, bb);
-                        H(a * o + y, bb * o + x) = M(a, bb);
-                    }
-            }
-        for (Index a = 0; a < k; ++a) {
-            const Eigen::RowVectorXd w = r.W.row(S[static_cast<std::size_t>(a)]);
-            const double wn = w.norm();
-            grad.segment(a * o, o) += beta * w.transpose() / wn;
-            H.block(a * o, a * o, o, o) +=
-                (beta / wn) * (MatrixXd::Identity(o, o) - w.transpose() * w / (wn * wn));
-        }
-        const double mu = 1e-9 * std::max(1e-300, H.diagonal().maxCoeff());
-        H.diagonal().array() += mu;
+    VectorXd ctrial, grad;
+    std::vector<Index> S;
+    Index k = 0;
+    // one damped Newton step with the (already damped) H; see newton()
+    auto try_step = [&](const MatrixXd& H) {
         Eigen::LDLT<MatrixXd> ldlt(H);
         if (ldlt.info() != Eigen::Success) return false;
         VectorXd step = -ldlt.solve(grad);
@@ -278,6 +244,53 @@ GroupLassoResult group_lasso(const Eigen::Ref<const MatrixXd>& Phi, const Eigen:
                 loss.value_and_gradient(r.F, Y, G);
                 return true;
             }
+        }
+        return false;
+    };
+    auto newton = [&]() {
+        S.clear();
+        for (Index j = 0; j < m; ++j)
+            if (r.W.row(j).squaredNorm() > 0) S.push_back(j);
+        k = static_cast<Index>(S.size());
+        const Index nc = opt.intercept ? o : 0, N = k * o + nc;
+        if (N == 0) return false;
+        loss.hessian_weights(r.F, Y, Hw);
+        MatrixXd H = MatrixXd::Zero(N, N);
+        grad = VectorXd::Zero(N);
+        // active features (and the intercept's column of ones), then
+        // H[(a, x), (b, y)] = (Phi_S^T diag(Hw[:, x o + y]) Phi_S)_{ab}: o^2 dense products
+        const Index kk = k + (opt.intercept ? 1 : 0);
+        MatrixXd PS(n, kk);
+        for (Index a = 0; a < k; ++a) PS.col(a) = Phi.col(S[static_cast<std::size_t>(a)]);
+        if (opt.intercept) PS.col(k).setOnes();
+        const MatrixXd PG = PS.transpose() * G;  // (kk, o)
+        for (Index a = 0; a < kk; ++a) grad.segment(a * o, o) = PG.row(a).transpose();
+        MatrixXd M(kk, kk), DP(n, kk);
+        for (Index x = 0; x < o; ++x)
+            for (Index y = x; y < o; ++y) {
+                DP = Hw.col(x * o + y).asDiagonal() * PS;
+                M.noalias() = PS.transpose() * DP;
+                for (Index a = 0; a < kk; ++a)
+                    for (Index bb = 0; bb < kk; ++bb) {
+                        H(a * o + x, bb * o + y) = M(a, bb);
+                        H(a * o + y, bb * o + x) = M(a, bb);
+                    }
+            }
+        for (Index a = 0; a < k; ++a) {
+            const Eigen::RowVectorXd w = r.W.row(S[static_cast<std::size_t>(a)]);
+            const double wn = w.norm();
+            grad.segment(a * o, o) += beta * w.transpose() / wn;
+            H.block(a * o, a * o, o, o) +=
+                (beta / wn) * (MatrixXd::Identity(o, o) - w.transpose() * w / (wn * wn));
+        }
+        // Levenberg damping, increased when the step fails (dependent columns make H singular
+        // along directions that move weight between neurons without changing F)
+        const double hmax = std::max(1e-300, H.diagonal().maxCoeff());
+        const MatrixXd H0 = H;
+        for (const double lev : {1e-9, 1e-6, 1e-3}) {
+            H = H0;
+            H.diagonal().array() += lev * hmax;
+            if (try_step(H)) return true;
         }
         return false;
     };
