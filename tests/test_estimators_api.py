@@ -357,7 +357,7 @@ def test_get_set_params_roundtrip(Est):
     params = est.get_params()
     expected = {"beta": 0.5, "bias": False, "loss": est.loss, "max_iter": 7,
                 "solver": "auto", "tol": 1e-8, "verbose": False, "n_patterns": None,
-                "random_state": None, "patterns": "auto"}
+                "random_state": None, "patterns": "auto", "penalty": "auto"}
     if Est is ConvexReLURegressor:
         expected["huber_delta"] = 1.0
     assert params == expected

@@ -135,14 +135,15 @@ def test_vector_outputs_and_multiclass():
     X = rng.standard_normal((9, 2))
     Y = np.c_[np.sin(X[:, 0]), X[:, 1] ** 2, X[:, 0] * X[:, 1]]
     beta = 0.05
-    est = ConvexReLURegressor(beta=beta, solver="arrangements").fit(X, Y)
+    est = ConvexReLURegressor(beta=beta, solver="arrangements", penalty="l1").fit(X, Y)
     assert est.predict(X).shape == (9, 3)
     # l1 vector outputs separate over columns for the squared loss (A.7.3)
     tot = sum(cvxpy_global(X, Y[:, k], "squared", beta) for k in range(3))
     assert est.objective_ == pytest.approx(tot, rel=1e-5)
     # multiclass with softmax probabilities
     lab = np.array(["a", "b", "c"])[np.argmax(Y, axis=1)]
-    clf = ConvexReLUClassifier(beta=0.05, loss="logistic", solver="arrangements").fit(X, lab)
+    clf = ConvexReLUClassifier(beta=0.05, loss="logistic", solver="arrangements",
+                               penalty="l1").fit(X, lab)
     proba = clf.predict_proba(X)
     assert proba.shape == (9, len(np.unique(lab)))
     assert np.allclose(proba.sum(axis=1), 1.0)
@@ -205,7 +206,8 @@ def test_multiclass_softmax_global_optimum_and_certificate_vs_cvxpy():
     prob = cp.Problem(cp.Minimize(L + beta * pen), cons)
     prob.solve(solver="CLARABEL")
     ref = float(prob.value)
-    est = ConvexReLUClassifier(beta=beta, loss="logistic", solver="arrangements").fit(X, lab)
+    est = ConvexReLUClassifier(beta=beta, loss="logistic", solver="arrangements",
+                               penalty="l1").fit(X, lab)
     assert est.patterns_exact_
     assert est.objective_ == pytest.approx(ref, rel=1e-5)
     assert math.isfinite(est.duality_gap_)

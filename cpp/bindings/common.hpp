@@ -39,3 +39,4 @@ void bind_lasso_master(pybind11::module_& m);
 void bind_arrangement(pybind11::module_& m);
 void bind_arrangement_program(pybind11::module_& m);
 void bind_patch_features(pybind11::module_& m);
+void bind_group_lasso(pybind11::module_& m);

@@ -17,4 +17,5 @@ PYBIND11_MODULE(_core, m) {
     bind_arrangement(m);
     bind_arrangement_program(m);
     bind_patch_features(m);
+    bind_group_lasso(m);
 }

@@ -19,6 +19,7 @@ from .arrangement_program import ArrangementProgramResult, solve_arrangement_pro
 from .path import RegularizationPath, regularization_path
 from .convex_rf import ConvexRF, ConvexRFClassifier
 from .nonconvex_seed import SeedFit, fit_nonconvex_seeds
+from .vector_outputs import WeightDecayFit, fit_weight_decay, group_lasso_master
 
 __all__ = [
     "__version__",
@@ -61,4 +62,7 @@ __all__ = [
     "ConvexRFClassifier",
     "fit_nonconvex_seeds",
     "SeedFit",
+    "fit_weight_decay",
+    "group_lasso_master",
+    "WeightDecayFit",
 ]

@@ -342,3 +342,30 @@ def gram_lasso(
     max_newton: int = 3000,
 ) -> _GramLassoResult:
     """Per column: ``min_w 1/2 w^T G w - Cm[:, c]^T w + 1/2 yy[c] + beta ||w||_1`` with an exact gap."""
+
+# --------------------------------------------------------------------------- weight-decay master
+class _GroupLassoResult(TypedDict):
+    # Stub-only type: the dict returned by group_lasso.
+    W: _F64  # (m, o)
+    c: _F64  # (o,)
+    F: _F64  # (n, o)
+    grad: _F64  # (n, o)
+    primal: float
+    kkt: float
+    n_epochs: int
+    converged: bool
+    message: str
+
+def group_lasso(
+    Phi: ArrayLike,
+    Y: ArrayLike,
+    loss: str = "squared",
+    beta: float = 1e-3,
+    intercept: bool = True,
+    tol: float = 1e-9,
+    max_epochs: int = 10000,
+    huber_delta: float = 1.0,
+    W0: ArrayLike = ...,
+    c0: ArrayLike = ...,
+) -> _GroupLassoResult:
+    """``min_{W,c} L(Phi W + 1 c^T, Y) + beta sum_j ||w_j||_2`` by block coordinate descent."""

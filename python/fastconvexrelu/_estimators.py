@@ -30,6 +30,10 @@ from ._validation import (
 __all__ = ["ConvexReLURegressor", "ConvexReLUClassifier"]
 
 _VALID_SOLVERS = ("auto", "extreme_points", "cutting_plane", "arrangements")
+_VALID_PENALTIES = ("auto", "weight_decay", "l1")
+# losses of the weight-decay vector-output solver (fastconvexrelu.vector_outputs); the
+# classifier's "logistic" is the softmax for several classes
+_WEIGHT_DECAY_LOSSES = ("squared", "huber", "logistic")
 _FITTED_ATTRS = ("output_weights_", "hidden_weights_", "n_features_in_")
 
 
@@ -182,6 +186,7 @@ class _BaseConvexReLU(_ParamsMixin):
                 f"patterns must be one of {', '.join(repr(s) for s in _VALID_PATTERNS)}; got "
                 f"{patterns!r}."
             )
+        self._resolve_penalty(loss)  # validates ``penalty``
         huber_delta = getattr(self, "huber_delta", 1.0)
         if not _is_real(huber_delta) or not np.isfinite(huber_delta) or huber_delta <= 0:
             raise ValueError(f"huber_delta must be a finite real number > 0, got {huber_delta!r}.")
@@ -191,9 +196,68 @@ class _BaseConvexReLU(_ParamsMixin):
             float(huber_delta), patterns,
         )
 
+    def _resolve_penalty(self, loss, vector=False):
+        """``penalty`` with "auto" resolved: weight decay where the weight-decay solver
+        supports ``loss`` (squared, huber, logistic/softmax), else l1. ValueError for an
+        invalid value, and for "weight_decay" with vector outputs and an unsupported loss."""
+        penalty = getattr(self, "penalty", "auto")
+        if not isinstance(penalty, str) or penalty not in _VALID_PENALTIES:
+            raise ValueError(
+                f"penalty must be one of {', '.join(repr(p) for p in _VALID_PENALTIES)}; got "
+                f"{penalty!r}."
+            )
+        if penalty == "auto":
+            return "weight_decay" if loss in _WEIGHT_DECAY_LOSSES else "l1"
+        if penalty == "weight_decay" and vector and loss not in _WEIGHT_DECAY_LOSSES:
+            raise ValueError(
+                f"penalty='weight_decay' is not available with loss={loss!r} for vector "
+                "outputs / more than two classes; use penalty='l1' (or 'auto')."
+            )
+        return penalty
+
+    def _fit_weight_decay(self, X, Y, params):
+        """Vector outputs with the weight-decay penalty: column generation on (48)-(49) of
+        supplementary A.7, see :mod:`fastconvexrelu.vector_outputs`."""
+        from .vector_outputs import fit_weight_decay
+
+        beta, loss, tol, max_iter, bias, verbose, solver = params[:7]
+        if beta == 0:
+            raise ValueError(
+                "beta must be > 0 for vector outputs with penalty='weight_decay'."
+            )
+        if solver == "extreme_points":
+            raise ValueError(
+                "solver='extreme_points' needs scalar outputs; use solver='auto' for vector "
+                "outputs with penalty='weight_decay'."
+            )
+        max_iter = _DEFAULT_MAX_ITER["cutting_plane"] if max_iter is None else max_iter
+        res = fit_weight_decay(
+            X, Y, loss="softmax" if loss == "logistic" else loss, beta=beta, bias=bias,
+            tol=tol, max_iter=max_iter, n_patterns=params.n_patterns,
+            random_state=params.random_state, huber_delta=params.huber_delta, verbose=verbose,
+        )
+        self._store(res, "cutting_plane", X)
+        self.relaxation_gap_ = float(res.relaxation_gap)
+        self.restricted_gap_ = float(res.restricted_gap)
+        self.n_patterns_ = int(res.n_patterns)
+        self.patterns_exact_ = bool(res.patterns_exact)
+        if verbose:
+            print(
+                f"[{type(self).__name__}] weight decay, {'converged' if self.converged_ else 'NOT converged'} "
+                f"after {self.n_iter_} rounds: objective={self.objective_:.10g} "
+                f"duality_gap={self.duality_gap_:.3e} relaxation_gap={self.relaxation_gap_:.3e} "
+                f"active_neurons={self.n_active_} ({res.message})"
+            )
+        self._warn_if_not_converged("cutting_plane", max_iter, tol, res.message)
+        return self
+
     def _fit_network(self, X, y, params):
         beta, loss, tol, max_iter, bias, verbose, solver = params[:7]
         vector = y.ndim == 2
+        self.penalty_ = self._resolve_penalty(loss, vector)
+        if vector and y.shape[1] > 1 and self.penalty_ == "weight_decay":
+            # (one output column: both penalties are the same problem, the l1 path solves it)
+            return self._fit_weight_decay(X, y, params)
         if solver == "cutting_plane":
             if vector:
                 raise ValueError(
@@ -423,10 +487,16 @@ class ConvexReLURegressor(_BaseConvexReLU):
     subject to :math:`f(X) = y` (a ``ValueError`` if infeasible, e.g. repeated samples
     with different targets).
 
-    Vector targets ``y`` of shape (n, o) (supplementary A.7.3): :math:`f(x) = \sum_j
-    (u_j^\top x + b_j)_+ w_j^\top + c` with :math:`w_j \in \mathbb R^o` and the l1 penalty
-    :math:`\beta \sum_j \|u_j\|_2 \|w_j\|_1` (each neuron then feeds one output); the
-    weight-decay penalty :math:`\|u_j\|_2\|w_j\|_2` of A.7 is not available yet.
+    Vector targets ``y`` of shape (n, o) (supplementary A.7): :math:`f(x) = \sum_j
+    (u_j^\top x + b_j)_+ w_j^\top + c` with :math:`w_j, c \in \mathbb R^o` and, by default
+    (``penalty="auto"``), the weight-decay penalty
+    :math:`J = L + \beta \sum_j \|u_j\|_2 \|w_j\|_2` (Lemma 1 of A.7: the optimum of
+    :math:`L + \tfrac\beta2\sum_j(\|u_j\|^2 + \|w_j\|^2)`), trained by column generation on
+    (48)-(49) with the oracle (50) relaxed to the activation-pattern cones as in (15)
+    (:mod:`fastconvexrelu.vector_outputs`); ``duality_gap_`` is certified when the
+    arrangement is small enough to enumerate, else ``inf`` (see ``relaxation_gap_``).
+    ``penalty="l1"``: :math:`\beta \sum_j \|u_j\|_2 \|w_j\|_1` (A.7.3, each neuron then
+    feeds one output), solved by the ``"arrangements"`` program.
 
     Parameters
     ----------
@@ -448,7 +518,7 @@ class ConvexReLURegressor(_BaseConvexReLU):
         certified ``duality_gap_``) when enumerated, else ``duality_gap_ = inf`` and the
         program's own gap over its patterns in ``restricted_gap_``.
         ``"cutting_plane"``: Algorithm 1 (``bias=False``) / Algorithm 3 (``bias=True``,
-        squared and hinge losses); its ``duality_gap_`` is finite only when it can be proven
+        squared, hinge and logistic losses); its ``duality_gap_`` is finite only when it can be proven
         (spike-free data, or an exact check over all activation patterns in small
         dimension), otherwise ``inf``, with the relaxation's gap in ``relaxation_gap_``.
     bias : bool, default=True
@@ -495,6 +565,13 @@ class ConvexReLURegressor(_BaseConvexReLU):
         for a fixed seed).
     huber_delta : float, default=1.0
         Threshold :math:`\delta` of the Huber loss.
+    penalty : {"auto", "weight_decay", "l1"}, default="auto"
+        Penalty for vector targets: ``"weight_decay"`` :math:`\beta\sum_j\|u_j\|_2
+        \|w_j\|_2` (A.7, Lemma 1; the default, ``"auto"``) or ``"l1"``
+        :math:`\beta\sum_j\|u_j\|_2\|w_j\|_1` (A.7.3). Identical for scalar targets.
+        With weight decay every solver except ``"extreme_points"`` runs the weight-decay
+        column generation (``solver_ = "cutting_plane"``); ``n_patterns`` /
+        ``random_state`` then set its oracle's patterns.
 
     Attributes
     ----------
@@ -525,15 +602,21 @@ class ConvexReLURegressor(_BaseConvexReLU):
         Number of neurons with nonzero output weight.
     restricted_gap_ : float
         ``solver="arrangements"`` only: gap of the program over the patterns used (a bound
-        on the suboptimality within those patterns, not globally).
+        on the suboptimality within those patterns, not globally); weight-decay vector fits:
+        the master's gap over the final neurons.
     n_patterns_ : int
-        ``solver="arrangements"`` only: number of activation patterns used.
+        ``solver="arrangements"`` and weight-decay vector fits: number of activation
+        patterns used (by the program / the oracle).
     patterns_exact_ : bool
-        ``solver="arrangements"`` only: whether all patterns were enumerated.
+        ``solver="arrangements"`` and weight-decay vector fits: whether all patterns were
+        enumerated (then ``duality_gap_`` is certified).
     patterns_source_ : str
         ``solver="arrangements"`` only: ``"enumerated"``, ``"sampled"`` or ``"seeded"``.
     relaxation_gap_ : float
-        ``solver="cutting_plane"`` only: the gap against the (relaxed) oracle.
+        ``solver="cutting_plane"`` and weight-decay vector fits: the gap against the
+        (relaxed) oracle / the best neuron the oracle found (not a certificate).
+    penalty_ : str
+        The penalty used (``"weight_decay"`` or ``"l1"``; identical for scalar targets).
 
     Examples
     --------
@@ -563,6 +646,7 @@ class ConvexReLURegressor(_BaseConvexReLU):
         random_state=None,
         huber_delta=1.0,
         patterns="auto",
+        penalty="auto",
     ):
         self.beta = beta
         self.loss = loss
@@ -575,6 +659,7 @@ class ConvexReLURegressor(_BaseConvexReLU):
         self.random_state = random_state
         self.huber_delta = huber_delta
         self.patterns = patterns
+        self.penalty = penalty
 
     def fit(self, X, y):
         """Train the network to global optimality.
@@ -642,10 +727,15 @@ class ConvexReLUClassifier(_BaseConvexReLU):
     ``predict`` returns ``classes_[1]`` where :math:`f(x) > 0`, else ``classes_[0]``.
 
     More than two classes (labels, or a one-hot 0/1 matrix whose every column has a sample):
-    one output per class (supplementary A.7.3, l1 penalty :math:`\beta\sum_j\|u_j\|_2
-    \|w_j\|_1`) with the softmax cross-entropy (``loss="logistic"``, ``predict_proba`` gives
-    the softmax), squared loss on one-hot targets, or one-vs-rest hinge on :math:`\pm 1`
-    columns; ``predict`` takes the arg-max. Needs ``beta > 0``.
+    one output per class (supplementary A.7) with the softmax cross-entropy
+    (``loss="logistic"``, ``predict_proba`` gives the softmax), squared loss on one-hot
+    targets, or one-vs-rest hinge on :math:`\pm 1` columns; ``predict`` takes the arg-max.
+    Needs ``beta > 0``. Penalty (``penalty="auto"``): weight decay
+    :math:`\beta\sum_j\|u_j\|_2\|w_j\|_2` (A.7, Lemma 1; column generation of
+    :mod:`fastconvexrelu.vector_outputs`) for the logistic/softmax and squared losses, and the
+    l1 penalty :math:`\beta\sum_j\|u_j\|_2\|w_j\|_1` (A.7.3, ``"arrangements"``) for the
+    hinge loss, whose weight-decay version is not implemented (``penalty="weight_decay"``
+    with the hinge loss and more than two classes raises ``ValueError``).
 
     Parameters
     ----------
@@ -663,7 +753,7 @@ class ConvexReLUClassifier(_BaseConvexReLU):
         certified ``duality_gap_``) when enumerated, else ``duality_gap_ = inf`` and the
         program's own gap over its patterns in ``restricted_gap_``.
         ``"cutting_plane"``: Algorithm 1 (``bias=False``) / Algorithm 3 (``bias=True``,
-        squared and hinge losses); its ``duality_gap_`` is finite only when it can be proven
+        squared, hinge and logistic losses); its ``duality_gap_`` is finite only when it can be proven
         (spike-free data, or an exact check over all activation patterns in small
         dimension), otherwise ``inf``, with the relaxation's gap in ``relaxation_gap_``.
     bias : bool, default=True
@@ -705,6 +795,8 @@ class ConvexReLUClassifier(_BaseConvexReLU):
         outputs, else ``"seeded"``.
     random_state : int, numpy Generator or None, default=None
         Seed of the pattern sampling and of the non-convex fits.
+    penalty : {"auto", "weight_decay", "l1"}, default="auto"
+        Penalty for more than two classes (see above); identical for two classes.
 
     Attributes
     ----------
@@ -725,6 +817,8 @@ class ConvexReLUClassifier(_BaseConvexReLU):
     n_features_in_ : int
     converged_ : bool
     n_active_ : int
+    penalty_ : str
+        The penalty used (``"weight_decay"`` or ``"l1"``; identical for two classes).
     """
     )
 
@@ -743,6 +837,7 @@ class ConvexReLUClassifier(_BaseConvexReLU):
         n_patterns=None,
         random_state=None,
         patterns="auto",
+        penalty="auto",
     ):
         self.beta = beta
         self.loss = loss
@@ -754,6 +849,7 @@ class ConvexReLUClassifier(_BaseConvexReLU):
         self.n_patterns = n_patterns
         self.random_state = random_state
         self.patterns = patterns
+        self.penalty = penalty
 
     def fit(self, X, y):
         """Train the classifier to global optimality.

@@ -191,9 +191,10 @@ def network_objective(
 
     huber_delta : float, default=1.0
         Parameter of the Huber loss.
-    penalty : {"l2", "l1"}, default="l2"
-        For ``output_weights`` of shape (m, o): ``||w_j||_2`` or ``||w_j||_1`` times
-        ``||u_j||_2`` (identical for 1-D output weights).
+    penalty : {"l2", "weight_decay", "l1"}, default="l2"
+        For ``output_weights`` of shape (m, o): ``||w_j||_2`` (weight decay, A.7 Lemma 1;
+        ``"weight_decay"`` is an alias) or ``||w_j||_1`` (A.7.3) times ``||u_j||_2``
+        (identical for 1-D output weights).
 
     Returns
     -------
@@ -206,8 +207,10 @@ def network_objective(
         raise ValueError(f"beta must be a finite number >= 0, got {beta!r}.")
     if loss in ("logistic", "huber", "softmax") and beta == 0:
         raise ValueError(f"beta must be > 0 for the {loss} loss.")
+    if penalty == "weight_decay":  # the estimators' name of the l2 (weight-decay) penalty
+        penalty = "l2"
     if penalty not in ("l2", "l1"):
-        raise ValueError(f"penalty must be 'l2' or 'l1', got {penalty!r}.")
+        raise ValueError(f"penalty must be 'l2' ('weight_decay') or 'l1', got {penalty!r}.")
     W2 = np.asarray(output_weights, dtype=np.float64)
     if W2.ndim == 2:
         Y2 = np.asarray(y, dtype=np.float64)

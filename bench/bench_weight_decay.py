@@ -1,0 +1,69 @@
+"""Vector outputs with the weight-decay penalty (supplementary A.7): time and objective.
+
+    PYTHONPATH=python python bench/bench_weight_decay.py
+
+1. Exact (small arrangement, certified): n = 12, d = 2, o = 3, squared loss: wall time of
+   ``fit_weight_decay`` and its certified duality gap.
+2. Sampled patterns (no certificate): n = 500, d = 10, o = 3, squared loss, beta = 1, for a
+   few round budgets: wall time, J (weight-decay objective), relaxation gap (against the best
+   neuron the heuristic oracle found), active neurons. Reference: the l1 fit of A.7.3
+   (``penalty="l1"``, sampled arrangement program) evaluated in the weight-decay objective --
+   a feasible network, so its J is an upper bound on the weight-decay optimum.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+
+import numpy as np
+
+from _machine import machine_info
+from fastconvexrelu import ConvergenceWarning, ConvexReLURegressor, network_objective
+from fastconvexrelu.vector_outputs import fit_weight_decay
+
+
+def exact_case():
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((12, 2))
+    Y = np.eye(3)[np.argmax(X @ rng.standard_normal((2, 3)) + 0.3 * rng.standard_normal((12, 3)), axis=1)]
+    t = time.perf_counter()
+    res = fit_weight_decay(X, Y, loss="squared", beta=0.1, tol=1e-8)
+    return dict(case="exact n=12 d=2 o=3", time_s=round(time.perf_counter() - t, 2),
+                J=res.objective, duality_gap=res.duality_gap, rounds=res.n_iter,
+                neurons=int(res.output_weights.shape[0]), converged=res.converged)
+
+
+def sampled_case(budgets=(20, 50, 100)):
+    rng = np.random.default_rng(0)
+    n, d, o = 500, 10, 3
+    X = rng.standard_normal((n, d))
+    Y = np.maximum(X @ rng.standard_normal((d, 5)), 0) @ rng.standard_normal((5, o))
+    Y += 0.1 * rng.standard_normal((n, o))
+    beta = 1.0
+    rows = []
+    for it in budgets:
+        t = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            est = ConvexReLURegressor(beta=beta, random_state=0, max_iter=it).fit(X, Y)
+        rows.append(dict(case=f"weight decay, {it} rounds", time_s=round(time.perf_counter() - t, 2),
+                         J=est.objective_, relaxation_gap=est.relaxation_gap_,
+                         neurons=est.n_active_, converged=est.converged_))
+    t = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        l1 = ConvexReLURegressor(beta=beta, random_state=0, penalty="l1").fit(X, Y)
+    J_wd = network_objective(X, Y, l1.hidden_weights_, l1.hidden_bias_, l1.output_weights_,
+                             l1.intercept_, beta, "squared", penalty="l2")
+    rows.append(dict(case="l1 fit (A.7.3), J in the weight-decay objective",
+                     time_s=round(time.perf_counter() - t, 2), J=J_wd, neurons=l1.n_active_))
+    return rows
+
+
+if __name__ == "__main__":
+    print(json.dumps(machine_info(), indent=1))
+    print(json.dumps(exact_case()))
+    for row in sampled_case():
+        print(json.dumps(row))

@@ -1,0 +1,485 @@
+r"""Vector outputs with the weight-decay penalty (supplementary A.7, Lemma 1, (48)-(50)).
+
+Network :math:`F = \sum_j (Xu_j + b_j\mathbf 1)_+ w_j^\top + \mathbf 1 c^\top`
+(:math:`w_j, c \in \mathbb R^o`; :math:`b_j = 0`, :math:`c = 0` without a bias) and objective
+
+.. math::
+
+    J = L(F, Y) + \beta \sum_j \|u_j\|_2 \|w_j\|_2 ,
+
+the squared weight decay :math:`\tfrac\beta2\sum_j(\|u_j\|^2 + \|w_j\|^2)` after the rescaling
+of Lemma 1. With :math:`\|u_j\| = 1` this is a group lasso over the (infinite) dictionary of
+ReLU features, (48); its dual (49) is
+
+.. math::
+
+    \max_G\ -L^*(G)\quad\text{s.t.}\quad \rho(G) = \sup_{\|u\|\le 1, b}
+    \|G^\top (Xu + b\mathbf 1)_+\|_2 \le \beta ,\qquad \mathbf 1^\top G = 0\ (\text{intercept}).
+
+:func:`fit_weight_decay` is a column-generation (cutting-plane) method on this pair:
+
+* **master** (:func:`group_lasso_master`): the group lasso over the current neurons
+  :math:`\Phi_j = (Xu_j + b_j)_+`, :math:`\min_{W, c} L(\Phi W + \mathbf 1c^\top, Y) +
+  \beta\sum_j\|w_j\|_2`, by block coordinate descent in C++ (``_core.group_lasso``), warm
+  started, with the exact duality gap of this restricted problem;
+* **oracle** (50), relaxed as in (15) to the activation-pattern cones: for
+  :math:`G = \nabla L(F)` (made dual-domain feasible with :math:`\mathbf 1^\top G = 0`),
+  neurons maximizing :math:`\|G^\top(Xu + b)_+\|_2`, from the branch and bound over output
+  directions :math:`a` of :func:`fastconvexrelu.certificates.weight_decay_dual_norm` (the
+  exact scalar pattern oracle applied to :math:`Ga`) over all patterns when the arrangement
+  is small, else over sampled ones, followed by a local ascent on :math:`(u, b)`; neurons
+  with value :math:`> \beta` violate the dual constraint and enter the master;
+* **certificate**: with all patterns the same branch and bound gives a true upper bound on
+  :math:`\rho(G)`, so :func:`fastconvexrelu.certificates.certified_gap`
+  (``penalty="weight_decay"``) reports a finite ``duality_gap`` that bounds :math:`J - J^\star`
+  over networks of any width; with sampled patterns ``duality_gap = inf`` and
+  ``relaxation_gap`` is the gap against the neurons the oracle could find.
+
+For one-dimensional data (A.7.1, Corollary 1, Theorem 1) the pattern cones are intervals and
+the optimum uses only the breakpoint neurons :math:`u = \pm1`, :math:`b = -u a_i`.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from . import _core
+from ._validation import ConvergenceWarning
+
+__all__ = ["MasterResult", "WeightDecayFit", "group_lasso_master", "fit_weight_decay",
+           "WEIGHT_DECAY_LOSSES"]
+
+# losses of the weight-decay solver (smooth; "logistic" for one output)
+WEIGHT_DECAY_LOSSES = ("squared", "huber", "softmax", "logistic")
+
+
+class MasterResult(NamedTuple):
+    """Result of :func:`group_lasso_master`.
+
+    Attributes
+    ----------
+    output_weights : ndarray (m, o)
+    intercept : ndarray (o,)
+    outputs : ndarray (n, o)
+        :math:`\\Phi W + \\mathbf 1 c^\\top`.
+    objective : float
+        :math:`L + \\beta\\sum_j\\|w_j\\|_2`.
+    gap : float
+        Duality gap of the restricted problem (true bound on its suboptimality).
+    dual : ndarray (n, o) or None
+        The feasible dual point giving ``gap``.
+    kkt : float
+        Relative KKT residual.
+    n_epochs : int
+    converged : bool
+    """
+
+    output_weights: np.ndarray
+    intercept: np.ndarray
+    outputs: np.ndarray
+    objective: float
+    gap: float
+    dual: Any
+    kkt: float
+    n_epochs: int
+    converged: bool
+
+
+class WeightDecayFit(NamedTuple):
+    """Result of :func:`fit_weight_decay` (fields as the other solvers' results)."""
+
+    hidden_weights: np.ndarray
+    hidden_bias: np.ndarray
+    output_weights: np.ndarray
+    intercept: np.ndarray
+    objective: float
+    duality_gap: float
+    relaxation_gap: float
+    restricted_gap: float
+    dual_coef: Any
+    n_iter: int
+    converged: bool
+    message: str
+    n_patterns: int
+    patterns_exact: bool
+    history_gap: list
+
+
+def _relu_features(X, U, b):
+    return np.asfortranarray(np.maximum(X @ U + b, 0.0))
+
+
+def group_lasso_master(Phi, Y, *, loss="squared", beta, intercept=True, huber_delta=1.0,
+                       tol=1e-10, max_epochs=20000, W0=None, c0=None):
+    r"""Group lasso over fixed features (the master of (48)):
+
+    .. math::
+
+        \min_{W, c}\ L(\Phi W + \mathbf 1 c^\top, Y) + \beta \sum_j \|w_j\|_2
+
+    (:math:`c = 0` when ``intercept=False``), by block coordinate descent in C++ with
+    active-set sweeps, stopped at relative KKT residual ``tol``.
+
+    The reported ``gap`` is exact for this restricted problem: :math:`G = \nabla L(F)` is
+    moved into the domain of :math:`L^*` with :math:`\mathbf 1^\top G = 0`, scaled by
+    :math:`s \le \beta / \max_j\|\Phi_j^\top G\|_2` and ``gap = objective - max_s (-L^*(sG))``.
+
+    Parameters
+    ----------
+    Phi : ndarray (n, m)
+    Y : ndarray (n, o)
+        Targets as the loss sees them (one-hot rows for ``"softmax"``).
+    loss : {"squared", "huber", "softmax", "logistic"}
+    beta : float > 0
+    intercept : bool, default=True
+    huber_delta : float, default=1.0
+    tol : float, default=1e-10
+    max_epochs : int, default=20000
+    W0 : ndarray (m, o), optional
+    c0 : ndarray (o,), optional
+        Warm start.
+
+    Returns
+    -------
+    MasterResult
+    """
+    from .certificates import _make_feasible, scaled_dual_gap
+
+    Phi = np.asfortranarray(Phi, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
+    if Y.ndim == 1:
+        Y = Y[:, None]
+    W0 = np.zeros((0, 0)) if W0 is None else np.asfortranarray(W0, dtype=np.float64)
+    c0 = np.zeros(0) if c0 is None else np.asarray(c0, dtype=np.float64)
+    r = _core.group_lasso(Phi, Y, loss, float(beta), bool(intercept), float(tol),
+                          int(max_epochs), float(huber_delta), W0, c0)
+    W = np.asarray(r["W"]).reshape(Phi.shape[1], Y.shape[1])
+    J = float(r["primal"])
+    G = _make_feasible(loss, r["grad"], Y, intercept, huber_delta)
+    gap, dual = math.inf, None
+    if G is not None and np.all(np.isfinite(G)):
+        rho = float(np.max(np.linalg.norm(Phi.T @ G, axis=1))) if Phi.shape[1] else 0.0
+        gap, dual = scaled_dual_gap(loss, G, Y, rho * (1.0 + 1e-12), beta, J, huber_delta)
+    return MasterResult(W, np.asarray(r["c"]), np.asarray(r["F"]), J, float(gap), dual,
+                        float(r["kkt"]), int(r["n_epochs"]), bool(r["converged"]))
+
+
+def _local_ascent(X, G, u, b, bias, iters=40):
+    r"""Heuristic ascent of :math:`\|G^\top(Xu + b)_+\|_2^2` over :math:`\|u\| = 1` (and
+    :math:`b`): gradient steps with backtracking, renormalizing :math:`(u, b)` by
+    :math:`\|u\|`. Only used to FIND neurons (the value is recomputed exactly)."""
+
+    def val(u, b):
+        return float(np.sum((G.T @ np.maximum(X @ u + b, 0.0)) ** 2))
+
+    f = val(u, b)
+    step = 1.0 / max(1e-12, float(np.linalg.norm(G, 2) * (np.linalg.norm(X, 2) + 1.0)) ** 2)
+    for _ in range(iters):
+        z = X @ u + b
+        act = z > 0
+        r = (G @ (G.T @ np.maximum(z, 0.0))) * act
+        gu, gb = 2.0 * (X.T @ r), 2.0 * float(np.sum(r)) if bias else 0.0
+        gu = gu - (gu @ u) * u  # tangent to the sphere
+        improved = False
+        for _ in range(20):
+            u2, b2 = u + step * gu, b + step * gb
+            nu = float(np.linalg.norm(u2))
+            if nu == 0:
+                step *= 0.5
+                continue
+            u2, b2 = u2 / nu, b2 / nu
+            f2 = val(u2, b2)
+            if f2 > f * (1.0 + 1e-12):
+                u, b, f, improved = u2, b2, f2, True
+                step *= 2.0
+                break
+            step *= 0.5
+        if not improved:
+            break
+    return u, b, math.sqrt(f)
+
+
+def fit_weight_decay(X, Y, *, loss="squared", beta, bias=True, tol=1e-8, max_iter=100,
+                     n_patterns=None, random_state=None, huber_delta=1.0, verbose=False,
+                     max_new=8, oracle_evals=60, certificate_evals=1000):
+    r"""Train a vector-output ReLU network with the weight-decay penalty (A.7, Lemma 1);
+    see the module docstring for the method.
+
+    .. math::
+
+        \min\ L\Big(\sum_j (Xu_j + b_j\mathbf 1)_+ w_j^\top + \mathbf 1 c^\top, Y\Big)
+        + \beta\sum_j\|u_j\|_2\|w_j\|_2 .
+
+    Parameters
+    ----------
+    X : ndarray (n, d)
+    Y : ndarray (n, o)
+        Targets as the loss sees them (one-hot rows for ``"softmax"``).
+    loss : {"squared", "huber", "softmax", "logistic"}
+        ``"logistic"`` needs one column of +-1 labels.
+    beta : float > 0
+    bias : bool, default=True
+        Free hidden biases and output intercept (else both 0).
+    tol : float, default=1e-8
+        Relative tolerance: stop when the oracle finds no neuron with
+        :math:`\|G^\top\phi\| > \beta(1 + tol)`; ``converged`` needs the final gap (certified
+        with all patterns, else the relaxation gap) at most ``tol * max(1, J)``.
+    max_iter : int, default=100
+        Column-generation rounds.
+    n_patterns, random_state
+        Patterns of the oracle: all when the arrangement is small (``n_patterns=None``:
+        at most ~1000 cells), else ``n_patterns`` (default 200) sampled ones, see
+        :func:`fastconvexrelu._solver_arrangements.choose_patterns`.
+    huber_delta : float, default=1.0
+    verbose : bool, default=False
+    max_new : int, default=8
+        Neurons added per round at most.
+    oracle_evals, certificate_evals : int
+        Oracle passes of the branch and bound in each round / for the final certificate.
+
+    Returns
+    -------
+    WeightDecayFit
+        ``duality_gap`` finite only with all patterns (a true bound on :math:`J - J^\star`);
+        ``relaxation_gap`` is the gap against the best neuron found (not certified);
+        ``restricted_gap`` the master's gap over the final neurons.
+    """
+    from ._objective import network_objective
+    from ._solver_arrangements import choose_patterns
+    from .certificates import _make_feasible, certified_gap, scaled_dual_gap
+
+    from ._losses import check_targets
+    from ._validation import _is_real, check_X_Y
+
+    if not isinstance(loss, str) or loss not in WEIGHT_DECAY_LOSSES:
+        raise ValueError(
+            f"loss must be one of {WEIGHT_DECAY_LOSSES} for the weight-decay penalty, got {loss!r}."
+        )
+    if not _is_real(beta) or not np.isfinite(beta) or not beta > 0:
+        raise ValueError(f"beta must be a finite number > 0 for the weight-decay solver, got {beta!r}.")
+    if not _is_real(tol) or not (0 <= tol < 1):
+        raise ValueError(f"tol must be a real number in [0, 1), got {tol!r}.")
+    if isinstance(max_iter, (bool, np.bool_)) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
+        raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}.")
+    if not isinstance(bias, (bool, np.bool_)):
+        raise ValueError(f"bias must be True or False, got {bias!r}.")
+    X, Y = check_X_Y(X, Y)
+    Y = check_targets(Y, loss, "Y")
+    n, d = X.shape
+    o = Y.shape[1]
+    pats = choose_patterns(X, bias, n_patterns, random_state)
+    if verbose:
+        print(
+            f"[weight_decay] column generation, {pats.count} "
+            f"{'enumerated (all)' if pats.exact else 'sampled'} patterns, n={n} d={d} o={o} "
+            f"loss={loss} beta={beta:g}"
+        )
+    U = np.zeros((d, 0))
+    b = np.zeros(0)
+    W = np.zeros((0, o))
+    rng = np.random.default_rng(0 if random_state is None else random_state)
+    c = None
+    history = []
+    relax_gap = math.inf
+    found_violation = True
+    ms = None
+    it = 0
+    thresh = beta * (1.0 + max(tol, 1e-9))
+    # the master is solved loosely while the oracle still finds large violations
+    master_tol = 1e-6
+    for it in range(1, max_iter + 1):
+        ms = group_lasso_master(_relu_features(X, U, b), Y, loss=loss, beta=beta,
+                                intercept=bias, huber_delta=huber_delta,
+                                tol=master_tol, W0=W, c0=c)
+        W, c = ms.output_weights, ms.intercept
+        G = _make_feasible(loss, _grad(loss, ms.outputs, Y, huber_delta), Y, bias, huber_delta)
+        if G is None:
+            found_violation = False
+            break
+        if pats.exact:
+            cu, cb, cv, dn = _oracle(X, G, pats.patterns, bias, 1e-4, oracle_evals)
+        else:
+            cu, cb, cv = _oracle_sampled(X, G, pats, bias, U, b, rng)
+            dn = None
+        if (cv[0] if cv.size else 0.0) <= 1.01 * beta and master_tol > min(1e-9, tol):
+            # near the end: re-solve the master accurately before trusting the oracle
+            master_tol = min(1e-9, tol)
+            continue
+        if pats.exact and not (cv.size and cv[0] > thresh) and dn.upper > thresh:
+            # nothing found by the cheap pass but not excluded: the full branch and bound
+            cu, cb, cv, dn = _oracle(X, G, pats.patterns, bias, 0.1 * tol, certificate_evals,
+                                     floor=beta, stop_above=beta * (1.0 + 10.0 * tol))
+        best = float(cv[0]) if cv.size else 0.0
+        # gap against the best neuron found (a certificate only if that were the maximum)
+        rho_m = float(np.max(np.linalg.norm(_relu_features(X, U, b).T @ G, axis=1))) if U.shape[1] else 0.0
+        relax_gap, _ = scaled_dual_gap(loss, G, Y, max(best, rho_m), beta, ms.objective,
+                                       huber_delta)
+        history.append(relax_gap)
+        if verbose:
+            print(
+                f"  round {it:3d}  neurons={int(np.count_nonzero(np.any(W != 0, axis=1))):4d}  "
+                f"J={ms.objective:.10g}  master_gap={ms.gap:.2e}  oracle={best / beta:.6f} beta  "
+                f"relaxation_gap={relax_gap:.3e}"
+            )
+        add = [k for k in range(cv.size) if cv[k] > thresh]
+        if not add:
+            found_violation = False
+            break
+        # keep the active neurons and the new ones (distinct (u, b))
+        keep = np.any(W != 0, axis=1)
+        U, b, W = U[:, keep], b[keep], W[keep]
+        newU, newb = [], []
+        for k in add:
+            cand = np.append(cu[:, k], cb[k])
+            dup = any(np.max(np.abs(cand - np.append(U[:, j], b[j]))) <= 1e-10
+                      for j in range(U.shape[1]))
+            dup = dup or any(np.max(np.abs(cand - np.append(x, y))) <= 1e-10
+                             for x, y in zip(newU, newb))
+            if not dup:
+                newU.append(cu[:, k])
+                newb.append(cb[k])
+            if len(newU) >= max_new:
+                break
+        if not newU:
+            found_violation = False
+            break
+        U = np.hstack([U, np.array(newU).T])
+        b = np.concatenate([b, newb])
+        W = np.vstack([W, np.zeros((len(newU), o))])
+    # final network: drop the inactive neurons
+    keep = np.any(W != 0, axis=1)
+    U, b, W = U[:, keep], b[keep], W[keep]
+    if not bias:
+        b = np.zeros(U.shape[1])
+    c_out = np.asarray(c if (c is not None and bias) else np.zeros(o), dtype=np.float64)
+    J = network_objective(X, Y, U, b, W, c_out, beta, loss, huber_delta=huber_delta,
+                          penalty="l2")
+    restricted = float(ms.gap) if ms is not None else math.inf
+    gap, dual = math.inf, None
+    if pats.exact:
+        F = ms.outputs
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            gap, dual = certified_gap(
+                X, Y, F, J, loss=loss, beta=beta, bias=bias, patterns=pats.patterns,
+                huber_delta=huber_delta, dual_candidates=[] if ms.dual is None else [ms.dual],
+                penalty="weight_decay", rel_tol=0.1 * tol, max_evals=certificate_evals,
+            )
+    scale = max(1.0, abs(J))
+    final = gap if pats.exact else relax_gap
+    converged = (not found_violation) and final <= tol * scale
+    if found_violation:
+        message = f"max_iter={max_iter} rounds reached with violated dual constraints"
+    elif not converged:
+        message = f"gap {final:.3e} above tol * max(1, J) = {tol * scale:.3e}"
+    else:
+        message = "converged"
+    return WeightDecayFit(
+        hidden_weights=U, hidden_bias=b, output_weights=W, intercept=c_out, objective=float(J),
+        duality_gap=float(gap), relaxation_gap=float(relax_gap), restricted_gap=restricted,
+        dual_coef=dual if dual is not None else (None if ms is None else ms.dual),
+        n_iter=int(it), converged=bool(converged), message=message,
+        n_patterns=int(pats.count), patterns_exact=bool(pats.exact), history_gap=history,
+    )
+
+
+def _oracle(X, G, patterns, bias, rel_tol, max_evals, floor=0.0, stop_above=math.inf):
+    """Candidate neurons for the dual point ``G`` (best first): the branch and bound of
+    :func:`~fastconvexrelu.certificates.weight_decay_dual_norm` over ``patterns``, then a local
+    ascent from the best three. Returns ``(U, b, values, DualNorm)``."""
+    from .certificates import weight_decay_dual_norm
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        dn = weight_decay_dual_norm(X, G, patterns, bias=bias, rel_tol=rel_tol,
+                                    max_evals=max_evals, floor=floor, stop_above=stop_above)
+    cu, cb, cv = dn.hidden_weights, dn.hidden_bias, dn.values
+    extra_u, extra_b, extra_v = [], [], []
+    for k in range(min(3, cu.shape[1])):
+        u2, b2, v2 = _local_ascent(X, G, cu[:, k].copy(), float(cb[k]), bias)
+        if v2 > cv[k] * (1.0 + 1e-9):
+            extra_u.append(u2)
+            extra_b.append(b2)
+            extra_v.append(v2)
+    if extra_u:
+        cu = np.hstack([np.array(extra_u).T, cu])
+        cb = np.concatenate([extra_b, cb])
+        cv = np.concatenate([extra_v, cv])
+        order = np.argsort(-cv)
+        cu, cb, cv = cu[:, order], cb[order], cv[order]
+    return cu, cb, cv, dn
+
+
+def _oracle_sampled(X, G, pats, bias, U, b, rng, n_random=200):
+    r"""Candidate neurons when the arrangement is too large to enumerate (a heuristic: it
+    FINDS neurons, it certifies nothing): the generators of the sampled patterns, random
+    neurons through the samples, and perturbations of the current neurons, scored by
+    :math:`\|G^\top(Xu + b)_+\|_2`; then the exact scalar pattern oracle over the sampled
+    patterns for :math:`v = Ga` with :math:`a` the output direction of the best candidate, and
+    a local ascent from the best three. Returns ``(U, b, values)``, best first."""
+    from .certificates import _oracle_max
+
+    n, d = X.shape
+    Us = [pats.hidden_weights]
+    bs = [pats.hidden_bias]
+    R = rng.standard_normal((d, n_random))
+    R /= np.linalg.norm(R, axis=0)
+    Us.append(R)
+    bs.append(-(np.einsum("ij,ji->i", X[rng.integers(0, n, n_random)], R)) if bias
+              else np.zeros(n_random))
+    if U.shape[1]:
+        P = U + 0.05 * rng.standard_normal(U.shape)
+        nP = np.linalg.norm(P, axis=0)
+        Us.append(P / nP)
+        bs.append((b + 0.05 * rng.standard_normal(b.shape)) / nP if bias else np.zeros(U.shape[1]))
+    cu = np.hstack(Us)
+    cb = np.concatenate(bs)
+    nu = np.linalg.norm(cu, axis=0)
+    ok = nu > 0
+    cu, cb = cu[:, ok] / nu[ok], cb[ok] / nu[ok]
+    S = G.T @ np.maximum(X @ cu + cb, 0.0)  # (o, K)
+    cv = np.linalg.norm(S, axis=0)
+    if cv.size and cv.max() > 0:
+        a = S[:, int(np.argmax(cv))] / cv.max()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            vals, orc = _oracle_max(X, G @ a, pats.patterns, bias, 0.0)
+        if vals is not None and vals.size:
+            raw = np.where(np.isfinite(orc.values), orc.values, -np.inf)
+            top = np.argsort(-raw, axis=None)[:6]
+            eu = [orc.hidden_weights[np.unravel_index(t, raw.shape)] for t in top]
+            eb = [orc.hidden_bias[np.unravel_index(t, raw.shape)] for t in top]
+            eu = np.array(eu).T.reshape(d, -1)
+            eb = np.array(eb, dtype=float) if bias else np.zeros(eu.shape[1])
+            ne = np.linalg.norm(eu, axis=0)
+            keep = ne > 0
+            eu, eb = eu[:, keep] / ne[keep], eb[keep] / ne[keep]
+            cu = np.hstack([cu, eu])
+            cb = np.concatenate([cb, eb])
+            cv = np.concatenate([cv, np.linalg.norm(G.T @ np.maximum(X @ eu + eb, 0.0), axis=0)])
+    order = np.argsort(-cv)
+    cu, cb, cv = cu[:, order], cb[order], cv[order]
+    extra_u, extra_b, extra_v = [], [], []
+    for k in range(min(3, cu.shape[1])):
+        u2, b2, v2 = _local_ascent(X, G, cu[:, k].copy(), float(cb[k]), bias)
+        if v2 > cv[k] * (1.0 + 1e-9):
+            extra_u.append(u2)
+            extra_b.append(b2)
+            extra_v.append(v2)
+    if extra_u:
+        cu = np.hstack([np.array(extra_u).T, cu])
+        cb = np.concatenate([extra_b, cb])
+        cv = np.concatenate([extra_v, cv])
+        order = np.argsort(-cv)
+        cu, cb, cv = cu[:, order], cb[order], cv[order]
+    return cu[:, :50], cb[:50], cv[:50]
+
+
+def _grad(loss, F, Y, huber_delta):
+    from ._losses import loss_gradient
+
+    return loss_gradient(F, Y, loss, huber_delta)
