@@ -164,9 +164,10 @@ def test_enumerate_refuses_huge_arrangement_and_seeded_refuses_vectors():
             X, rng.standard_normal(200))
     Xs = rng.standard_normal((30, 3))
     labels = rng.integers(0, 3, 30)
-    with pytest.raises(ValueError, match="seeded"):
-        ConvexReLUClassifier(beta=0.1, solver="arrangements", patterns="seeded",
-                             loss="logistic").fit(Xs, labels)
+    for penalty in ("weight_decay", "l1"):
+        with pytest.raises(ValueError, match="seeded"):
+            ConvexReLUClassifier(beta=0.1, solver="arrangements", patterns="seeded",
+                                 loss="logistic", penalty=penalty).fit(Xs, labels)
 
 
 @pytest.mark.parametrize("kw, match", [

@@ -255,6 +255,11 @@ class _BaseConvexReLU(_ParamsMixin):
         beta, loss, tol, max_iter, bias, verbose, solver = params[:7]
         vector = y.ndim == 2
         self.penalty_ = self._resolve_penalty(loss, vector)
+        if vector and params.patterns == "seeded":
+            raise ValueError(
+                "patterns='seeded' supports scalar outputs only (y of shape (n,)); use "
+                "patterns='auto', 'enumerate' or 'sample' for vector outputs / multiclass."
+            )
         if vector and y.shape[1] > 1 and self.penalty_ == "weight_decay":
             # (one output column: both penalties are the same problem, the l1 path solves it)
             return self._fit_weight_decay(X, y, params)
