@@ -168,6 +168,25 @@ def group_lasso_master(Phi, Y, *, loss="squared", beta, intercept=True, huber_de
                         float(r["kkt"]), int(r["n_epochs"]), bool(r["converged"]))
 
 
+def _ascend_best(X, G, cu, cb, cv, bias):
+    """Local ascent from the three best candidate neurons; improved neurons are added and the
+    candidates re-sorted by value (best first)."""
+    extra_u, extra_b, extra_v = [], [], []
+    for k in range(min(3, cu.shape[1])):
+        u2, b2, v2 = _local_ascent(X, G, cu[:, k].copy(), float(cb[k]), bias)
+        if v2 > cv[k] * (1.0 + 1e-9):
+            extra_u.append(u2)
+            extra_b.append(b2)
+            extra_v.append(v2)
+    if extra_u:
+        cu = np.hstack([np.array(extra_u).T, cu])
+        cb = np.concatenate([extra_b, cb])
+        cv = np.concatenate([extra_v, cv])
+        order = np.argsort(-cv)
+        cu, cb, cv = cu[:, order], cb[order], cv[order]
+    return cu, cb, cv
+
+
 def _local_ascent(X, G, u, b, bias, iters=40):
     r"""Heuristic ascent of :math:`\|G^\top(Xu + b)_+\|_2^2` over :math:`\|u\| = 1` (and
     :math:`b`): gradient steps with backtracking, renormalizing :math:`(u, b)` by
@@ -398,19 +417,7 @@ def _oracle(X, G, patterns, bias, rel_tol, max_evals, floor=0.0, stop_above=math
         dn = weight_decay_dual_norm(X, G, patterns, bias=bias, rel_tol=rel_tol,
                                     max_evals=max_evals, floor=floor, stop_above=stop_above)
     cu, cb, cv = dn.hidden_weights, dn.hidden_bias, dn.values
-    extra_u, extra_b, extra_v = [], [], []
-    for k in range(min(3, cu.shape[1])):
-        u2, b2, v2 = _local_ascent(X, G, cu[:, k].copy(), float(cb[k]), bias)
-        if v2 > cv[k] * (1.0 + 1e-9):
-            extra_u.append(u2)
-            extra_b.append(b2)
-            extra_v.append(v2)
-    if extra_u:
-        cu = np.hstack([np.array(extra_u).T, cu])
-        cb = np.concatenate([extra_b, cb])
-        cv = np.concatenate([extra_v, cv])
-        order = np.argsort(-cv)
-        cu, cb, cv = cu[:, order], cb[order], cv[order]
+    cu, cb, cv = _ascend_best(X, G, cu, cb, cv, bias)
     return cu, cb, cv, dn
 
 
@@ -463,19 +470,7 @@ def _oracle_sampled(X, G, pats, bias, U, b, rng, n_random=200):
             cv = np.concatenate([cv, np.linalg.norm(G.T @ np.maximum(X @ eu + eb, 0.0), axis=0)])
     order = np.argsort(-cv)
     cu, cb, cv = cu[:, order], cb[order], cv[order]
-    extra_u, extra_b, extra_v = [], [], []
-    for k in range(min(3, cu.shape[1])):
-        u2, b2, v2 = _local_ascent(X, G, cu[:, k].copy(), float(cb[k]), bias)
-        if v2 > cv[k] * (1.0 + 1e-9):
-            extra_u.append(u2)
-            extra_b.append(b2)
-            extra_v.append(v2)
-    if extra_u:
-        cu = np.hstack([np.array(extra_u).T, cu])
-        cb = np.concatenate([extra_b, cb])
-        cv = np.concatenate([extra_v, cv])
-        order = np.argsort(-cv)
-        cu, cb, cv = cu[:, order], cb[order], cv[order]
+    cu, cb, cv = _ascend_best(X, G, cu, cb, cv, bias)
     return cu[:, :50], cb[:50], cv[:50]
 
 
