@@ -865,3 +865,19 @@ def test_refine_lowers_J_in_the_tail_without_enumeration():
         assert J == pytest.approx(r.objective, rel=1e-12)
         out[steps] = J
     assert out[300] < 0.9 * out[0]
+
+
+def test_algorithm1_on_data_that_is_not_spike_free_warns_instead_of_claiming_a_fit():
+    # Gaussian data, n >> d: no direction has X u >= 0, the relaxation (15) admits no neuron
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 5))
+    y = X[:, 0] + 0.3 * rng.standard_normal(200)
+    with pytest.warns(UserWarning, match="spike-free relaxation"):
+        est = ConvexReLURegressor(beta=1.0, bias=False, solver="cutting_plane").fit(X, y)
+    assert est.n_active_ == 0 and est.duality_gap_ == np.inf
+    better = ConvexReLURegressor(beta=1.0, bias=False, solver="arrangements",
+                                 n_patterns=50, random_state=0, max_iter=2000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        better.fit(X, y)
+    assert better.n_active_ > 0 and better.objective_ < 0.5 * est.objective_

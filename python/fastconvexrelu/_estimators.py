@@ -419,6 +419,18 @@ class _BaseConvexReLU(_ParamsMixin):
             )
         self._store(res, "cutting_plane", X)
         self.relaxation_gap_ = float(res.relaxation_gap)
+        if not bias and self.n_active_ == 0 and not np.isfinite(self.duality_gap_):
+            # Algorithm 1's oracle is the spike-free relaxation (15): on data that is not
+            # spike-free its cone {u : X u >= 0} can be {0}, and the "converged" fit is empty
+            warnings.warn(
+                f"{type(self).__name__}: solver='cutting_plane' with bias=False optimizes over "
+                "the spike-free relaxation (eq. 15), exact only for spike-free data "
+                "(Proposition 3.2); here it admits no neuron (the cone {u : X u >= 0} is {0}), "
+                "so the fit is the zero network and is not certified (duality_gap_ = inf). "
+                "Use solver='arrangements' or 'auto'.",
+                UserWarning,
+                stacklevel=3,
+            )
         return self
 
     def path(self, X, y, betas):
