@@ -23,6 +23,7 @@ feasible point (:func:`seed_program_start`).
 from __future__ import annotations
 
 import numbers
+import os
 from typing import NamedTuple
 
 import numpy as np
@@ -232,7 +233,8 @@ def fit_nonconvex_seeds(X, y, *, beta, loss="squared", n_seeds=4, width=None, ma
     units; with ``bias=False``, :math:`b = 0, c = 0`) by L-BFGS with analytic gradients
     (a subgradient for the hinge) after ``adam_iter`` full-batch Adam steps (learning rate
     0.01 on the objective divided by :math:`n`) from a He initialization, then rebalances :math:`|w_j| = \|u_j\|` so that the
-    penalty equals :math:`\beta\sum_j |w_j|\|u_j\|` and drops dead neurons.
+    penalty equals :math:`\beta\sum_j |w_j|\|u_j\|` and drops dead neurons. The fits run in
+    parallel threads (one per core, one BLAS thread each); each is deterministic in its own seed.
 
     Parameters
     ----------
@@ -289,9 +291,20 @@ def fit_nonconvex_seeds(X, y, *, beta, loss="squared", n_seeds=4, width=None, ma
     else:
         raise ValueError(f"random_state must be None, an int or a numpy Generator, got {random_state!r}.")
     seeds = rng.integers(0, 2**31 - 1, int(n_seeds))
+    args = [(X, y, float(beta), loss, int(width), int(s), int(max_iter), float(huber_delta),
+             bool(bias), int(adam_iter)) for s in seeds]
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    workers = min(len(args), cores or 1)
     with _single_thread_blas():
-        fits = [_fit_one(X, y, float(beta), loss, int(width), int(s), int(max_iter),
-                         float(huber_delta), bool(bias), int(adam_iter)) for s in seeds]
+        if workers > 1:
+            # independent fits, one per core (numpy releases the GIL in its kernels);
+            # each fit is deterministic in its own seed, so the result does not depend on it
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                fits = list(pool.map(lambda a: _fit_one(*a), args))
+        else:
+            fits = [_fit_one(*a) for a in args]
     fits.sort(key=lambda f: f.objective)
     return fits
 
