@@ -130,16 +130,31 @@ def _torch_predict(net, X):
         return net(torch.as_tensor(X)).argmax(dim=1).numpy()
 
 
-def row_convex(Xa, ya, Xb, yb, args):
+def _convex_net(Xa, ya, beta, args):
     clf = ConvexRFClassifier(
         n_filters=args.hidden, patch_size=Xa.shape[1:3], pool_grid=1, epsilon=None,
-        whiten=False, bias="none", beta=args.beta_convex, tol=args.tol,
-        max_epochs=args.max_epochs, random_state=0,
+        whiten=False, bias="none", beta=beta, tol=args.tol, max_epochs=args.max_epochs,
+        random_state=0,
     )
-    clf.fit(_flat01(Xa).reshape(Xa.shape), ya)
+    return clf.fit(_flat01(Xa).reshape(Xa.shape), ya)
+
+
+def row_convex(Xa, ya, Xb, yb, args):
+    betas = args.beta_convex
+    note = ""
+    if len(betas) > 1:  # choose beta on a 10% validation split, as for backprop
+        perm = np.random.default_rng(0).permutation(Xa.shape[0])
+        va, tr = perm[:Xa.shape[0] // 10], perm[Xa.shape[0] // 10:]
+        accs = [_convex_net(Xa[tr], ya[tr], b, args).score(_flat01(Xa[va]).reshape(Xa[va].shape),
+                                                           ya[va]) for b in betas]
+        beta = betas[int(np.argmax(accs))]
+        note = "val acc " + ", ".join(f"{b:g}: {a:.4f}" for b, a in zip(betas, accs)) + "; "
+    else:
+        beta = betas[0]
+    clf = _convex_net(Xa, ya, beta, args)
     acc = clf.score(_flat01(Xb).reshape(Xb.shape), yb)
     gap = float(np.max(clf.duality_gaps_ / clf.objectives_))
-    return acc, (f"{clf.n_features_out_} neurons, beta={args.beta_convex:g}, max rel. duality "
+    return acc, (note + f"{clf.n_features_out_} neurons, beta={beta:g}, max rel. duality "
                  f"gap {gap:.1e}, converged={clf.converged_}")
 
 
@@ -164,8 +179,10 @@ def main():
                     help="hidden neurons of the backprop and convex networks")
     ap.add_argument("--P", type=int, default=1600, help="Convex-RF filters")
     ap.add_argument("--beta", type=float, default=1e-3, help="Convex-RF output-layer beta")
-    ap.add_argument("--beta-convex", type=float, default=1e-4,
-                    help="output-layer beta of the convex network")
+    ap.add_argument("--beta-convex", type=lambda v: [float(b) for b in v.split(",")],
+                    default=[1e-4],
+                    help="output-layer beta(s) of the convex network (several: chosen on a "
+                         "10%% validation split)")
     ap.add_argument("--tol", type=float, default=1e-3)
     ap.add_argument("--max-epochs", type=int, default=100)
     ap.add_argument("--bp-epochs", type=int, default=10)
