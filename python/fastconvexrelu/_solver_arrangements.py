@@ -297,18 +297,12 @@ def _blocks_of_network(X, U, b, w, pset, bias):
     return theta
 
 
-def _pad_theta(theta, P_old, P_new):
-    """Re-layout (dp, 2 P_old) blocks to (dp, 2 P_new) (new patterns appended, zero blocks)."""
-    out = np.zeros((theta.shape[0], 2 * P_new))
-    out[:, :P_old] = theta[:, :P_old]
-    out[:, P_new:P_new + P_old] = theta[:, P_old:]
-    return out
-
-
-def _pad_mu(mu, P_old, P_new):
-    out = np.zeros((mu.shape[0], 2 * P_new))
-    out[:, :P_old] = mu[:, :P_old]
-    out[:, P_new:P_new + P_old] = mu[:, P_old:]
+def _pad_blocks(M, P_old, P_new):
+    """Re-layout per-block columns (k, 2 P_old) -> (k, 2 P_new) (theta or the multipliers mu:
+    the new patterns are appended to each half as zero blocks)."""
+    out = np.zeros((M.shape[0], 2 * P_new))
+    out[:, :P_old] = M[:, :P_old]
+    out[:, P_new:P_new + P_old] = M[:, P_old:]
     return out
 
 
@@ -397,11 +391,12 @@ def _search_violations(X, lam, pset, U, b, beta, bias, rng, n_sampled, new_per_r
 
 def _lasso_master_cd(Phi, y, beta, w0, bias, tol=1e-9, max_sweeps=2000):
     r"""Squared-loss l1 master :math:`\min_{w, c}\tfrac12\|\Phi w + c\mathbf 1 - y\|^2 +
-    \beta\|w\|_1` (``c = 0`` without bias) by cyclic coordinate descent on the Gram matrix of
-    the centred columns (the intercept is eliminated exactly by centering), full sweeps
-    alternating with sweeps over the support, from ``w0``; stops when the duality gap of the
-    lasso (dual point :math:`\theta = r\min(1, \beta/\|\Phi^\top r\|_\infty)`) is at most
-    ``tol`` times the objective.  Returns ``(w, c)``."""
+    \beta\|w\|_1` (``c = 0`` without bias): the intercept is eliminated exactly by centering,
+    then the Gram-matrix lasso kernel ``_core.gram_lasso`` (coordinate descent with covariance
+    updates and projected Newton steps, from ``w0``) stops when the lasso duality gap is at
+    most ``tol`` times the objective or after ``max_sweeps`` sweeps.  Returns ``(w, c)``."""
+    from . import _core
+
     if bias:
         mphi, my = Phi.mean(axis=0), float(y.mean())
         A, b = Phi - mphi, y - my
@@ -409,37 +404,10 @@ def _lasso_master_cd(Phi, y, beta, w0, bias, tol=1e-9, max_sweeps=2000):
         mphi, my = np.zeros(Phi.shape[1]), 0.0
         A, b = Phi, y
     G = A.T @ A
-    q = A.T @ b
-    diag = np.diag(G).copy()
-    w = np.where(diag > 0, w0, 0.0).astype(np.float64)
-    Gw = G @ w
-    bb = float(b @ b)
-
-    def gap():
-        # 1/2||b - A w||^2 = 1/2 bb - q.w + 1/2 w.Gw ; A^T r = q - Gw
-        Pv = 0.5 * bb - float(q @ w) + 0.5 * float(w @ Gw) + beta * float(np.sum(np.abs(w)))
-        corr = q - Gw
-        s = min(1.0, beta / max(float(np.max(np.abs(corr))) if corr.size else 0.0, 1e-300))
-        # D(theta) = 1/2||b||^2 - 1/2||b - theta||^2 with theta = s r, ||r||^2 = 2 (Pv - beta|w|_1)
-        rr = max(2.0 * (Pv - beta * float(np.sum(np.abs(w)))), 0.0)
-        rb = bb - float(q @ w)  # r . b
-        Dv = s * rb - 0.5 * s * s * rr
-        return Pv - Dv, Pv
-
-    cols = np.flatnonzero(diag > 0)
-    for sweep in range(int(max_sweeps)):
-        idx = cols if sweep % 5 == 0 else np.flatnonzero(w != 0)
-        for j in idx:
-            wj = w[j]
-            z = q[j] - Gw[j] + diag[j] * wj
-            nw = np.sign(z) * max(abs(z) - beta, 0.0) / diag[j]
-            if nw != wj:
-                Gw += G[:, j] * (nw - wj)
-                w[j] = nw
-        if sweep % 5 == 0:
-            g, Pv = gap()
-            if g <= tol * max(Pv, 1e-300):
-                break
+    w0 = np.where(np.diag(G) > 0, w0, 0.0).astype(np.float64)  # zero columns stay at 0
+    r = _core.gram_lasso(G, np.asfortranarray((A.T @ b)[:, None]), np.array([float(b @ b)]),
+                         beta, tol, int(max_sweeps), 1, W0=np.asfortranarray(w0[:, None]))
+    w = np.asarray(r["W"])[:, 0]
     c = my - float(mphi @ w) if bias else 0.0
     return w, c
 
@@ -561,8 +529,6 @@ def fit_seeded(X, y, *, loss, beta, bias, tol, max_iter, random_state=None, hube
         w0[: fits[0].hidden_weights.shape[1]] = fits[0].output_weights * np.linalg.norm(
             fits[0].hidden_weights, axis=0)
         if loss == "squared":
-            # (the C++ active-set lasso master of Algorithm 3 is exact but measured 4-20 s on
-            # the bench sets and did not finish in 5 min on n = 120: bounded CD instead)
             wm, cm = _lasso_master_cd(np.maximum(X @ Uu + (bu if bias else 0.0), 0.0), y, beta,
                                       w0, bias, tol=max(tol, 1e-9),
                                       max_sweeps=int(opts["master_iter"]))
@@ -589,7 +555,7 @@ def fit_seeded(X, y, *, loss, beta, bias, tol, max_iter, random_state=None, hube
         S = sample_patterns(X, int(opts["n_sampled"]), bias=bias, random_state=rng)
         for j in range(S.count):
             pset.add(S.patterns[:, j])
-    theta = _pad_theta(theta, P0, pset.P)
+    theta = _pad_blocks(theta, P0, pset.P)
     warm = dict(theta=theta, intercept=np.array([best["c"]]))
     if verbose:
         print(f"[arrangements/seeded] {pset.P} distinct patterns from the seeds"
@@ -646,14 +612,12 @@ def fit_seeded(X, y, *, loss, beta, bias, tol, max_iter, random_state=None, hube
             pset.add(D)
         if improved:
             ws = res.warm_start
-            warm = dict(theta=_pad_theta(ws["theta"], P_old, pset.P), intercept=ws["intercept"],
-                        mu=_pad_mu(ws["mu"], P_old, pset.P), rho=ws["rho"])
+            warm = dict(theta=_pad_blocks(ws["theta"], P_old, pset.P), intercept=ws["intercept"],
+                        mu=_pad_blocks(ws["mu"], P_old, pset.P), rho=ws["rho"])
         else:  # restart from the best network (a feasible point)
             th = _blocks_of_network(X, best["U"], best["b"], best["w"], pset, bias)
             warm = dict(theta=th, intercept=np.array([best["c"]]))
-    from ._objective import network_objective as _nobj
-
-    J = float(_nobj(X, y, best["U"], best["b"], best["w"], best["c"], beta, loss,
+    J = float(network_objective(X, y, best["U"], best["b"], best["w"], best["c"], beta, loss,
                     huber_delta=huber_delta))
     converged = bool(res.converged and found_none)
     if found_none:
