@@ -48,6 +48,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import _core
+from ._losses import loss_gradient
 from ._validation import ConvergenceWarning
 
 __all__ = ["MasterResult", "WeightDecayFit", "group_lasso_master", "fit_weight_decay",
@@ -315,7 +316,7 @@ def fit_weight_decay(X, Y, *, loss="squared", beta, bias=True, tol=1e-8, max_ite
                                 intercept=bias, huber_delta=huber_delta,
                                 tol=master_tol, W0=W, c0=c)
         W, c = ms.output_weights, ms.intercept
-        G = _make_feasible(loss, _grad(loss, ms.outputs, Y, huber_delta), Y, bias, huber_delta)
+        G = _make_feasible(loss, loss_gradient(ms.outputs, Y, loss, huber_delta), Y, bias, huber_delta)
         if G is None:
             found_violation = False
             break
@@ -472,9 +473,3 @@ def _oracle_sampled(X, G, pats, bias, U, b, rng, n_random=200):
     cu, cb, cv = cu[:, order], cb[order], cv[order]
     cu, cb, cv = _ascend_best(X, G, cu, cb, cv, bias)
     return cu[:, :50], cb[:50], cv[:50]
-
-
-def _grad(loss, F, Y, huber_delta):
-    from ._losses import loss_gradient
-
-    return loss_gradient(F, Y, loss, huber_delta)
