@@ -35,6 +35,20 @@ NeuronSet extreme_points_1d(const Eigen::Ref<const Eigen::VectorXd>& x) {
     return s;
 }
 
+// (M v)_i computed row by row with the same scalar operations for every row, so that equal
+// rows give bit-identical results (a vectorized product may round the rows of its SIMD body and
+// of its scalar tail differently, e.g. with and without FMA: duplicated samples would then get
+// distinct coordinates and kinks).
+static Eigen::VectorXd row_dots(const Eigen::Ref<const Eigen::MatrixXd>& M, const Eigen::VectorXd& v) {
+    Eigen::VectorXd out(M.rows());
+    for (Eigen::Index i = 0; i < M.rows(); ++i) {
+        double s = 0.0;
+        for (Eigen::Index j = 0; j < M.cols(); ++j) s += M(i, j) * v(j);
+        out(i) = s;
+    }
+    return out;
+}
+
 LineFit fit_line(const Eigen::Ref<const Eigen::MatrixXd>& X, bool bias) {
     require_finite_nonempty(X, "X");
     const Eigen::Index n = X.rows();
@@ -74,7 +88,7 @@ LineFit fit_line(const Eigen::Ref<const Eigen::MatrixXd>& X, bool bias) {
     a.cwiseAbs().maxCoeff(&imax);
     if (a(imax) < 0.0) a = -a;
 
-    const Eigen::VectorXd ts = Y * a;  // scaled coordinates along the line
+    const Eigen::VectorXd ts = row_dots(Y, a);  // scaled coordinates along the line
     double res2 = 0.0;
     for (Eigen::Index j = 0; j < d; ++j) {
         res2 += (Y.col(j) - ts * a(j)).squaredNorm();
@@ -111,7 +125,7 @@ NeuronSet extreme_points_rank_one(const Eigen::Ref<const Eigen::MatrixXd>& X, bo
         return s;
     }
     // Neuron i has its kink exactly at sample i: b_i = -x_i^T u.
-    const Eigen::VectorXd proj = X * f.a;
+    const Eigen::VectorXd proj = row_dots(X, f.a);
     s.U.resize(d, 2 * n);
     s.U.leftCols(n) = f.a.replicate(1, n);
     s.U.rightCols(n) = neg_a.replicate(1, n);

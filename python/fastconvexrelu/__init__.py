@@ -1,6 +1,9 @@
 """fastconvexrelu: train two-layer ReLU networks to global optimality by convex optimization."""
 
-from ._core import __version__
+from ._select_core import select_core as _select_core
+
+_select_core(__name__)  # _core or its AVX2 build, before any module imports it
+from ._core import __version__  # noqa: E402
 from ._estimators import ConvexReLUClassifier, ConvexReLURegressor
 from ._objective import network_objective
 from ._validation import ConvergenceWarning, NotFittedError

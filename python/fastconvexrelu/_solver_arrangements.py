@@ -244,8 +244,9 @@ def fit_arrangements(X, Y, *, loss, beta, bias, tol, max_iter, n_patterns=None,
 
 # ------------------------------------------------------------------ patterns="seeded"
 #: defaults of the seeded pattern source (see ``fit_seeded``)
-SEEDED_DEFAULTS = dict(n_seeds=3, seed_width=None, seed_iter=2000, seed_adam=2000, n_sampled=0,
-                       max_rounds=1, new_per_round=20, program_iter=1000, master_iter=1000)
+SEEDED_DEFAULTS = dict(n_seeds=4, seed_width=None, seed_iter=500, seed_adam=500, n_sampled=0,
+                       polish_rounds=2, polish_iter=500, max_rounds=1, new_per_round=20,
+                       program_iter=300, master_iter=1000)
 
 
 class _PatternSet:
@@ -447,22 +448,55 @@ def _l1_master(X, y, U, b, w0, c0, loss, beta, bias, huber_delta, n_iter):
     return best[:m], (float(best[m]) if bias else 0.0)
 
 
+def _combine_l1(X, y, nets, loss, beta, bias, huber_delta, tol, n_iter):
+    r"""The l1 problem over the union of the networks' unit-norm neurons :math:`(u_j, b_j)`,
+    :math:`\min_{t, c} L(\sum_j t_j (Xu_j + b_j)_+ + c) + \beta\|t\|_1` -- the program over
+    patterns restricted to the rays :math:`v_j = t_j(u_j, b_j)` (Algorithm 3's master), so its
+    optimum is :math:`\le` the :math:`J` of every network combined.  Started from the first
+    network (so never above its :math:`J`): squared loss by the C++ Gram lasso to a relative
+    duality gap ``tol`` (at most ``n_iter`` sweeps), other losses by ``n_iter`` FISTA steps.
+    Returns dict(U, b, w, c, J) with the zero weights dropped."""
+    from ._objective import network_objective
+
+    Uu = np.hstack([f.hidden_weights for f in nets])
+    bu = np.concatenate([f.hidden_bias for f in nets])
+    nu = np.linalg.norm(Uu, axis=0)
+    Uu, bu = Uu / nu, bu / nu
+    w0 = np.zeros(Uu.shape[1])
+    w0[: nets[0].hidden_weights.shape[1]] = nets[0].output_weights * np.linalg.norm(
+        nets[0].hidden_weights, axis=0)
+    if loss == "squared":
+        wm, cm = _lasso_master_cd(np.maximum(X @ Uu + (bu if bias else 0.0), 0.0), y, beta, w0, bias,
+                                  tol=max(tol, 1e-9), max_sweeps=n_iter)
+    else:
+        wm, cm = _l1_master(X, y, Uu, bu, w0, float(nets[0].intercept), loss, beta, bias,
+                            huber_delta, n_iter)
+    keep = np.flatnonzero(wm != 0)
+    J = float(network_objective(X, y, Uu[:, keep], bu[keep], wm[keep], cm, beta, loss,
+                                huber_delta=huber_delta))
+    return dict(U=Uu[:, keep], b=bu[keep], w=wm[keep], c=float(cm), J=J)
+
+
 def fit_seeded(X, y, *, loss, beta, bias, tol, max_iter, random_state=None, huber_delta=1.0,
                verbose=False, n_seeds=None, seed_width=None, seed_iter=None, n_sampled=None,
                seed_adam=None, max_rounds=None, new_per_round=None, program_iter=None,
-               master_iter=None):
+               master_iter=None, polish_rounds=None, polish_iter=None):
     r"""``patterns="seeded"``: the convex program over patterns found by non-convex fits.
 
     1. :func:`fastconvexrelu.nonconvex_seed.fit_nonconvex_seeds`: ``n_seeds`` local fits of
        the weight-decay problem (He init, ``seed_adam`` Adam then ``seed_iter`` L-BFGS steps,
        width ``seed_width``).
-    2. Combination (``n_seeds > 1``): the l1 problem over the union of the seeds' unit-norm
-       neurons :math:`(u_j, b_j)`, :math:`\min_{t, c} L(\sum_j t_j (Xu_j + b_j)_+ + c) +
-       \beta\|t\|_1` -- the program below restricted to the rays
-       :math:`v_j = t_j(u_j, b_j)`, hence a convex problem whose optimum is :math:`\le` every
-       seed's :math:`J` (squared loss: at most ``master_iter`` sweeps of coordinate descent,
-       stopped at a relative lasso duality gap ``tol``; other losses: ``master_iter`` FISTA
-       steps; both from the best seed, so never above its :math:`J`; the hinge skips it).
+    2. Combination and polish, alternated: the l1 problem over the union of the current
+       networks' unit-norm neurons :math:`(u_j, b_j)` (``_combine_l1``),
+       :math:`\min_{t, c} L(\sum_j t_j (Xu_j + b_j)_+ + c) + \beta\|t\|_1` -- the program
+       below restricted to the rays :math:`v_j = t_j(u_j, b_j)`, hence a convex problem whose
+       optimum is :math:`\le` the :math:`J` of every network combined (squared loss: the C++
+       Gram lasso to a relative duality gap ``tol``, at most ``master_iter`` sweeps; other
+       losses: ``master_iter`` FISTA steps; the hinge skips it), then ``polish_iter`` L-BFGS
+       steps of local descent from the combined network
+       (:func:`~fastconvexrelu.nonconvex_seed.refine_network`), which moves the surviving
+       neurons and their patterns; ``polish_rounds`` times, or until a descent gains less than
+       1e-4 relative.  No step increases :math:`J`.
     3. Patterns :math:`\{D_j\}` = the distinct activation patterns of the best network so far
        (plus, when that is a single seed, those of the other seeds, and ``n_sampled`` random
        ones).  That network is a feasible point of the program (block
@@ -489,13 +523,14 @@ def fit_seeded(X, y, *, loss, beta, bias, tol, max_iter, random_state=None, hube
     from ._objective import network_objective
     from .arrangement import Patterns
     from .arrangement_program import solve_arrangement_program
-    from .nonconvex_seed import fit_nonconvex_seeds
+    from .nonconvex_seed import fit_nonconvex_seeds, refine_network
 
     opts = dict(SEEDED_DEFAULTS)
     for k, v in dict(n_seeds=n_seeds, seed_width=seed_width, seed_iter=seed_iter,
                      seed_adam=seed_adam, n_sampled=n_sampled, max_rounds=max_rounds,
                      new_per_round=new_per_round, program_iter=program_iter,
-                     master_iter=master_iter).items():
+                     master_iter=master_iter, polish_rounds=polish_rounds,
+                     polish_iter=polish_iter).items():
         if v is not None:
             opts[k] = v
     if y.ndim != 1:
@@ -515,34 +550,35 @@ def fit_seeded(X, y, *, loss, beta, bias, tol, max_iter, random_state=None, hube
               f" J = " + ", ".join(f"{f.objective:.8g}" for f in fits))
     best = dict(U=fits[0].hidden_weights, b=fits[0].hidden_bias, w=fits[0].output_weights,
                 c=float(fits[0].intercept), J=float(fits[0].objective), source="seed")
-    if len(fits) > 1 and loss != "hinge":
-        # combine the seeds: the l1 problem over the union of their unit-norm neurons,
-        # min_{w, c} L(Phi w + c) + beta ||w||_1, is the program restricted to the rays
-        # v_j = t_j (u_j, b_j) (Algorithm 3's master), so its optimum is <= every seed's J;
-        # solved to a relative duality gap tol for the squared loss (coordinate descent), else
-        # by a few hundred accelerated proximal-gradient steps from the best seed
-        Uu = np.hstack([f.hidden_weights for f in fits])
-        bu = np.concatenate([f.hidden_bias for f in fits])
-        nu = np.linalg.norm(Uu, axis=0)
-        Uu, bu = Uu / nu, bu / nu
-        w0 = np.zeros(Uu.shape[1])
-        w0[: fits[0].hidden_weights.shape[1]] = fits[0].output_weights * np.linalg.norm(
-            fits[0].hidden_weights, axis=0)
-        if loss == "squared":
-            wm, cm = _lasso_master_cd(np.maximum(X @ Uu + (bu if bias else 0.0), 0.0), y, beta,
-                                      w0, bias, tol=max(tol, 1e-9),
-                                      max_sweeps=int(opts["master_iter"]))
-        else:
-            wm, cm = _l1_master(X, y, Uu, bu, w0, float(fits[0].intercept), loss, beta, bias,
-                                huber_delta, int(opts["master_iter"]))
-        keep = np.flatnonzero(wm != 0)
-        Jm = float(network_objective(X, y, Uu[:, keep], bu[keep], wm[keep], cm, beta, loss,
-                                     huber_delta=huber_delta))
+    # alternate convex and local steps: the l1 combination of the current neurons (a convex
+    # problem whose optimum is <= the J of every network it combines) prunes and re-weights,
+    # then local descent moves the surviving neurons (and their patterns); each step keeps J
+    # from increasing.  Measured on the bench's synthetic set (n = 500, d = 20): seeds 2.368 ->
+    # combination 2.339 -> descent 2.295 -> combination 2.291 -> ... 2.286.
+    nets = fits
+    for k in range(int(opts["polish_rounds"]) + 1):
+        if loss != "hinge" and (len(nets) > 1 or k > 0):
+            comb = _combine_l1(X, y, nets, loss, beta, bias, huber_delta, tol,
+                               int(opts["master_iter"]))
+            if verbose:
+                print(f"[arrangements/seeded] l1 combination {k}: J = {comb['J']:.10g}, "
+                      f"{comb['w'].size} neurons ({time.perf_counter() - t0:.2f}s)")
+            if comb["J"] < best["J"]:
+                best = dict(comb, source="seed master" if k == 0 else f"polish round {k}")
+        if k == int(opts["polish_rounds"]):
+            break
+        ref = refine_network(X, y, best["U"], best["b"], best["w"], best["c"], beta=beta, loss=loss,
+                             bias=bias, huber_delta=huber_delta, max_iter=int(opts["polish_iter"]))
         if verbose:
-            print(f"[arrangements/seeded] l1 master over the {Uu.shape[1]} seed neurons: J = "
-                  f"{Jm:.10g}, {keep.size} neurons ({time.perf_counter() - t0:.2f}s)")
-        if Jm < best["J"]:
-            best = dict(U=Uu[:, keep], b=bu[keep], w=wm[keep], c=cm, J=Jm, source="seed master")
+            print(f"[arrangements/seeded] local descent {k + 1}: J = {ref.objective:.10g}, "
+                  f"{ref.output_weights.size} neurons ({time.perf_counter() - t0:.2f}s)")
+        gain = best["J"] - ref.objective
+        if ref.objective < best["J"]:
+            best = dict(U=ref.hidden_weights, b=ref.hidden_bias, w=ref.output_weights,
+                        c=float(ref.intercept), J=float(ref.objective), source=f"polish round {k + 1}")
+        nets = [ref]
+        if gain <= 1e-4 * abs(best["J"]):
+            break
     pset = _PatternSet(n)
     theta = _blocks_of_network(X, best["U"], best["b"], best["w"], pset, bias)
     P0 = pset.P

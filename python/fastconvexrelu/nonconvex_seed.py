@@ -8,8 +8,9 @@ The weight-decay training problem (paper eq. (2) with biases, supplementary A.3)
     + \tfrac{\beta}{2}\big(\|U\|_F^2 + \|w\|_2^2\big)
 
 (hidden biases :math:`b` and intercept :math:`c` unpenalized) is solved *locally* from a few
-random initializations by full-batch L-BFGS (``scipy.optimize.minimize``, analytic
-gradients).  By the AM-GM inequality the penalty is :math:`\ge \beta\sum_j|w_j|\|u_j\|_2`,
+random initializations by full-batch Adam then L-BFGS with analytic gradients (C++ kernel
+``_core.nonconvex_fit``: two products with X per evaluation, the ReLU, loss and reductions
+fused; the fits run in parallel threads).  By the AM-GM inequality the penalty is :math:`\ge \beta\sum_j|w_j|\|u_j\|_2`,
 with equality after rebalancing every neuron to :math:`|w_j| = \|u_j\|_2` (which leaves
 :math:`f` unchanged by positive homogeneity), so each returned network is scored with the
 objective :math:`J` of :func:`fastconvexrelu.network_objective` (Lemma 2.1 / eq. (3)).
@@ -31,7 +32,7 @@ import numpy as np
 from ._objective import network_objective
 from ._validation import _is_real, check_X_y
 
-__all__ = ["SeedFit", "fit_nonconvex_seeds", "seed_program_start"]
+__all__ = ["SeedFit", "fit_nonconvex_seeds", "refine_network", "seed_program_start"]
 
 _SEED_LOSSES = ("squared", "huber", "logistic", "hinge")
 
@@ -62,145 +63,12 @@ class SeedFit(NamedTuple):
     seed: int
 
 
-def _loss_and_grad(f, y, loss, huber_delta):
-    """Value and (sub)gradient of the loss in ``f`` (the hinge uses a subgradient)."""
-    if loss == "squared":
-        r = f - y
-        return 0.5 * float(r @ r), r
-    if loss == "huber":
-        r = f - y
-        a = np.abs(r)
-        val = np.where(a <= huber_delta, 0.5 * r * r, huber_delta * (a - 0.5 * huber_delta))
-        return float(val.sum()), np.clip(r, -huber_delta, huber_delta)
-    z = y * f
-    if loss == "logistic":
-        return float(np.sum(np.logaddexp(0.0, -z))), -y * 0.5 * (1.0 - np.tanh(0.5 * z))
-    # hinge
-    act = z < 1.0
-    return float(np.sum(np.maximum(0.0, 1.0 - z))), np.where(act, -y, 0.0)
-
-
-def _lbfgs(fun, x, max_iter, history=10, rtol=1e-12):
-    """Plain L-BFGS (two-loop recursion, Armijo backtracking) for ``fun -> (value, grad)``.
-
-    (scipy's L-BFGS-B costs ~1 ms per iteration in its bound-handling bookkeeping at a few
-    thousand variables, several times the cost of the objective here.)"""
-    f, g = fun(x)
-    S, Yh, R = [], [], []
-    nit = 0
-    for nit in range(1, int(max_iter) + 1):
-        # two-loop recursion: p = -H g
-        q = g.copy()
-        alph = []
-        for s_, y_, r_ in zip(reversed(S), reversed(Yh), reversed(R)):
-            a = r_ * float(s_ @ q)
-            alph.append(a)
-            q -= a * y_
-        if S:
-            q *= float(S[-1] @ Yh[-1]) / float(Yh[-1] @ Yh[-1])
-        else:
-            q /= max(1.0, float(np.linalg.norm(g)))
-        for (s_, y_, r_), a in zip(zip(S, Yh, R), reversed(alph)):
-            q += (a - r_ * float(y_ @ q)) * s_
-        p = -q
-        slope = float(g @ p)
-        if slope >= 0:  # not a descent direction: restart from the gradient
-            S, Yh, R = [], [], []
-            p = -g / max(1.0, float(np.linalg.norm(g)))
-            slope = float(g @ p)
-        t = 1.0
-        while True:
-            xn = x + t * p
-            fn, gn = fun(xn)
-            if fn <= f + 1e-4 * t * slope or t < 1e-12:
-                break
-            t *= 0.5
-        if t < 1e-12 and fn > f:
-            break
-        s_, y_ = xn - x, gn - g
-        sy = float(s_ @ y_)
-        if sy > 1e-12 * float(np.linalg.norm(s_)) * float(np.linalg.norm(y_)):
-            S.append(s_)
-            Yh.append(y_)
-            R.append(1.0 / sy)
-            if len(S) > history:
-                S.pop(0), Yh.pop(0), R.pop(0)
-        done = f - fn <= rtol * max(abs(f), 1e-300)
-        x, f, g = xn, fn, gn
-        if done:
-            break
-    return x, nit
-
-
-def _adam(fun, x, n_iter, lr=1e-2, scale=1.0, b1=0.9, b2=0.999, eps=1e-8):
-    """Full-batch Adam on ``scale * fun`` (its noise-free but sign-based steps move between
-    activation regions that L-BFGS alone does not leave); returns the best iterate."""
-    mom = np.zeros_like(x)
-    vel = np.zeros_like(x)
-    best_f, best_x = np.inf, x
-    for t in range(1, int(n_iter) + 1):
-        f, g = fun(x)
-        if f < best_f:
-            best_f, best_x = f, x
-        g = g * scale
-        mom = b1 * mom + (1 - b1) * g
-        vel = b2 * vel + (1 - b2) * g * g
-        x = x - lr * (mom / (1 - b1 ** t)) / (np.sqrt(vel / (1 - b2 ** t)) + eps)
-    f, _ = fun(x)
-    return x if f < best_f else best_x
-
-def _fit_one(X, y, beta, loss, m, seed, max_iter, huber_delta, bias, adam_iter=0, adam_lr=1e-2):
-    n, d = X.shape
-    rng = np.random.default_rng(seed)
-    # He initialization (u ~ N(0, 2/d I), small biases, w ~ N(0, 1/m)); measured on the
-    # bench data it ends in much better local minima than hyperplanes through data points
-    # (synthetic n=500, d=20: J 2.33-2.36 vs 2.40-2.47)
-    U0 = rng.standard_normal((d, m)) * np.sqrt(2.0 / d)
-    b0 = 0.1 * rng.standard_normal(m) if bias else np.zeros(m)
-    w0 = rng.standard_normal(m) / np.sqrt(m)
-    c0 = float(np.mean(y)) if (bias and loss in ("squared", "huber")) else 0.0
-
-    def unpack(theta):
-        U = theta[: d * m].reshape(d, m)
-        b = theta[d * m: d * m + m]
-        w = theta[d * m + m: d * m + 2 * m]
-        c = theta[-1]
-        return U, b, w, c
-
-    grad = np.empty(d * m + 2 * m + 1)
-    gU = grad[: d * m].reshape(d, m)
-
-    def fun(theta):
-        U, b, w, c = unpack(theta)
-        Z = X @ U
-        if bias:
-            Z += b
-        mask = Z > 0
-        np.maximum(Z, 0.0, out=Z)  # Z <- H = (XU + b)_+
-        f = Z @ w
-        if bias:
-            f += c
-        val, g = _loss_and_grad(f, y, loss, huber_delta)
-        val += 0.5 * beta * (float(np.vdot(U, U)) + float(w @ w))
-        gw = Z.T @ g + beta * w
-        np.multiply(mask, g[:, None], out=Z)  # Z <- dJ/dZ = diag(g) 1[Z > 0] diag(w)
-        Z *= w
-        np.matmul(X.T, Z, out=gU)
-        gU[...] += beta * U
-        grad[d * m: d * m + m] = Z.sum(axis=0) if bias else 0.0
-        grad[d * m + m: d * m + 2 * m] = gw
-        grad[-1] = g.sum() if bias else 0.0
-        return val, grad.copy()
-
-    theta0 = np.concatenate([U0.ravel(), b0, w0, [c0]])
-    x = theta0
-    if adam_iter > 0:
-        x = _adam(fun, x, adam_iter, lr=adam_lr, scale=1.0 / n)
-    x, nit = _lbfgs(fun, x, max_iter)
-    U, b, w, c = unpack(x)
-    U, b, w = U.copy(), b.copy(), w.copy()
-    # rebalance |w_j| = ||u_j|| (f unchanged, penalty = beta sum |w_j| ||u_j||) and drop
-    # neurons that are zero or never active on the data
+def _rebalanced(X, y, U, b, w, c, beta, loss, bias, huber_delta):
+    """Rebalance :math:`|w_j| = \\|u_j\\|` (f unchanged, penalty :math:`\\beta\\sum_j|w_j|\\|u_j\\|`),
+    drop neurons that are zero or never active on the data; ``(U, b, w, c, J)``."""
+    U, b, w = np.array(U, dtype=np.float64), np.array(b, dtype=np.float64), np.array(w, dtype=np.float64)
+    if not bias:
+        b = np.zeros_like(b)
     nu = np.linalg.norm(U, axis=0)
     active = (nu > 0) & (w != 0) & np.any(X @ U + b > 0, axis=0)
     U, b, w, nu = U[:, active], b[active], w[active], nu[active]
@@ -208,20 +76,44 @@ def _fit_one(X, y, beta, loss, m, seed, max_iter, huber_delta, bias, adam_iter=0
     U, b, w = U * t, b * t, w / t
     c = float(c) if bias else 0.0
     J = network_objective(X, y, U, b, w, c, beta, loss, huber_delta=huber_delta)
-    return SeedFit(U, b, w, c, float(J), int(nit), int(seed))
+    return U, b, w, c, float(J)
 
 
-def _single_thread_blas():
-    """One BLAS thread for the many small products of a fit (a multi-threaded BLAS spends
-    more time synchronizing than computing at these sizes, several times more on a loaded
-    machine); a no-op without ``threadpoolctl``."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover
-        import contextlib
+def _he_start(rng, d, m, y, loss, bias):
+    # He initialization (u ~ N(0, 2/d I), small biases, w ~ N(0, 1/m)); measured on the
+    # bench data it ends in much better local minima than hyperplanes through data points
+    # (synthetic n=500, d=20: J 2.33-2.36 vs 2.40-2.47)
+    U0 = rng.standard_normal((d, m)) * np.sqrt(2.0 / d)
+    b0 = 0.1 * rng.standard_normal(m) if bias else np.zeros(m)
+    w0 = rng.standard_normal(m) / np.sqrt(m)
+    c0 = float(np.mean(y)) if (bias and loss in ("squared", "huber")) else 0.0
+    return U0, b0, w0, c0
 
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
+
+def _n_cores():
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return int(cores or 1)
+
+
+def refine_network(X, y, U, b, w, c, *, beta, loss="squared", bias=True, huber_delta=1.0,
+                   max_iter=500, adam_iter=0):
+    r"""Local descent (L-BFGS, after ``adam_iter`` Adam steps) on the weight-decay problem from
+    a given network; returns the rebalanced result as a :class:`SeedFit` (``seed = -1``).
+
+    The start is rebalanced first (:math:`|w_j| = \|u_j\|`, where the weight-decay penalty
+    equals :math:`\beta\sum_j|w_j|\|u_j\|`), and L-BFGS never increases the objective, so the
+    returned :math:`J` is at most the start's.  X, y must be validated float64 arrays.
+    """
+    from . import _core
+
+    U, b, w, c, _ = _rebalanced(X, y, U, b, w, c, beta, loss, bias, huber_delta)
+    if U.shape[1] == 0:
+        raise ValueError("refine_network needs a network with at least one active neuron.")
+    r = _core.nonconvex_fit(np.asfortranarray(X), y, [U], [b], [w], [float(c)], loss=loss,
+                            beta=float(beta), bias=bool(bias), huber_delta=float(huber_delta),
+                            adam_iter=int(adam_iter), lbfgs_iter=int(max_iter), n_threads=1)[0]
+    U2, b2, w2, c2, J = _rebalanced(X, y, r["U"], r["b"], r["w"], r["c"], beta, loss, bias, huber_delta)
+    return SeedFit(U2, b2, w2, c2, J, int(r["n_iter"]), -1)
 
 
 def fit_nonconvex_seeds(X, y, *, beta, loss="squared", n_seeds=4, width=None, max_iter=1000,
@@ -234,7 +126,7 @@ def fit_nonconvex_seeds(X, y, *, beta, loss="squared", n_seeds=4, width=None, ma
     (a subgradient for the hinge) after ``adam_iter`` full-batch Adam steps (learning rate
     0.01 on the objective divided by :math:`n`) from a He initialization, then rebalances :math:`|w_j| = \|u_j\|` so that the
     penalty equals :math:`\beta\sum_j |w_j|\|u_j\|` and drops dead neurons. The fits run in
-    parallel threads (one per core, one BLAS thread each); each is deterministic in its own seed.
+    parallel C++ threads (one per core); each is deterministic in its own seed.
 
     Parameters
     ----------
@@ -291,20 +183,19 @@ def fit_nonconvex_seeds(X, y, *, beta, loss="squared", n_seeds=4, width=None, ma
     else:
         raise ValueError(f"random_state must be None, an int or a numpy Generator, got {random_state!r}.")
     seeds = rng.integers(0, 2**31 - 1, int(n_seeds))
-    args = [(X, y, float(beta), loss, int(width), int(s), int(max_iter), float(huber_delta),
-             bool(bias), int(adam_iter)) for s in seeds]
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    workers = min(len(args), cores or 1)
-    with _single_thread_blas():
-        if workers > 1:
-            # independent fits, one per core (numpy releases the GIL in its kernels);
-            # each fit is deterministic in its own seed, so the result does not depend on it
-            from concurrent.futures import ThreadPoolExecutor
+    starts = [_he_start(np.random.default_rng(int(s)), d, int(width), y, loss, bool(bias)) for s in seeds]
+    from . import _core
 
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                fits = list(pool.map(lambda a: _fit_one(*a), args))
-        else:
-            fits = [_fit_one(*a) for a in args]
+    # the fits run in parallel C++ threads, one per core; each is deterministic in its seed
+    res = _core.nonconvex_fit(np.asfortranarray(X), y, [s[0] for s in starts], [s[1] for s in starts],
+                              [s[2] for s in starts], [s[3] for s in starts], loss=loss,
+                              beta=float(beta), bias=bool(bias), huber_delta=float(huber_delta),
+                              adam_iter=int(adam_iter), adam_lr=1e-2, lbfgs_iter=int(max_iter),
+                              n_threads=min(len(starts), _n_cores()))
+    fits = []
+    for s, r in zip(seeds, res):
+        U, b, w, c, J = _rebalanced(X, y, r["U"], r["b"], r["w"], r["c"], beta, loss, bias, huber_delta)
+        fits.append(SeedFit(U, b, w, c, J, int(r["n_iter"]), int(s)))
     fits.sort(key=lambda f: f.objective)
     return fits
 
