@@ -10,6 +10,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 __version__: str
+#: "baseline" (_core) or "avx2" (_core_avx2, selected at import when the CPU has AVX2 + FMA)
+__simd__: str
 
 _F64 = NDArray[np.float64]
 
@@ -369,3 +371,25 @@ def group_lasso(
     c0: ArrayLike = ...,
 ) -> _GroupLassoResult:
     """``min_{W,c} L(Phi W + 1 c^T, Y) + beta sum_j ||w_j||_2`` by block coordinate descent."""
+
+def nonconvex_fit(
+    X: ArrayLike,
+    y: ArrayLike,
+    U0: list[ArrayLike],
+    b0: list[ArrayLike],
+    w0: list[ArrayLike],
+    c0: list[float],
+    loss: str = "squared",
+    beta: float = 1e-3,
+    bias: bool = True,
+    huber_delta: float = 1.0,
+    adam_iter: int = 0,
+    adam_lr: float = 1e-2,
+    lbfgs_iter: int = 1000,
+    history: int = 10,
+    rtol: float = 1e-12,
+    n_threads: int = 1,
+) -> list[dict[str, Any]]:
+    """Local weight-decay fits (Adam then L-BFGS) from each start, in parallel threads.
+
+    Keys: U (d, m), b (m,), w (m,), c, objective, n_iter, n_evals."""
