@@ -39,7 +39,10 @@ class Objective {
 public:
     Objective(const Eigen::Ref<const MatrixXd>& X, const Eigen::Ref<const VectorXd>& y, Index m, const NonconvexFitOptions& opt)
         : X_(X), y_(y), n_(X.rows()), d_(X.cols()), m_(m), loss_(parse_loss(opt.loss)), beta_(opt.beta),
-          delta_(opt.huber_delta), bias_(opt.bias), Z_(X.rows(), m), M_(X.rows(), m), f_(X.rows()), g_(X.rows()) {}
+          bias_(opt.bias),
+          lf_(loss_ == Loss::Huber ? LossKind::Huber : loss_ == Loss::Logistic ? LossKind::Logistic : LossKind::Squared,
+              opt.huber_delta),
+          Z_(X.rows(), m), M_(X.rows(), m), f_(X.rows()), g_(X.rows()) {}
 
     Index size() const { return d_ * m_ + 2 * m_ + 1; }
 
@@ -98,45 +101,33 @@ public:
     }
 
 private:
-    // loss value at f_, its (sub)gradient into g_
+    // loss value at f_, its (sub)gradient into g_: the library's losses (losses.hpp), and a
+    // subgradient of the hinge (which LossFunction does not differentiate)
     double loss_and_gradient() {
-        double s = 0.0;
-        switch (loss_) {
-            case Loss::Squared:
-                g_ = f_ - y_;
-                return 0.5 * g_.squaredNorm();
-            case Loss::Huber:
-                for (Index i = 0; i < n_; ++i) {
-                    const double r = f_[i] - y_[i], a = std::fabs(r);
-                    s += a <= delta_ ? 0.5 * r * r : delta_ * (a - 0.5 * delta_);
-                    g_[i] = std::min(std::max(r, -delta_), delta_);
-                }
-                return s;
-            case Loss::Logistic:
-                for (Index i = 0; i < n_; ++i) {
-                    const double z = y_[i] * f_[i];
-                    s += log1pexp(-z);
-                    g_[i] = -y_[i] * sigmoid_neg(z);
-                }
-                return s;
-            default:  // hinge
-                for (Index i = 0; i < n_; ++i) {
-                    const double z = y_[i] * f_[i];
-                    s += z < 1.0 ? 1.0 - z : 0.0;
-                    g_[i] = z < 1.0 ? -y_[i] : 0.0;
-                }
-                return s;
+        if (loss_ != Loss::Hinge) {
+            const double v = lf_.value_and_gradient(f_, y_, G1_);
+            g_ = G1_.col(0);
+            return v;
         }
+        double s = 0.0;
+        for (Index i = 0; i < n_; ++i) {
+            const double z = y_[i] * f_[i];
+            s += z < 1.0 ? 1.0 - z : 0.0;
+            g_[i] = z < 1.0 ? -y_[i] : 0.0;
+        }
+        return s;
     }
 
     const Eigen::Ref<const MatrixXd>& X_;
     const Eigen::Ref<const VectorXd>& y_;
     Index n_, d_, m_;
     Loss loss_;
-    double beta_, delta_;
+    double beta_;
     bool bias_;
+    LossFunction lf_;
     MatrixXd Z_, M_;  // pre-activations X U + 1 b^T; diag(g) 1[Z > 0]
     VectorXd f_, g_;
+    MatrixXd G1_;     // gradient from LossFunction (n x 1)
 };
 
 // Full-batch Adam on scale * J (steps depend on the gradient's sign pattern, which moves
