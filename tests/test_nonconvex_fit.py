@@ -149,6 +149,21 @@ def test_batch_is_deterministic_and_thread_independent():
         assert a["objective"] == bb["objective"] == s["objective"]
 
 
+def test_threads_inside_one_fit_do_not_change_the_result():
+    """A large enough single fit splits its neurons in column blocks run by a thread team; the
+    blocks do not depend on the number of threads, so neither does the result (bitwise)."""
+    rng = np.random.default_rng(5)
+    n, d, m = 500, 6, 100  # n m >= 40000: 4 column blocks
+    X = rng.standard_normal((n, d))
+    y = np.maximum(X[:, 0], 0) - X[:, 1] + 0.1 * rng.standard_normal(n)
+    start = (rng.standard_normal((d, m)), 0.1 * rng.standard_normal(m), rng.standard_normal(m) / 10, 0.0)
+    runs = [_fit(X, y, *start, beta=0.5, adam_iter=30, lbfgs_iter=60, n_threads=k) for k in (1, 2, 3)]
+    for r in runs[1:]:
+        for key in ("U", "b", "w"):
+            np.testing.assert_array_equal(r[key], runs[0][key])
+        assert r["objective"] == runs[0]["objective"]
+
+
 def test_refine_network_never_increases_J():
     X, y, U, b, w, c = _problem("squared", n=40, m=5, seed=2)
     J0 = network_objective(X, y, U, b, w, c, 0.3, "squared")

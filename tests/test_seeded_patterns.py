@@ -180,3 +180,22 @@ def test_fit_nonconvex_seeds_bad_inputs(kw, match):
     args.update(kw)
     with pytest.raises(ValueError, match=match):
         fit_nonconvex_seeds(X, y, **args)
+
+
+def test_default_route_combines_and_descends_without_program_stage():
+    """Default options (program_iter=0): seeds -> l1 combination -> local descent, alternated;
+    J never above the best seed, scored exactly, and no certificate is claimed."""
+    X, y = _data(n=60, d=4, seed=11)
+    opts = dict(n_seeds=3, seed_width=15, seed_iter=100, seed_adam=100, program_iter=0)
+    fits = fit_nonconvex_seeds(X, y, beta=0.05, n_seeds=3, width=15, max_iter=100, adam_iter=100,
+                               random_state=np.random.default_rng(4))
+    res = _fit(X, y, beta=0.05, random_state=4, **opts)
+    assert res.objective <= fits[0].objective + 1e-12
+    J = network_objective(X, y, res.hidden_weights, res.hidden_bias, res.output_weights,
+                          res.intercept, 0.05, "squared")
+    assert J == pytest.approx(res.objective, rel=1e-12)
+    assert math.isinf(res.duality_gap) and math.isinf(res.restricted_gap) and not res.converged
+    assert "no convex program stage" in res.message
+    # more rounds of combination + descent never end higher
+    res0 = _fit(X, y, beta=0.05, random_state=4, polish_rounds=0, **opts)
+    assert res.objective <= res0.objective + 1e-12

@@ -10,6 +10,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace fcr {
 
@@ -35,29 +36,62 @@ using Eigen::VectorXd;
 
 
 // The objective and its gradient in the packed variable theta = [vec(U) (d m), b (m), w (m), c].
+// The neurons are split in column blocks (their number depends on the problem size only, so
+// the rounding, hence the result, does not depend on the number of threads): block k forms its
+// pre-activations and its share of f, then (after the loss) its part of the gradient, on
+// thread k mod T of the team; the loss and the sum of the shares (in block order) are serial.
 class Objective {
 public:
-    Objective(const Eigen::Ref<const MatrixXd>& X, const Eigen::Ref<const VectorXd>& y, Index m, const NonconvexFitOptions& opt)
+    Objective(const Eigen::Ref<const MatrixXd>& X, const Eigen::Ref<const VectorXd>& y, Index m, const NonconvexFitOptions& opt,
+              SpinTeam& team)
         : X_(X), y_(y), n_(X.rows()), d_(X.cols()), m_(m), loss_(parse_loss(opt.loss)), beta_(opt.beta),
           bias_(opt.bias),
           lf_(loss_ == Loss::Huber ? LossKind::Huber : loss_ == Loss::Logistic ? LossKind::Logistic : LossKind::Squared,
               opt.huber_delta),
-          Z_(X.rows(), m), M_(X.rows(), m), f_(X.rows()), g_(X.rows()) {}
+          team_(team), Z_(X.rows(), m), M_(X.rows(), m), Fp_(X.rows(), n_blocks(X.rows(), m)), f_(X.rows()),
+          g_(X.rows()) {
+        const Index B = Fp_.cols();
+        for (Index k = 0; k <= B; ++k) bounds_.push_back(m * k / B);
+    }
+
+    // column blocks: 4 when a block still has >= ~10^4 activations, else 1
+    static Index n_blocks(Index n, Index m) { return n * m >= 40000 ? std::min<Index>(4, m) : 1; }
 
     Index size() const { return d_ * m_ + 2 * m_ + 1; }
 
     // value at theta; grad (resized) = its gradient (a subgradient for the hinge)
     double operator()(const VectorXd& theta, VectorXd& grad) {
-        const Eigen::Map<const MatrixXd> U(theta.data(), d_, m_);
-        const auto b = theta.segment(d_ * m_, m_);
-        const auto w = theta.segment(d_ * m_ + m_, m_);
+        theta_ = &theta;
+        team_.run([this](int t) {
+            for (Index k = t; k < Fp_.cols(); k += team_.size()) forward(k);
+        });
         const double c = bias_ ? theta[size() - 1] : 0.0;
-        Z_.noalias() = X_ * U;
-        // Z <- Z + 1 b^T (pre-activations) and f = relu(Z) w + c, in one pass
-        f_.setConstant(c);
-        double* __restrict fp = f_.data();
-        for (Index j = 0; j < m_; ++j) {
-            const double bj = bias_ ? b[j] : 0.0, wj = w[j];
+        f_ = Fp_.rowwise().sum();
+        f_.array() += c;
+        const Eigen::Map<const MatrixXd> U(theta.data(), d_, m_);
+        const auto w = theta.segment(d_ * m_ + m_, m_);
+        double val = loss_and_gradient();
+        val += 0.5 * beta_ * (U.squaredNorm() + w.squaredNorm());
+        grad.resize(size());
+        grad_ = &grad;
+        team_.run([this](int t) {
+            for (Index k = t; k < Fp_.cols(); k += team_.size()) backward(k);
+        });
+        grad[size() - 1] = bias_ ? g_.sum() : 0.0;
+        return val;
+    }
+
+private:
+    // block t: Z <- X U + 1 b^T (pre-activations) and Fp[:, t] = relu(Z) w, in one pass
+    void forward(Index t) {
+        const Index j0 = bounds_[t], mc = bounds_[t + 1] - j0;
+        const VectorXd& theta = *theta_;
+        const Eigen::Map<const MatrixXd> U(theta.data(), d_, m_);
+        Z_.middleCols(j0, mc).noalias() = X_ * U.middleCols(j0, mc);
+        double* __restrict fp = Fp_.col(t).data();
+        std::fill(fp, fp + n_, 0.0);
+        for (Index j = j0; j < j0 + mc; ++j) {
+            const double bj = bias_ ? theta[d_ * m_ + j] : 0.0, wj = theta[d_ * m_ + m_ + j];
             double* __restrict z = Z_.col(j).data();
             for (Index i = 0; i < n_; ++i) {
                 const double v = z[i] + bj;
@@ -65,16 +99,19 @@ public:
                 fp[i] += (v > 0.0 ? v : 0.0) * wj;
             }
         }
-        double val = loss_and_gradient();
-        val += 0.5 * beta_ * (U.squaredNorm() + w.squaredNorm());
-        grad.resize(size());
-        auto gb = grad.segment(d_ * m_, m_);
-        auto gw = grad.segment(d_ * m_ + m_, m_);
-        // M = diag(g) 1[Z > 0] (a branch-free select: the signs are random, a branch mispredicts);
-        // with G = M diag(w) = dJ/dZ:  dJ/dw = colsum(relu(Z) o M) + beta w,
-        // dJ/db = colsum(M) o w,  dJ/dU = (X^T M) diag(w) + beta U
+    }
+
+    // block t of the gradient.  M = diag(g) 1[Z > 0] (a branch-free select: the signs are
+    // random, a branch mispredicts); with G = M diag(w) = dJ/dZ:
+    // dJ/dw = colsum(relu(Z) o M) + beta w, dJ/db = colsum(M) o w, dJ/dU = (X^T M) diag(w) + beta U
+    void backward(Index t) {
+        const Index j0 = bounds_[t], mc = bounds_[t + 1] - j0;
+        const VectorXd& theta = *theta_;
+        VectorXd& grad = *grad_;
+        const Eigen::Map<const MatrixXd> U(theta.data(), d_, m_);
+        const auto w = theta.segment(d_ * m_ + m_ + j0, mc);
         const double* __restrict gp = g_.data();
-        for (Index j = 0; j < m_; ++j) {
+        for (Index j = j0; j < j0 + mc; ++j) {
             const double* __restrict z = Z_.col(j).data();
             double* __restrict mj = M_.col(j).data();
             for (Index i = 0; i < n_; ++i) {
@@ -86,21 +123,22 @@ public:
                 std::memcpy(mj + i, &bits, sizeof bits);
             }
         }
-        gw.noalias() = Z_.cwiseProduct(M_).colwise().sum().transpose();
+        const auto Zb = Z_.middleCols(j0, mc);
+        const auto Mb = M_.middleCols(j0, mc);
+        auto gw = grad.segment(d_ * m_ + m_ + j0, mc);
+        gw.noalias() = Zb.cwiseProduct(Mb).colwise().sum().transpose();
         gw += beta_ * w;
+        auto gb = grad.segment(d_ * m_ + j0, mc);
         if (bias_)
-            gb.noalias() = M_.colwise().sum().transpose().cwiseProduct(w);
+            gb.noalias() = Mb.colwise().sum().transpose().cwiseProduct(w);
         else
             gb.setZero();
-        Eigen::Map<MatrixXd> gU(grad.data(), d_, m_);
-        gU.noalias() = X_.transpose() * M_;
+        Eigen::Map<MatrixXd> gU(grad.data() + d_ * j0, d_, mc);
+        gU.noalias() = X_.transpose() * Mb;
         gU = gU * w.asDiagonal();
-        gU += beta_ * U;
-        grad[size() - 1] = bias_ ? g_.sum() : 0.0;
-        return val;
+        gU += beta_ * U.middleCols(j0, mc);
     }
 
-private:
     // loss value at f_, its (sub)gradient into g_: the library's losses (losses.hpp), and a
     // subgradient of the hinge (which LossFunction does not differentiate)
     double loss_and_gradient() {
@@ -125,8 +163,13 @@ private:
     double beta_;
     bool bias_;
     LossFunction lf_;
-    MatrixXd Z_, M_;  // pre-activations X U + 1 b^T; diag(g) 1[Z > 0]
+    SpinTeam& team_;
+    std::vector<Index> bounds_;  // column block t is [bounds_[t], bounds_[t + 1])
+    MatrixXd Z_, M_;             // pre-activations X U + 1 b^T; diag(g) 1[Z > 0]
+    MatrixXd Fp_;                // n x T: each block's share of f
     VectorXd f_, g_;
+    const VectorXd* theta_ = nullptr;
+    VectorXd* grad_ = nullptr;
     MatrixXd G1_;     // gradient from LossFunction (n x 1)
 };
 
@@ -259,9 +302,12 @@ void check_start(Index d, const Eigen::Ref<const MatrixXd>& U0, const Eigen::Ref
 
 NonconvexFitResult fit_checked(const Eigen::Ref<const MatrixXd>& X, const Eigen::Ref<const VectorXd>& y,
                                const Eigen::Ref<const MatrixXd>& U0, const Eigen::Ref<const VectorXd>& b0,
-                               const Eigen::Ref<const VectorXd>& w0, double c0, const NonconvexFitOptions& opt) {
+                               const Eigen::Ref<const VectorXd>& w0, double c0, const NonconvexFitOptions& opt,
+                               int threads_per_fit) {
     const Index d = X.cols(), m = U0.cols();
-    Objective J(X, y, m, opt);
+    // threads inside one fit only when there are several column blocks (enough work per section)
+    SpinTeam team(static_cast<int>(std::min<Index>(threads_per_fit, Objective::n_blocks(X.rows(), m))));
+    Objective J(X, y, m, opt, team);
     VectorXd x(J.size());
     Eigen::Map<MatrixXd>(x.data(), d, m) = U0;
     x.segment(d * m, m) = opt.bias ? VectorXd(b0) : VectorXd::Zero(m);
@@ -294,7 +340,7 @@ NonconvexFitResult nonconvex_fit(const Eigen::Ref<const MatrixXd>& X, const Eige
     check_options(opt);
     check_data(X, y, opt);
     check_start(X.cols(), U0, b0, w0, c0);
-    return fit_checked(X, y, U0, b0, w0, c0, opt);
+    return fit_checked(X, y, U0, b0, w0, c0, opt, resolve_threads(opt.n_threads, 1 << 20));
 }
 
 std::vector<NonconvexFitResult> nonconvex_fit_batch(const Eigen::Ref<const MatrixXd>& X,
@@ -310,9 +356,13 @@ std::vector<NonconvexFitResult> nonconvex_fit_batch(const Eigen::Ref<const Matri
     for (std::size_t i = 0; i < k; ++i) check_start(X.cols(), U0[i], b0[i], w0[i], c0[i]);
     std::vector<NonconvexFitResult> out(k);
     const Index kk = static_cast<Index>(k);
-    parallel_for(kk, resolve_threads(opt.n_threads, kk), [&](int, Index i) {
+    // starts in parallel; threads left over (fewer starts than threads) work inside each fit
+    const int nt = resolve_threads(opt.n_threads, 1 << 20);
+    const int outer = std::max(1, std::min(nt, static_cast<int>(kk)));
+    const int inner = std::max(1, nt / outer);
+    parallel_for(kk, outer, [&](int, Index i) {
         const auto s = static_cast<std::size_t>(i);
-        out[s] = fit_checked(X, y, U0[s], b0[s], w0[s], c0[s], opt);
+        out[s] = fit_checked(X, y, U0[s], b0[s], w0[s], c0[s], opt, inner);
     });
     return out;
 }

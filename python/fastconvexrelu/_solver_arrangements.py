@@ -244,9 +244,9 @@ def fit_arrangements(X, Y, *, loss, beta, bias, tol, max_iter, n_patterns=None,
 
 # ------------------------------------------------------------------ patterns="seeded"
 #: defaults of the seeded pattern source (see ``fit_seeded``)
-SEEDED_DEFAULTS = dict(n_seeds=4, seed_width=None, seed_iter=500, seed_adam=500, n_sampled=0,
+SEEDED_DEFAULTS = dict(n_seeds=4, seed_width=None, seed_iter=250, seed_adam=250, n_sampled=0,
                        polish_rounds=2, polish_iter=500, max_rounds=1, new_per_round=20,
-                       program_iter=300, master_iter=1000)
+                       program_iter=0, master_iter=1000)
 
 
 class _PatternSet:
@@ -477,6 +477,38 @@ def _combine_l1(X, y, nets, loss, beta, bias, huber_delta, tol, n_iter):
     return dict(U=Uu[:, keep], b=bu[keep], w=wm[keep], c=float(cm), J=J)
 
 
+def _seeded_result(X, y, best, loss, beta, bias, huber_delta, n_iter, verbose, t0):
+    """The seeded route's result without the program stage (``program_iter=0``): the best
+    network of the seeds / combinations / local descents, no certificate."""
+    import time
+
+    from ._losses import loss_gradient
+    from ._objective import network_objective
+
+    J = float(network_objective(X, y, best["U"], best["b"], best["w"], best["c"], beta, loss,
+                                huber_delta=huber_delta))
+    lam = loss_gradient(network_output(X, best["U"], best["b"], best["w"], best["c"]), y, loss,
+                        huber_delta)[:, 0]
+    if bias:
+        lam = lam - lam.mean()
+    P = len({c.tobytes() for c in (X @ best["U"] + (best["b"] if bias else 0.0) > 0).T})
+    if verbose:
+        print(f"[arrangements/seeded] done: J = {J:.10g}, {best['w'].size} neurons, {P} patterns, "
+              f"no program stage ({time.perf_counter() - t0:.2f}s)")
+    return ArrangementsFit(
+        hidden_weights=best["U"], hidden_bias=best["b"], output_weights=best["w"], intercept=best["c"],
+        objective=J, duality_gap=math.inf, restricted_gap=math.inf,
+        # the gradient of the loss at the fit, centred (the dual point the pattern search
+        # would use); not certified feasible
+        dual_coef=lam, n_iter=int(n_iter), converged=False,
+        message=(f"seeded patterns: best network from {best['source']} (non-convex fits, l1 "
+                 "combinations and local descent; no convex program stage with program_iter=0, "
+                 "no certificate)"),
+        n_patterns=P, patterns_exact=False,
+        warm={"source": "seeded"}, source="seeded",
+    )
+
+
 def fit_seeded(X, y, *, loss, beta, bias, tol, max_iter, random_state=None, huber_delta=1.0,
                verbose=False, n_seeds=None, seed_width=None, seed_iter=None, n_sampled=None,
                seed_adam=None, max_rounds=None, new_per_round=None, program_iter=None,
@@ -556,6 +588,7 @@ def fit_seeded(X, y, *, loss, beta, bias, tol, max_iter, random_state=None, hube
     # from increasing.  Measured on the bench's synthetic set (n = 500, d = 20): seeds 2.368 ->
     # combination 2.339 -> descent 2.295 -> combination 2.291 -> ... 2.286.
     nets = fits
+    n_local = sum(int(f.n_iter) for f in fits)  # L-BFGS iterations of the local fits
     for k in range(int(opts["polish_rounds"]) + 1):
         if loss != "hinge" and (len(nets) > 1 or k > 0):
             comb = _combine_l1(X, y, nets, loss, beta, bias, huber_delta, tol,
@@ -569,6 +602,7 @@ def fit_seeded(X, y, *, loss, beta, bias, tol, max_iter, random_state=None, hube
             break
         ref = refine_network(X, y, best["U"], best["b"], best["w"], best["c"], beta=beta, loss=loss,
                              bias=bias, huber_delta=huber_delta, max_iter=int(opts["polish_iter"]))
+        n_local += int(ref.n_iter)
         if verbose:
             print(f"[arrangements/seeded] local descent {k + 1}: J = {ref.objective:.10g}, "
                   f"{ref.output_weights.size} neurons ({time.perf_counter() - t0:.2f}s)")
@@ -579,6 +613,8 @@ def fit_seeded(X, y, *, loss, beta, bias, tol, max_iter, random_state=None, hube
         nets = [ref]
         if gain <= 1e-4 * abs(best["J"]):
             break
+    if int(opts["program_iter"]) == 0:
+        return _seeded_result(X, y, best, loss, beta, bias, huber_delta, n_local, verbose, t0)
     pset = _PatternSet(n)
     theta = _blocks_of_network(X, best["U"], best["b"], best["w"], pset, bias)
     P0 = pset.P

@@ -111,7 +111,7 @@ def refine_network(X, y, U, b, w, c, *, beta, loss="squared", bias=True, huber_d
         raise ValueError("refine_network needs a network with at least one active neuron.")
     r = _core.nonconvex_fit(np.asfortranarray(X), y, [U], [b], [w], [float(c)], loss=loss,
                             beta=float(beta), bias=bool(bias), huber_delta=float(huber_delta),
-                            adam_iter=int(adam_iter), lbfgs_iter=int(max_iter), n_threads=1)[0]
+                            adam_iter=int(adam_iter), lbfgs_iter=int(max_iter), n_threads=_n_cores())[0]
     U2, b2, w2, c2, J = _rebalanced(X, y, r["U"], r["b"], r["w"], r["c"], beta, loss, bias, huber_delta)
     return SeedFit(U2, b2, w2, c2, J, int(r["n_iter"]), -1)
 
@@ -186,12 +186,13 @@ def fit_nonconvex_seeds(X, y, *, beta, loss="squared", n_seeds=4, width=None, ma
     starts = [_he_start(np.random.default_rng(int(s)), d, int(width), y, loss, bool(bias)) for s in seeds]
     from . import _core
 
-    # the fits run in parallel C++ threads, one per core; each is deterministic in its seed
+    # the fits run in parallel C++ threads (cores left over work inside the fits); each is
+    # deterministic in its seed, whatever the number of threads
     res = _core.nonconvex_fit(np.asfortranarray(X), y, [s[0] for s in starts], [s[1] for s in starts],
                               [s[2] for s in starts], [s[3] for s in starts], loss=loss,
                               beta=float(beta), bias=bool(bias), huber_delta=float(huber_delta),
                               adam_iter=int(adam_iter), adam_lr=1e-2, lbfgs_iter=int(max_iter),
-                              n_threads=min(len(starts), _n_cores()))
+                              n_threads=_n_cores())
     fits = []
     for s, r in zip(seeds, res):
         U, b, w, c, J = _rebalanced(X, y, r["U"], r["b"], r["w"], r["c"], beta, loss, bias, huber_delta)

@@ -5,7 +5,9 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -56,5 +58,75 @@ inline int resolve_threads(int requested, Eigen::Index work_items) {
     }
     return static_cast<int>(std::max<Eigen::Index>(1, std::min<Eigen::Index>(nt, work_items)));
 }
+
+// A team of n_threads threads (the caller plus n_threads - 1 persistent workers) for many
+// short parallel sections: run(f) calls f(t) on every member t in [0, n_threads) and returns
+// when all are done.  Workers wait by spinning (then yielding), so a section costs a few
+// microseconds instead of a thread start; meant for loops of sub-millisecond sections.  The
+// first exception thrown by f is re-thrown by run.
+class SpinTeam {
+public:
+    explicit SpinTeam(int n_threads) : n_(std::max(1, n_threads)) {
+        for (int t = 1; t < n_; ++t) workers_.emplace_back([this, t] { loop(t); });
+    }
+    SpinTeam(const SpinTeam&) = delete;
+    SpinTeam& operator=(const SpinTeam&) = delete;
+    ~SpinTeam() {
+        stop_.store(true, std::memory_order_release);
+        generation_.fetch_add(1, std::memory_order_acq_rel);
+        for (auto& th : workers_) th.join();
+    }
+
+    int size() const { return n_; }
+
+    void run(const std::function<void(int)>& f) {
+        if (n_ == 1) {
+            f(0);
+            return;
+        }
+        task_ = &f;
+        error_ = nullptr;
+        pending_.store(n_ - 1, std::memory_order_release);
+        generation_.fetch_add(1, std::memory_order_acq_rel);
+        std::exception_ptr mine;
+        try {
+            f(0);
+        } catch (...) {
+            mine = std::current_exception();
+        }
+        for (unsigned spins = 0; pending_.load(std::memory_order_acquire) != 0; ++spins)
+            if (spins > 4096) std::this_thread::yield();
+        if (mine) std::rethrow_exception(mine);
+        if (error_) std::rethrow_exception(error_);
+    }
+
+private:
+    void loop(int t) {
+        std::uint64_t seen = 0;
+        for (;;) {
+            std::uint64_t g;
+            for (unsigned spins = 0; (g = generation_.load(std::memory_order_acquire)) == seen; ++spins)
+                if (spins > 4096) std::this_thread::yield();
+            seen = g;
+            if (stop_.load(std::memory_order_acquire)) return;
+            try {
+                (*task_)(t);
+            } catch (...) {
+                std::lock_guard<std::mutex> lock(error_mutex_);
+                if (!error_) error_ = std::current_exception();
+            }
+            pending_.fetch_sub(1, std::memory_order_acq_rel);
+        }
+    }
+
+    int n_;
+    std::vector<std::thread> workers_;
+    std::atomic<std::uint64_t> generation_{0};
+    std::atomic<int> pending_{0};
+    std::atomic<bool> stop_{false};
+    const std::function<void(int)>* task_ = nullptr;
+    std::exception_ptr error_;
+    std::mutex error_mutex_;
+};
 
 }  // namespace fcr
