@@ -199,3 +199,21 @@ def test_default_route_combines_and_descends_without_program_stage():
     # more rounds of combination + descent never end higher
     res0 = _fit(X, y, beta=0.05, random_state=4, polish_rounds=0, **opts)
     assert res.objective <= res0.objective + 1e-12
+
+
+@pytest.mark.parametrize("loss", ["logistic", "hinge", "huber"])
+def test_default_route_other_losses(loss):
+    """The default seeded route for the other losses: J never above the best seed and scored
+    exactly (the hinge has no gradient: its dual point is a subgradient)."""
+    X, y = _data(n=60, d=4, seed=12)
+    if loss in ("logistic", "hinge"):
+        y = np.where(y > np.median(y), 1.0, -1.0)
+    opts = dict(n_seeds=2, seed_width=15, seed_iter=100, seed_adam=100, program_iter=0)
+    fits = fit_nonconvex_seeds(X, y, beta=0.1, loss=loss, n_seeds=2, width=15, max_iter=100,
+                               adam_iter=100, random_state=np.random.default_rng(5))
+    res = _fit(X, y, beta=0.1, loss=loss, random_state=5, **opts)
+    assert res.objective <= fits[0].objective + 1e-12
+    J = network_objective(X, y, res.hidden_weights, res.hidden_bias, res.output_weights,
+                          res.intercept, 0.1, loss)
+    assert J == pytest.approx(res.objective, rel=1e-12)
+    assert res.dual_coef.shape == (60,) and np.all(np.isfinite(res.dual_coef))

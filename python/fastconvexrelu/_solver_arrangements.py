@@ -453,8 +453,9 @@ def _combine_l1(X, y, nets, loss, beta, bias, huber_delta, tol, n_iter):
     :math:`\min_{t, c} L(\sum_j t_j (Xu_j + b_j)_+ + c) + \beta\|t\|_1` -- the program over
     patterns restricted to the rays :math:`v_j = t_j(u_j, b_j)` (Algorithm 3's master), so its
     optimum is :math:`\le` the :math:`J` of every network combined.  Started from the first
-    network (so never above its :math:`J`): squared loss by the C++ Gram lasso to a relative
-    duality gap ``tol`` (at most ``n_iter`` sweeps), other losses by ``n_iter`` FISTA steps.
+    network: squared loss by the C++ Gram lasso to a relative duality gap ``tol`` (at most
+    ``n_iter`` sweeps), logistic by the C++ master of Algorithm 3 (``_core.lasso_master``),
+    Huber by ``n_iter`` FISTA steps.
     Returns dict(U, b, w, c, J) with the zero weights dropped."""
     from ._objective import network_objective
 
@@ -468,6 +469,13 @@ def _combine_l1(X, y, nets, loss, beta, bias, huber_delta, tol, n_iter):
     if loss == "squared":
         wm, cm = _lasso_master_cd(np.maximum(X @ Uu + (bu if bias else 0.0), 0.0), y, beta, w0, bias,
                                   tol=max(tol, 1e-9), max_sweeps=n_iter)
+    elif loss == "logistic":  # the C++ master of Algorithm 3 (coordinate descent + Newton)
+        from . import _core
+
+        Phi = np.asfortranarray(np.maximum(X @ Uu + (bu if bias else 0.0), 0.0))
+        r = _core.lasso_master(Phi, y, "logistic", beta, max(tol, 1e-9), int(n_iter), w0,
+                               intercept=bool(bias), c0=float(nets[0].intercept) if bias else 0.0)
+        wm, cm = np.asarray(r["w"]), (float(r["intercept"]) if bias else 0.0)
     else:
         wm, cm = _l1_master(X, y, Uu, bu, w0, float(nets[0].intercept), loss, beta, bias,
                             huber_delta, n_iter)
@@ -477,20 +485,29 @@ def _combine_l1(X, y, nets, loss, beta, bias, huber_delta, tol, n_iter):
     return dict(U=Uu[:, keep], b=bu[keep], w=wm[keep], c=float(cm), J=J)
 
 
+def _dual_point(f, y, loss, huber_delta, bias):
+    """The gradient of the loss at f (the hinge: the subgradient -y 1[y f < 1]), centred when
+    there is an intercept (its dual constraint 1^T lam = 0)."""
+    from ._losses import loss_gradient
+
+    if loss == "hinge":
+        lam = np.where(y * f < 1.0, -y, 0.0)
+    else:
+        lam = loss_gradient(f, y, loss, huber_delta)[:, 0]
+    return lam - lam.mean() if bias else lam
+
+
 def _seeded_result(X, y, best, loss, beta, bias, huber_delta, n_iter, verbose, t0):
     """The seeded route's result without the program stage (``program_iter=0``): the best
     network of the seeds / combinations / local descents, no certificate."""
     import time
 
-    from ._losses import loss_gradient
     from ._objective import network_objective
 
     J = float(network_objective(X, y, best["U"], best["b"], best["w"], best["c"], beta, loss,
                                 huber_delta=huber_delta))
-    lam = loss_gradient(network_output(X, best["U"], best["b"], best["w"], best["c"]), y, loss,
-                        huber_delta)[:, 0]
-    if bias:
-        lam = lam - lam.mean()
+    lam = _dual_point(network_output(X, best["U"], best["b"], best["w"], best["c"]), y, loss,
+                      huber_delta, bias)
     P = len({c.tobytes() for c in (X @ best["U"] + (best["b"] if bias else 0.0) > 0).T})
     if verbose:
         print(f"[arrangements/seeded] done: J = {J:.10g}, {best['w'].size} neurons, {P} patterns, "
@@ -551,7 +568,6 @@ def fit_seeded(X, y, *, loss, beta, bias, tol, max_iter, random_state=None, hube
     """
     import time
 
-    from ._losses import loss_gradient
     from ._objective import network_objective
     from .arrangement import Patterns
     from .arrangement_program import solve_arrangement_program
@@ -666,10 +682,8 @@ def fit_seeded(X, y, *, loss, beta, bias, tol, max_iter, random_state=None, hube
             stalled = True
             break
         # ---- pattern generation on the dual of the program at the best network
-        f = network_output(X, best["U"], best["b"], best["w"], best["c"])
-        lam = loss_gradient(f, y, loss, huber_delta)[:, 0]
-        if bias:
-            lam = lam - lam.mean()  # the intercept's dual constraint 1^T lam = 0
+        lam = _dual_point(network_output(X, best["U"], best["b"], best["w"], best["c"]), y, loss,
+                          huber_delta, bias)
         new, last_best_val = _search_violations(
             X, lam, pset, best["U"], best["b"], beta, bias, rng, int(opts["n_sampled"]),
             int(opts["new_per_round"]), max(tol, 1e-6))
