@@ -5,6 +5,7 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -61,9 +62,9 @@ inline int resolve_threads(int requested, Eigen::Index work_items) {
 
 // A team of n_threads threads (the caller plus n_threads - 1 persistent workers) for many
 // short parallel sections: run(f) calls f(t) on every member t in [0, n_threads) and returns
-// when all are done.  Workers wait by spinning (then yielding), so a section costs a few
-// microseconds instead of a thread start; meant for loops of sub-millisecond sections.  The
-// first exception thrown by f is re-thrown by run.
+// when all are done.  Waiting threads spin briefly, then sleep on a condition variable (so an
+// oversubscribed machine is not flooded with spinning threads); a section costs a few
+// microseconds instead of a thread start.  The first exception thrown by f is re-thrown by run.
 class SpinTeam {
 public:
     explicit SpinTeam(int n_threads) : n_(std::max(1, n_threads)) {
@@ -72,8 +73,12 @@ public:
     SpinTeam(const SpinTeam&) = delete;
     SpinTeam& operator=(const SpinTeam&) = delete;
     ~SpinTeam() {
-        stop_.store(true, std::memory_order_release);
-        generation_.fetch_add(1, std::memory_order_acq_rel);
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            stop_ = true;
+            generation_.fetch_add(1, std::memory_order_acq_rel);
+        }
+        wake_workers_.notify_all();
         for (auto& th : workers_) th.join();
     }
 
@@ -87,46 +92,69 @@ public:
         task_ = &f;
         error_ = nullptr;
         pending_.store(n_ - 1, std::memory_order_release);
-        generation_.fetch_add(1, std::memory_order_acq_rel);
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            generation_.fetch_add(1, std::memory_order_acq_rel);
+        }
+        wake_workers_.notify_all();
         std::exception_ptr mine;
         try {
             f(0);
         } catch (...) {
             mine = std::current_exception();
         }
-        for (unsigned spins = 0; pending_.load(std::memory_order_acquire) != 0; ++spins)
-            if (spins > 4096) std::this_thread::yield();
+        if (!spin_until([this] { return pending_.load(std::memory_order_acquire) == 0; })) {
+            std::unique_lock<std::mutex> lock(mutex_);
+            done_.wait(lock, [this] { return pending_.load(std::memory_order_acquire) == 0; });
+        }
         if (mine) std::rethrow_exception(mine);
         if (error_) std::rethrow_exception(error_);
     }
 
 private:
+    template <class Pred>
+    static bool spin_until(Pred ready) {
+        for (int i = 0; i < kSpins; ++i)
+            if (ready()) return true;
+        return ready();
+    }
+
     void loop(int t) {
         std::uint64_t seen = 0;
         for (;;) {
-            std::uint64_t g;
-            for (unsigned spins = 0; (g = generation_.load(std::memory_order_acquire)) == seen; ++spins)
-                if (spins > 4096) std::this_thread::yield();
-            seen = g;
-            if (stop_.load(std::memory_order_acquire)) return;
+            auto fresh = [&] { return generation_.load(std::memory_order_acquire) != seen; };
+            if (!spin_until(fresh)) {
+                std::unique_lock<std::mutex> lock(mutex_);
+                wake_workers_.wait(lock, fresh);
+            }
+            seen = generation_.load(std::memory_order_acquire);
+            {
+                std::lock_guard<std::mutex> lock(mutex_);
+                if (stop_) return;
+            }
             try {
                 (*task_)(t);
             } catch (...) {
-                std::lock_guard<std::mutex> lock(error_mutex_);
+                std::lock_guard<std::mutex> lock(mutex_);
                 if (!error_) error_ = std::current_exception();
             }
-            pending_.fetch_sub(1, std::memory_order_acq_rel);
+            if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+                std::lock_guard<std::mutex> lock(mutex_);  // no lost wake-up of a sleeping run()
+                done_.notify_all();
+            }
         }
     }
 
+    static constexpr int kSpins = 200000;  // ~0.1-0.5 ms of polling before sleeping
     int n_;
     std::vector<std::thread> workers_;
     std::atomic<std::uint64_t> generation_{0};
     std::atomic<int> pending_{0};
-    std::atomic<bool> stop_{false};
+    bool stop_ = false;  // guarded by mutex_
     const std::function<void(int)>* task_ = nullptr;
     std::exception_ptr error_;
-    std::mutex error_mutex_;
+    std::mutex mutex_;
+    std::condition_variable wake_workers_, done_;
 };
 
 }  // namespace fcr
