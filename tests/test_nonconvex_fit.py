@@ -71,8 +71,13 @@ def _pack(U, b, w, c):
     return np.concatenate([U.T.ravel(), b, w, [c]])
 
 
+def _scalar(r):
+    """The kernel returns w of shape (m, o) and c of shape (o,): scalar views for o = 1."""
+    return dict(r, w=np.asarray(r["w"])[:, 0], c=float(np.asarray(r["c"])[0]))
+
+
 def _fit(X, y, U, b, w, c, **kw):
-    return _core.nonconvex_fit(np.asfortranarray(X), y, [U], [b], [w], [c], **kw)[0]
+    return _scalar(_core.nonconvex_fit(np.asfortranarray(X), y, [U], [b], [w], [np.atleast_1d(c)], **kw)[0])
 
 
 @pytest.mark.parametrize("loss", LOSSES)
@@ -137,11 +142,13 @@ def test_batch_is_deterministic_and_thread_independent():
     rng = np.random.default_rng(1)
     starts = [(U + 0.1 * rng.standard_normal(U.shape), b, w, c) for _ in range(4)]
     args = [list(z) for z in zip(*starts)]
+    args[3] = [np.atleast_1d(v) for v in args[3]]
     one = _core.nonconvex_fit(np.asfortranarray(X), y, *args, beta=0.2, adam_iter=50, lbfgs_iter=100,
                               n_threads=1)
     two = _core.nonconvex_fit(np.asfortranarray(X), y, *args, beta=0.2, adam_iter=50, lbfgs_iter=100,
                               n_threads=2)
     single = [_fit(X, y, *s, beta=0.2, adam_iter=50, lbfgs_iter=100) for s in starts]
+    one, two = [_scalar(r) for r in one], [_scalar(r) for r in two]
     for a, bb, s in zip(one, two, single):
         for key in ("U", "b", "w"):
             np.testing.assert_array_equal(a[key], bb[key])
@@ -193,7 +200,7 @@ def test_bad_options_raise_value_error(kw, match):
 
 def test_bad_data_raise_value_error():
     X, y, U, b, w, c = _problem("squared")
-    with pytest.raises(ValueError, match="y must have"):
+    with pytest.raises(ValueError, match="y must have X.shape"):
         _fit(X, y[:-1], U, b, w, c)
     Xn = X.copy()
     Xn[0, 0] = np.nan
@@ -203,10 +210,12 @@ def test_bad_data_raise_value_error():
         _fit(X, y, U, b, w, c, loss="logistic")
     with pytest.raises(ValueError, match="U0"):
         _fit(X, y, U[:-1], b, w, c)
-    with pytest.raises(ValueError, match="b0 and w0"):
+    with pytest.raises(ValueError, match="b0 must"):
         _fit(X, y, U, b[:-1], w, c)
+    with pytest.raises(ValueError, match="w0 must"):
+        _fit(X, y, U, b, w[:-1], c)
     with pytest.raises(ValueError, match="same number"):
-        _core.nonconvex_fit(np.asfortranarray(X), y, [U, U], [b], [w], [c])
+        _core.nonconvex_fit(np.asfortranarray(X), y, [U, U], [b], [w], [np.atleast_1d(c)])
 
 
 def test_baseline_and_avx2_builds_agree():
@@ -215,7 +224,7 @@ def test_baseline_and_avx2_builds_agree():
     code = ("import numpy as np, fastconvexrelu as f; from fastconvexrelu import _core;"
             "rng=np.random.default_rng(0); X=np.asfortranarray(rng.standard_normal((40,3)));"
             "y=rng.standard_normal(40); U=rng.standard_normal((3,5)); b=np.zeros(5); w=np.ones(5)/5;"
-            "r=_core.nonconvex_fit(X,y,[U],[b],[w],[0.0],beta=0.5,adam_iter=20,lbfgs_iter=20)[0];"
+            "r=_core.nonconvex_fit(X,y,[U],[b],[w],[np.zeros(1)],beta=0.5,adam_iter=20,lbfgs_iter=20)[0];"
             "print(_core.__simd__, repr(r['objective']))")
     out = {}
     for simd in ("baseline", "auto"):
@@ -228,3 +237,62 @@ def test_baseline_and_avx2_builds_agree():
     assert out["baseline"][0] == "baseline"
     assert out["auto"][0] in ("baseline", "avx2")
     assert out["auto"][1] == pytest.approx(out["baseline"][1], rel=1e-8)
+
+
+def _objective_vec(theta, X, Y, m, loss, beta):
+    """numpy reference for vector outputs: L((XU + b)_+ W + c) + beta/2 (||U||^2 + ||W||^2)."""
+    n, d = X.shape
+    o = Y.shape[1]
+    U = theta[: d * m].reshape(m, d).T
+    b = theta[d * m: d * m + m]
+    W = theta[d * m + m: d * m + m + m * o].reshape(o, m).T
+    c = theta[-o:]
+    Z = X @ U + b
+    H = np.maximum(Z, 0)
+    F = H @ W + c
+    if loss == "squared":
+        R = F - Y
+        val, G = 0.5 * np.sum(R * R), R
+    else:  # softmax
+        Fm = F - F.max(axis=1, keepdims=True)
+        P = np.exp(Fm) / np.exp(Fm).sum(axis=1, keepdims=True)
+        val = float(np.sum(np.log(np.exp(Fm).sum(axis=1)) + F.max(axis=1) - np.sum(F * Y, axis=1)))
+        G = P - Y
+    val += 0.5 * beta * (np.sum(U * U) + np.sum(W * W))
+    M = (Z > 0) * (G @ W.T)
+    grad = np.concatenate([(X.T @ M + beta * U).T.ravel(), M.sum(0), (H.T @ G + beta * W).T.ravel(),
+                           G.sum(0)])
+    return val, grad
+
+
+@pytest.mark.parametrize("loss", ["squared", "softmax"])
+@pytest.mark.parametrize("big", [False, True])
+def test_vector_outputs_adam_iterates_match_numpy(loss, big):
+    rng = np.random.default_rng(7)
+    n, d, m, o = (400, 4, 120, 3) if big else (30, 3, 5, 3)  # big: column blocks + threads
+    X = rng.standard_normal((n, d))
+    if loss == "softmax":
+        Y = np.eye(o)[rng.integers(0, o, n)]
+    else:
+        Y = rng.standard_normal((n, o))
+    U, b = rng.standard_normal((d, m)), 0.2 * rng.standard_normal(m)
+    W, c = rng.standard_normal((m, o)) / np.sqrt(m), 0.1 * rng.standard_normal(o)
+    beta, lr, k = 0.3, 0.02, 6
+    r = _core.nonconvex_fit(np.asfortranarray(X), Y, [U], [b], [W], [c], loss=loss, beta=beta,
+                            adam_iter=k, adam_lr=lr, lbfgs_iter=0, n_threads=2)[0]
+    x = np.concatenate([U.T.ravel(), b, W.T.ravel(), c])
+    mom, vel, best, fbest = np.zeros_like(x), np.zeros_like(x), x, np.inf
+    for t in range(1, k + 1):
+        f, g = _objective_vec(x, X, Y, m, loss, beta)
+        if f < fbest:
+            best, fbest = x, f
+        g = g / n
+        mom = 0.9 * mom + 0.1 * g
+        vel = 0.999 * vel + 0.001 * g * g
+        x = x - lr * (mom / (1 - 0.9 ** t)) / (np.sqrt(vel / (1 - 0.999 ** t)) + 1e-8)
+    f, _ = _objective_vec(x, X, Y, m, loss, beta)
+    if f >= fbest:
+        x, f = best, fbest
+    got = np.concatenate([r["U"].T.ravel(), r["b"], r["w"].T.ravel(), r["c"]])
+    np.testing.assert_allclose(got, x, rtol=1e-8, atol=1e-10)
+    assert r["objective"] == pytest.approx(f, rel=1e-10)

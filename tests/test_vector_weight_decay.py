@@ -303,3 +303,73 @@ def test_no_bias_against_direction_dictionary():
     assert res.objective - res.duality_gap <= J_dict + 1e-8 * J_dict
     assert J_dict >= res.objective - 1e-7 * J_dict
     assert res.duality_gap <= 1e-5 * res.objective
+
+
+# --------------------------------------------------------------------------- seeded start
+@pytest.mark.parametrize("seed", [0, 1])
+def test_seeded_start_keeps_the_certificate(seed):
+    """n_seeds > 0 on an enumerable problem: the start changes, the certificate does not lie
+    (checked against the dense-dictionary optimum as in the 2-D test above)."""
+    rng = np.random.default_rng(30 + seed)
+    n, o = 9, 2
+    X = rng.standard_normal((n, 2))
+    Y = np.column_stack([np.tanh(X @ rng.standard_normal(2)) for _ in range(o)])
+    Y += 0.1 * rng.standard_normal((n, o))
+    beta = 0.05
+    U, b = _dictionary_2d(X)
+    J_dict, _, _ = _cvx_group_lasso(_features(X, U, b), Y, beta)
+    res = fit_weight_decay(X, Y, beta=beta, tol=1e-8, n_seeds=2, random_state=seed)
+    assert res.patterns_exact and math.isfinite(res.duality_gap)
+    assert res.objective - res.duality_gap <= J_dict + 1e-8 * J_dict
+    assert J_dict >= res.objective - 1e-7 * J_dict
+
+
+def test_seeded_start_on_sampled_patterns_beats_the_seeds():
+    """Sampled patterns (d = 6) with the seeded start: J is at most the best non-convex
+    fit's J (the group-lasso combination over their neurons is a convex restriction and the
+    column generation only adds neurons), scored with the weight-decay penalty."""
+    from fastconvexrelu.nonconvex_seed import fit_nonconvex_seeds
+
+    rng = np.random.default_rng(3)
+    n, d, o = 80, 6, 3
+    X = rng.standard_normal((n, d))
+    Y = np.maximum(X @ rng.standard_normal((d, o)), 0) + 0.1 * rng.standard_normal((n, o))
+    beta = 0.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = fit_weight_decay(X, Y, beta=beta, tol=1e-6, max_iter=2, n_patterns=50, random_state=1,
+                               n_seeds=4)
+    fits = fit_nonconvex_seeds(X, Y, beta=beta, n_seeds=4, max_iter=250, adam_iter=250,
+                               random_state=np.random.default_rng(1))
+    assert not res.patterns_exact and math.isinf(res.duality_gap)
+    J = network_objective(X, Y, res.hidden_weights, res.hidden_bias, res.output_weights,
+                          res.intercept, beta, "squared", penalty="weight_decay")
+    assert J == pytest.approx(res.objective, rel=1e-9)
+    assert res.objective <= fits[0].objective * (1 + 1e-6)
+
+
+def test_vector_seed_fits_softmax_and_scoring():
+    from fastconvexrelu.nonconvex_seed import fit_nonconvex_seeds, refine_network
+
+    rng = np.random.default_rng(4)
+    n, d = 60, 3
+    X = rng.standard_normal((n, d))
+    labels = np.argmax(X @ rng.standard_normal((d, 3)), axis=1)
+    Y = np.eye(3)[labels]
+    fits = fit_nonconvex_seeds(X, Y, beta=0.2, loss="softmax", n_seeds=2, width=10, max_iter=100,
+                               adam_iter=50, random_state=0)
+    for f in fits:
+        assert f.output_weights.shape == (f.hidden_weights.shape[1], 3) and f.intercept.shape == (3,)
+        # rebalanced: ||w_j|| = ||u_j||
+        np.testing.assert_allclose(np.linalg.norm(f.output_weights, axis=1),
+                                   np.linalg.norm(f.hidden_weights, axis=0), rtol=1e-10)
+        J = network_objective(X, Y, f.hidden_weights, f.hidden_bias, f.output_weights, f.intercept,
+                              0.2, "softmax", penalty="weight_decay")
+        assert J == pytest.approx(f.objective, rel=1e-12)
+    ref = refine_network(X, Y, fits[0].hidden_weights, fits[0].hidden_bias, fits[0].output_weights,
+                         fits[0].intercept, beta=0.2, loss="softmax", max_iter=100)
+    assert ref.objective <= fits[0].objective + 1e-12
+    with pytest.raises(ValueError, match="softmax"):
+        fit_nonconvex_seeds(X, labels.astype(float), beta=0.2, loss="softmax")
+    with pytest.raises(ValueError, match="scalar labels"):
+        fit_nonconvex_seeds(X, Y, beta=0.2, loss="logistic")

@@ -10,9 +10,9 @@ namespace py = pybind11;
 void bind_nonconvex_fit(py::module_& m) {
     m.def(
         "nonconvex_fit",
-        [](Eigen::Ref<const Eigen::MatrixXd> X, fcr_py::VectorRef y, const std::vector<Eigen::MatrixXd>& U0,
-           const std::vector<Eigen::VectorXd>& b0, const std::vector<Eigen::VectorXd>& w0,
-           const std::vector<double>& c0, const std::string& loss, double beta, bool bias, double huber_delta,
+        [](Eigen::Ref<const Eigen::MatrixXd> X, Eigen::Ref<const Eigen::MatrixXd> y,
+           const std::vector<Eigen::MatrixXd>& U0, const std::vector<Eigen::VectorXd>& b0,
+           const std::vector<Eigen::MatrixXd>& w0, const std::vector<Eigen::VectorXd>& c0, const std::string& loss, double beta, bool bias, double huber_delta,
            int adam_iter, double adam_lr, int lbfgs_iter, int history, double rtol, int n_threads) {
             fcr::NonconvexFitOptions opt;
             opt.loss = loss;
@@ -35,7 +35,7 @@ void bind_nonconvex_fit(py::module_& m) {
                 py::dict d;
                 d["U"] = r.U;
                 d["b"] = r.b;
-                d["w"] = r.w;
+                d["w"] = r.W;
                 d["c"] = r.c;
                 d["objective"] = r.objective;
                 d["n_iter"] = r.n_iter;
@@ -48,9 +48,9 @@ void bind_nonconvex_fit(py::module_& m) {
         py::arg("loss") = "squared", py::arg("beta") = 1e-3, py::arg("bias") = true, py::arg("huber_delta") = 1.0,
         py::arg("adam_iter") = 0, py::arg("adam_lr") = 1e-2, py::arg("lbfgs_iter") = 1000, py::arg("history") = 10,
         py::arg("rtol") = 1e-12, py::arg("n_threads") = 1,
-        R"doc(Local fits of the weight-decay problem (paper eq. (2) with biases):
-min_{U, b, w, c} L((X U + 1 b^T)_+ w + c 1, y) + beta/2 (||U||_F^2 + ||w||^2), b and c free
-(bias=False: b = 0, c = 0), from each start (U0[k], b0[k], w0[k], c0[k]).
+        R"doc(Local fits of the weight-decay problem (paper eq. (2) with biases; A.7 for vectors):
+min_{U, b, W, c} L((X U + 1 b^T)_+ W + 1 c^T, Y) + beta/2 (||U||_F^2 + ||W||_F^2), b and c
+free (bias=False: b = 0, c = 0), from each start (U0[k], b0[k], w0[k], c0[k]).
 
 adam_iter full-batch Adam steps on the objective / n (best iterate kept), then L-BFGS
 (two-loop recursion, Armijo backtracking) until a step decreases the objective by at most
@@ -59,14 +59,15 @@ rtol times its value or lbfgs_iter iterations.  The starts run in parallel threa
 
 Parameters
 ----------
-X : ndarray (n, d) float64 (Fortran order avoids a copy); y : ndarray (n,)
-U0 : list of (d, m_k) arrays; b0, w0 : lists of (m_k,) arrays; c0 : list of floats
-loss : {"squared", "huber", "logistic", "hinge"} (labels in {-1, +1} for the last two;
-the hinge uses a subgradient)
+X : ndarray (n, d) float64 (Fortran order avoids a copy); y : ndarray (n, o) (or (n,))
+U0 : list of (d, m_k) arrays; b0 : list of (m_k,) arrays; w0 : list of (m_k, o) arrays
+(or (m_k,) when o = 1); c0 : list of (o,) arrays
+loss : {"squared", "huber", "softmax", "logistic", "hinge"} (softmax: one-hot rows, o >= 2;
+logistic, hinge: o = 1, labels in {-1, +1}; the hinge uses a subgradient)
 
 Returns
 -------
-list of dicts with U, b, w, c, objective (L + beta/2 (||U||^2 + ||w||^2)), n_iter (L-BFGS
-iterations), n_evals (gradient evaluations).
+list of dicts with U (d, m), b (m,), w (m, o), c (o,), objective
+(L + beta/2 (||U||^2 + ||W||^2)), n_iter (L-BFGS iterations), n_evals (gradient evaluations).
 )doc");
 }

@@ -20,157 +20,205 @@ using Eigen::Index;
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
 
-enum class Loss { Squared, Huber, Logistic, Hinge };
+enum class Loss { Squared, Huber, Logistic, Softmax, Hinge };
 
 Loss parse_loss(const std::string& s) {
     if (s == "squared") return Loss::Squared;
     if (s == "huber") return Loss::Huber;
     if (s == "logistic") return Loss::Logistic;
+    if (s == "softmax") return Loss::Softmax;
     if (s == "hinge") return Loss::Hinge;
-    throw std::invalid_argument("loss must be one of 'squared', 'huber', 'logistic', 'hinge', got '" + s + "'");
+    throw std::invalid_argument("loss must be one of 'squared', 'huber', 'logistic', 'softmax', 'hinge', got '" +
+                                s + "'");
 }
 
-using Eigen::Index;
-using Eigen::MatrixXd;
-using Eigen::VectorXd;
 
-
-// The objective and its gradient in the packed variable theta = [vec(U) (d m), b (m), w (m), c].
+// The objective and its gradient in the packed variable
+// theta = [vec(U) (d m), b (m), vec(W) (m o), c (o)]  (W: output weights, m x o, column-major).
 // The neurons are split in column blocks (their number depends on the problem size only, so
 // the rounding, hence the result, does not depend on the number of threads): block k forms its
-// pre-activations and its share of f, then (after the loss) its part of the gradient, on
+// pre-activations and its share of F, then (after the loss) its part of the gradient, on
 // thread k mod T of the team; the loss and the sum of the shares (in block order) are serial.
+// Scalar outputs (o = 1) use fused loops; vector outputs products with the n x o loss gradient.
 class Objective {
 public:
-    Objective(const Eigen::Ref<const MatrixXd>& X, const Eigen::Ref<const VectorXd>& y, Index m, const NonconvexFitOptions& opt,
-              SpinTeam& team)
-        : X_(X), y_(y), n_(X.rows()), d_(X.cols()), m_(m), loss_(parse_loss(opt.loss)), beta_(opt.beta),
-          bias_(opt.bias),
-          lf_(loss_ == Loss::Huber ? LossKind::Huber : loss_ == Loss::Logistic ? LossKind::Logistic : LossKind::Squared,
-              opt.huber_delta),
-          team_(team), Z_(X.rows(), m), M_(X.rows(), m), Fp_(X.rows(), n_blocks(X.rows(), m)), f_(X.rows()),
-          g_(X.rows()) {
-        const Index B = Fp_.cols();
+    Objective(const Eigen::Ref<const MatrixXd>& X, const Eigen::Ref<const MatrixXd>& Y, Index m,
+              const NonconvexFitOptions& opt, SpinTeam& team)
+        : X_(X), Y_(Y), n_(X.rows()), d_(X.cols()), m_(m), o_(Y.cols()), loss_(parse_loss(opt.loss)),
+          beta_(opt.beta), bias_(opt.bias), lf_(kind(loss_), opt.huber_delta), team_(team), Z_(X.rows(), m),
+          M_(X.rows(), m), F_(X.rows(), Y.cols()), G_(X.rows(), Y.cols()) {
+        const Index B = n_blocks(X.rows(), m);
         for (Index k = 0; k <= B; ++k) bounds_.push_back(m * k / B);
+        Fp_.assign(static_cast<std::size_t>(B), MatrixXd(n_, o_));
     }
 
     // column blocks: 4 when a block still has >= ~10^4 activations, else 1
     static Index n_blocks(Index n, Index m) { return n * m >= 40000 ? std::min<Index>(4, m) : 1; }
 
-    Index size() const { return d_ * m_ + 2 * m_ + 1; }
+    Index size() const { return d_ * m_ + m_ + m_ * o_ + o_; }
 
     // value at theta; grad (resized) = its gradient (a subgradient for the hinge)
     double operator()(const VectorXd& theta, VectorXd& grad) {
         theta_ = &theta;
-        team_.run([this](int t) {
-            for (Index k = t; k < Fp_.cols(); k += team_.size()) forward(k);
+        const Index B = static_cast<Index>(Fp_.size());
+        team_.run([this, B](int t) {
+            for (Index k = t; k < B; k += team_.size()) forward(k);
         });
-        const double c = bias_ ? theta[size() - 1] : 0.0;
-        f_ = Fp_.rowwise().sum();
-        f_.array() += c;
+        F_ = Fp_[0];
+        for (Index k = 1; k < B; ++k) F_ += Fp_[static_cast<std::size_t>(k)];
+        if (bias_) F_.rowwise() += theta.tail(o_).transpose();
         const Eigen::Map<const MatrixXd> U(theta.data(), d_, m_);
-        const auto w = theta.segment(d_ * m_ + m_, m_);
+        const auto W = theta.segment(d_ * m_ + m_, m_ * o_);
         double val = loss_and_gradient();
-        val += 0.5 * beta_ * (U.squaredNorm() + w.squaredNorm());
+        val += 0.5 * beta_ * (U.squaredNorm() + W.squaredNorm());
         grad.resize(size());
         grad_ = &grad;
-        team_.run([this](int t) {
-            for (Index k = t; k < Fp_.cols(); k += team_.size()) backward(k);
+        team_.run([this, B](int t) {
+            for (Index k = t; k < B; k += team_.size()) backward(k);
         });
-        grad[size() - 1] = bias_ ? g_.sum() : 0.0;
+        if (bias_)
+            grad.tail(o_) = G_.colwise().sum().transpose();
+        else
+            grad.tail(o_).setZero();
         return val;
     }
 
 private:
-    // block t: Z <- X U + 1 b^T (pre-activations) and Fp[:, t] = relu(Z) w, in one pass
+    static LossKind kind(Loss l) {
+        switch (l) {
+            case Loss::Huber: return LossKind::Huber;
+            case Loss::Logistic: return LossKind::Logistic;
+            case Loss::Softmax: return LossKind::Softmax;
+            default: return LossKind::Squared;  // squared (the hinge is handled here)
+        }
+    }
+
+    // block t: Z <- X U + 1 b^T (pre-activations) and Fp[t] = relu(Z) W
     void forward(Index t) {
         const Index j0 = bounds_[t], mc = bounds_[t + 1] - j0;
         const VectorXd& theta = *theta_;
         const Eigen::Map<const MatrixXd> U(theta.data(), d_, m_);
+        const Eigen::Map<const MatrixXd> W(theta.data() + d_ * m_ + m_, m_, o_);
+        MatrixXd& Fp = Fp_[static_cast<std::size_t>(t)];
         Z_.middleCols(j0, mc).noalias() = X_ * U.middleCols(j0, mc);
-        double* __restrict fp = Fp_.col(t).data();
-        std::fill(fp, fp + n_, 0.0);
-        for (Index j = j0; j < j0 + mc; ++j) {
-            const double bj = bias_ ? theta[d_ * m_ + j] : 0.0, wj = theta[d_ * m_ + m_ + j];
+        if (o_ == 1) {  // fused: bias, ReLU and the output in one pass
+            double* __restrict fp = Fp.data();
+            std::fill(fp, fp + n_, 0.0);
+            for (Index j = j0; j < j0 + mc; ++j) {
+                const double bj = bias_ ? theta[d_ * m_ + j] : 0.0, wj = W(j, 0);
+                double* __restrict z = Z_.col(j).data();
+                for (Index i = 0; i < n_; ++i) {
+                    const double v = z[i] + bj;
+                    z[i] = v;
+                    fp[i] += (v > 0.0 ? v : 0.0) * wj;
+                }
+            }
+            return;
+        }
+        for (Index j = j0; j < j0 + mc; ++j) {  // Z += b_j, M <- relu(Z) (kept for dJ/dW)
+            const double bj = bias_ ? theta[d_ * m_ + j] : 0.0;
             double* __restrict z = Z_.col(j).data();
+            double* __restrict h = M_.col(j).data();
             for (Index i = 0; i < n_; ++i) {
                 const double v = z[i] + bj;
                 z[i] = v;
-                fp[i] += (v > 0.0 ? v : 0.0) * wj;
+                h[i] = v > 0.0 ? v : 0.0;
             }
         }
+        Fp.noalias() = M_.middleCols(j0, mc) * W.middleRows(j0, mc);
     }
 
-    // block t of the gradient.  M = diag(g) 1[Z > 0] (a branch-free select: the signs are
-    // random, a branch mispredicts); with G = M diag(w) = dJ/dZ:
-    // dJ/dw = colsum(relu(Z) o M) + beta w, dJ/db = colsum(M) o w, dJ/dU = (X^T M) diag(w) + beta U
+    // block t of the gradient.  With Gl = dL/dF (n x o) and H = relu(Z):
+    // dJ/dW = H^T Gl + beta W, M = 1[Z > 0] o (Gl W^T) = dJ/dZ, dJ/db = colsum(M),
+    // dJ/dU = X^T M + beta U.  For o = 1, M = diag(g) 1[Z > 0] (a branch-free select: the signs
+    // are random, a branch mispredicts) and dJ/dZ = M diag(w).
     void backward(Index t) {
         const Index j0 = bounds_[t], mc = bounds_[t + 1] - j0;
         const VectorXd& theta = *theta_;
         VectorXd& grad = *grad_;
         const Eigen::Map<const MatrixXd> U(theta.data(), d_, m_);
-        const auto w = theta.segment(d_ * m_ + m_ + j0, mc);
-        const double* __restrict gp = g_.data();
+        const Eigen::Map<const MatrixXd> W(theta.data() + d_ * m_ + m_, m_, o_);
+        Eigen::Map<MatrixXd> gW(grad.data() + d_ * m_ + m_, m_, o_);
+        auto gb = grad.segment(d_ * m_ + j0, mc);
+        Eigen::Map<MatrixXd> gU(grad.data() + d_ * j0, d_, mc);
+        const auto Mb = M_.middleCols(j0, mc);
+        if (o_ == 1) {
+            const double* __restrict gp = G_.data();
+            for (Index j = j0; j < j0 + mc; ++j) {
+                const double* __restrict z = Z_.col(j).data();
+                double* __restrict mj = M_.col(j).data();
+                for (Index i = 0; i < n_; ++i) {
+                    // the select on the bits: an all-ones mask where z > 0
+                    const std::uint64_t mask = z[i] > 0.0 ? ~std::uint64_t{0} : std::uint64_t{0};
+                    std::uint64_t bits;
+                    std::memcpy(&bits, gp + i, sizeof bits);
+                    bits &= mask;
+                    std::memcpy(mj + i, &bits, sizeof bits);
+                }
+            }
+            const auto w = W.col(0).segment(j0, mc);
+            auto gw = gW.col(0).segment(j0, mc);
+            gw.noalias() = Z_.middleCols(j0, mc).cwiseProduct(Mb).colwise().sum().transpose();
+            gw += beta_ * w;
+            if (bias_)
+                gb.noalias() = Mb.colwise().sum().transpose().cwiseProduct(w);
+            else
+                gb.setZero();
+            gU.noalias() = X_.transpose() * Mb;
+            gU = gU * w.asDiagonal();
+            gU += beta_ * U.middleCols(j0, mc);
+            return;
+        }
+        auto gWb = gW.middleRows(j0, mc);
+        gWb.noalias() = Mb.transpose() * G_;  // M holds relu(Z) here
+        gWb += beta_ * W.middleRows(j0, mc);
+        M_.middleCols(j0, mc).noalias() = G_ * W.middleRows(j0, mc).transpose();
         for (Index j = j0; j < j0 + mc; ++j) {
             const double* __restrict z = Z_.col(j).data();
             double* __restrict mj = M_.col(j).data();
             for (Index i = 0; i < n_; ++i) {
-                // the select on the bits: an all-ones mask where z > 0
                 const std::uint64_t mask = z[i] > 0.0 ? ~std::uint64_t{0} : std::uint64_t{0};
                 std::uint64_t bits;
-                std::memcpy(&bits, gp + i, sizeof bits);
+                std::memcpy(&bits, mj + i, sizeof bits);
                 bits &= mask;
                 std::memcpy(mj + i, &bits, sizeof bits);
             }
         }
-        const auto Zb = Z_.middleCols(j0, mc);
-        const auto Mb = M_.middleCols(j0, mc);
-        auto gw = grad.segment(d_ * m_ + m_ + j0, mc);
-        gw.noalias() = Zb.cwiseProduct(Mb).colwise().sum().transpose();
-        gw += beta_ * w;
-        auto gb = grad.segment(d_ * m_ + j0, mc);
         if (bias_)
-            gb.noalias() = Mb.colwise().sum().transpose().cwiseProduct(w);
+            gb.noalias() = Mb.colwise().sum().transpose();
         else
             gb.setZero();
-        Eigen::Map<MatrixXd> gU(grad.data() + d_ * j0, d_, mc);
         gU.noalias() = X_.transpose() * Mb;
-        gU = gU * w.asDiagonal();
         gU += beta_ * U.middleCols(j0, mc);
     }
 
-    // loss value at f_, its (sub)gradient into g_: the library's losses (losses.hpp), and a
+    // loss value at F_, its (sub)gradient into G_: the library's losses (losses.hpp), and a
     // subgradient of the hinge (which LossFunction does not differentiate)
     double loss_and_gradient() {
-        if (loss_ != Loss::Hinge) {
-            const double v = lf_.value_and_gradient(f_, y_, G1_);
-            g_ = G1_.col(0);
-            return v;
-        }
+        if (loss_ != Loss::Hinge) return lf_.value_and_gradient(F_, Y_, G_);
         double s = 0.0;
         for (Index i = 0; i < n_; ++i) {
-            const double z = y_[i] * f_[i];
+            const double z = Y_(i, 0) * F_(i, 0);
             s += z < 1.0 ? 1.0 - z : 0.0;
-            g_[i] = z < 1.0 ? -y_[i] : 0.0;
+            G_(i, 0) = z < 1.0 ? -Y_(i, 0) : 0.0;
         }
         return s;
     }
 
     const Eigen::Ref<const MatrixXd>& X_;
-    const Eigen::Ref<const VectorXd>& y_;
-    Index n_, d_, m_;
+    const Eigen::Ref<const MatrixXd>& Y_;
+    Index n_, d_, m_, o_;
     Loss loss_;
     double beta_;
     bool bias_;
     LossFunction lf_;
     SpinTeam& team_;
     std::vector<Index> bounds_;  // column block t is [bounds_[t], bounds_[t + 1])
-    MatrixXd Z_, M_;             // pre-activations X U + 1 b^T; diag(g) 1[Z > 0]
-    MatrixXd Fp_;                // n x T: each block's share of f
-    VectorXd f_, g_;
+    MatrixXd Z_, M_;             // pre-activations X U + 1 b^T; relu(Z), then dJ/dZ (o = 1: diag(g) 1[Z > 0])
+    std::vector<MatrixXd> Fp_;   // each block's share of F (n x o)
+    MatrixXd F_, G_;             // outputs F and dL/dF (n x o)
     const VectorXd* theta_ = nullptr;
     VectorXd* grad_ = nullptr;
-    MatrixXd G1_;     // gradient from LossFunction (n x 1)
 };
 
 // Full-batch Adam on scale * J (steps depend on the gradient's sign pattern, which moves
@@ -281,38 +329,45 @@ void check_options(const NonconvexFitOptions& opt) {
     if (!(opt.rtol >= 0)) throw std::invalid_argument("rtol must be >= 0");
 }
 
-void check_data(const Eigen::Ref<const MatrixXd>& X, const Eigen::Ref<const VectorXd>& y,
+void check_data(const Eigen::Ref<const MatrixXd>& X, const Eigen::Ref<const MatrixXd>& Y,
                 const NonconvexFitOptions& opt) {
     if (X.rows() < 1 || X.cols() < 1) throw std::invalid_argument("X must be a non-empty 2-D array");
-    if (y.size() != X.rows()) throw std::invalid_argument("y must have X.shape[0] entries");
-    if (!X.allFinite() || !y.allFinite()) throw std::invalid_argument("X and y must be finite");
-    if (opt.loss == "logistic" || opt.loss == "hinge")
-        for (Index i = 0; i < y.size(); ++i)
-            if (y[i] != 1.0 && y[i] != -1.0) throw std::invalid_argument("labels y must be in {-1, +1}");
+    if (Y.rows() != X.rows() || Y.cols() < 1)
+        throw std::invalid_argument("y must have X.shape[0] rows (shape (n,) or (n, o))");
+    if (!X.allFinite() || !Y.allFinite()) throw std::invalid_argument("X and y must be finite");
+    const Loss l = parse_loss(opt.loss);
+    if ((l == Loss::Logistic || l == Loss::Hinge) && Y.cols() != 1)
+        throw std::invalid_argument("the logistic and hinge losses need scalar labels y in {-1, +1}");
+    if (l == Loss::Logistic || l == Loss::Hinge)
+        for (Index i = 0; i < Y.rows(); ++i)
+            if (Y(i, 0) != 1.0 && Y(i, 0) != -1.0) throw std::invalid_argument("labels y must be in {-1, +1}");
+    if (l == Loss::Softmax) LossFunction(LossKind::Softmax).check_targets(Y);  // one-hot rows, o >= 2
 }
 
-void check_start(Index d, const Eigen::Ref<const MatrixXd>& U0, const Eigen::Ref<const VectorXd>& b0,
-                 const Eigen::Ref<const VectorXd>& w0, double c0) {
+void check_start(Index d, Index o, const Eigen::Ref<const MatrixXd>& U0, const Eigen::Ref<const VectorXd>& b0,
+                 const Eigen::Ref<const MatrixXd>& W0, const Eigen::Ref<const VectorXd>& c0) {
     if (U0.rows() != d || U0.cols() < 1) throw std::invalid_argument("U0 must have shape (d, m) with m >= 1");
-    if (b0.size() != U0.cols() || w0.size() != U0.cols())
-        throw std::invalid_argument("b0 and w0 must have U0.shape[1] entries");
-    if (!U0.allFinite() || !b0.allFinite() || !w0.allFinite() || !std::isfinite(c0))
+    if (b0.size() != U0.cols()) throw std::invalid_argument("b0 must have U0.shape[1] entries");
+    if (W0.rows() != U0.cols() || W0.cols() != o)
+        throw std::invalid_argument("w0 must have shape (m,) or (m, o) with m = U0.shape[1] and o outputs");
+    if (c0.size() != o) throw std::invalid_argument("c0 must have one entry per output");
+    if (!U0.allFinite() || !b0.allFinite() || !W0.allFinite() || !c0.allFinite())
         throw std::invalid_argument("the starting network must be finite");
 }
 
-NonconvexFitResult fit_checked(const Eigen::Ref<const MatrixXd>& X, const Eigen::Ref<const VectorXd>& y,
+NonconvexFitResult fit_checked(const Eigen::Ref<const MatrixXd>& X, const Eigen::Ref<const MatrixXd>& Y,
                                const Eigen::Ref<const MatrixXd>& U0, const Eigen::Ref<const VectorXd>& b0,
-                               const Eigen::Ref<const VectorXd>& w0, double c0, const NonconvexFitOptions& opt,
-                               int threads_per_fit) {
-    const Index d = X.cols(), m = U0.cols();
+                               const Eigen::Ref<const MatrixXd>& W0, const Eigen::Ref<const VectorXd>& c0,
+                               const NonconvexFitOptions& opt, int threads_per_fit) {
+    const Index d = X.cols(), m = U0.cols(), o = Y.cols();
     // threads inside one fit only when there are several column blocks (enough work per section)
     SpinTeam team(static_cast<int>(std::min<Index>(threads_per_fit, Objective::n_blocks(X.rows(), m))));
-    Objective J(X, y, m, opt, team);
+    Objective J(X, Y, m, opt, team);
     VectorXd x(J.size());
     Eigen::Map<MatrixXd>(x.data(), d, m) = U0;
     x.segment(d * m, m) = opt.bias ? VectorXd(b0) : VectorXd::Zero(m);
-    x.segment(d * m + m, m) = w0;
-    x[J.size() - 1] = opt.bias ? c0 : 0.0;
+    Eigen::Map<MatrixXd>(x.data() + d * m + m, m, o) = W0;
+    x.tail(o) = opt.bias ? VectorXd(c0) : VectorXd::Zero(o);
     NonconvexFitResult r;
     double f = 0.0;
     if (opt.adam_iter > 0)
@@ -326,34 +381,35 @@ NonconvexFitResult fit_checked(const Eigen::Ref<const MatrixXd>& X, const Eigen:
     }
     r.U = Eigen::Map<const MatrixXd>(x.data(), d, m);
     r.b = x.segment(d * m, m);
-    r.w = x.segment(d * m + m, m);
-    r.c = x[J.size() - 1];
+    r.W = Eigen::Map<const MatrixXd>(x.data() + d * m + m, m, o);
+    r.c = x.tail(o);
     r.objective = f;
     return r;
 }
 
 }  // namespace
 
-NonconvexFitResult nonconvex_fit(const Eigen::Ref<const MatrixXd>& X, const Eigen::Ref<const VectorXd>& y,
+NonconvexFitResult nonconvex_fit(const Eigen::Ref<const MatrixXd>& X, const Eigen::Ref<const MatrixXd>& Y,
                                  const Eigen::Ref<const MatrixXd>& U0, const Eigen::Ref<const VectorXd>& b0,
-                                 const Eigen::Ref<const VectorXd>& w0, double c0, const NonconvexFitOptions& opt) {
+                                 const Eigen::Ref<const MatrixXd>& W0, const Eigen::Ref<const VectorXd>& c0,
+                                 const NonconvexFitOptions& opt) {
     check_options(opt);
-    check_data(X, y, opt);
-    check_start(X.cols(), U0, b0, w0, c0);
-    return fit_checked(X, y, U0, b0, w0, c0, opt, resolve_threads(opt.n_threads, 1 << 20));
+    check_data(X, Y, opt);
+    check_start(X.cols(), Y.cols(), U0, b0, W0, c0);
+    return fit_checked(X, Y, U0, b0, W0, c0, opt, resolve_threads(opt.n_threads, 1 << 20));
 }
 
 std::vector<NonconvexFitResult> nonconvex_fit_batch(const Eigen::Ref<const MatrixXd>& X,
-                                                    const Eigen::Ref<const VectorXd>& y,
+                                                    const Eigen::Ref<const MatrixXd>& Y,
                                                     const std::vector<MatrixXd>& U0, const std::vector<VectorXd>& b0,
-                                                    const std::vector<VectorXd>& w0, const std::vector<double>& c0,
+                                                    const std::vector<MatrixXd>& W0, const std::vector<VectorXd>& c0,
                                                     const NonconvexFitOptions& opt) {
     check_options(opt);
-    check_data(X, y, opt);
+    check_data(X, Y, opt);
     const std::size_t k = U0.size();
-    if (b0.size() != k || w0.size() != k || c0.size() != k)
+    if (b0.size() != k || W0.size() != k || c0.size() != k)
         throw std::invalid_argument("U0, b0, w0 and c0 must list the same number of starts");
-    for (std::size_t i = 0; i < k; ++i) check_start(X.cols(), U0[i], b0[i], w0[i], c0[i]);
+    for (std::size_t i = 0; i < k; ++i) check_start(X.cols(), Y.cols(), U0[i], b0[i], W0[i], c0[i]);
     std::vector<NonconvexFitResult> out(k);
     const Index kk = static_cast<Index>(k);
     // starts in parallel; threads left over (fewer starts than threads) work inside each fit
@@ -362,7 +418,7 @@ std::vector<NonconvexFitResult> nonconvex_fit_batch(const Eigen::Ref<const Matri
     const int inner = std::max(1, nt / outer);
     parallel_for(kk, outer, [&](int, Index i) {
         const auto s = static_cast<std::size_t>(i);
-        out[s] = fit_checked(X, y, U0[s], b0[s], w0[s], c0[s], opt, inner);
+        out[s] = fit_checked(X, Y, U0[s], b0[s], W0[s], c0[s], opt, inner);
     });
     return out;
 }

@@ -378,7 +378,7 @@ def nonconvex_fit(
     U0: list[ArrayLike],
     b0: list[ArrayLike],
     w0: list[ArrayLike],
-    c0: list[float],
+    c0: list[ArrayLike],
     loss: str = "squared",
     beta: float = 1e-3,
     bias: bool = True,
@@ -392,4 +392,5 @@ def nonconvex_fit(
 ) -> list[dict[str, Any]]:
     """Local weight-decay fits (Adam then L-BFGS) from each start, in parallel threads.
 
-    Keys: U (d, m), b (m,), w (m,), c, objective, n_iter, n_evals."""
+    y: (n,) or (n, o); w0[k]: (m_k,) or (m_k, o); c0[k]: (o,).
+    Keys: U (d, m), b (m,), w (m, o), c (o,), objective, n_iter, n_evals."""

@@ -25,16 +25,16 @@ from __future__ import annotations
 
 import numbers
 import os
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from ._objective import network_objective
-from ._validation import _is_real, check_X_y
+from ._validation import _is_real, check_X_Y
 
 __all__ = ["SeedFit", "fit_nonconvex_seeds", "refine_network", "seed_program_start"]
 
-_SEED_LOSSES = ("squared", "huber", "logistic", "hinge")
+_SEED_LOSSES = ("squared", "huber", "logistic", "hinge", "softmax")
 
 
 class SeedFit(NamedTuple):
@@ -44,10 +44,10 @@ class SeedFit(NamedTuple):
     ----------
     hidden_weights : ndarray (d, m)
     hidden_bias : ndarray (m,)
-    output_weights : ndarray (m,)
-    intercept : float
+    output_weights : ndarray (m,) or (m, o)
+    intercept : float or ndarray (o,)
     objective : float
-        :math:`J` of the network (``network_objective``).
+        :math:`J` of the network (``network_objective``; weight-decay penalty for vectors).
     n_iter : int
         L-BFGS iterations.
     seed : int
@@ -57,25 +57,36 @@ class SeedFit(NamedTuple):
     hidden_weights: np.ndarray
     hidden_bias: np.ndarray
     output_weights: np.ndarray
-    intercept: float
+    intercept: Any
     objective: float
     n_iter: int
     seed: int
 
 
 def _rebalanced(X, y, U, b, w, c, beta, loss, bias, huber_delta):
-    """Rebalance :math:`|w_j| = \\|u_j\\|` (f unchanged, penalty :math:`\\beta\\sum_j|w_j|\\|u_j\\|`),
-    drop neurons that are zero or never active on the data; ``(U, b, w, c, J)``."""
-    U, b, w = np.array(U, dtype=np.float64), np.array(b, dtype=np.float64), np.array(w, dtype=np.float64)
+    """Rebalance :math:`\\|w_j\\| = \\|u_j\\|` (f unchanged, penalty
+    :math:`\\beta\\sum_j\\|w_j\\|\\|u_j\\|`), drop neurons that are zero or never active on the
+    data; ``(U, b, w, c, J)``.  Scalar outputs: ``w`` (m,), ``c`` float; vector outputs (y of
+    shape (n, o)): ``w`` (m, o) (rows :math:`w_j`), ``c`` (o,)."""
+    U, b = np.array(U, dtype=np.float64), np.array(b, dtype=np.float64)
+    w = np.array(w, dtype=np.float64)
+    vector = y.ndim == 2
+    if w.ndim == 2 and not vector:
+        w = w[:, 0]
+    c = np.asarray(c, dtype=np.float64).ravel()
     if not bias:
         b = np.zeros_like(b)
+        c = np.zeros_like(c)
     nu = np.linalg.norm(U, axis=0)
-    active = (nu > 0) & (w != 0) & np.any(X @ U + b > 0, axis=0)
-    U, b, w, nu = U[:, active], b[active], w[active], nu[active]
-    t = np.sqrt(np.abs(w) / nu)
-    U, b, w = U * t, b * t, w / t
-    c = float(c) if bias else 0.0
-    J = network_objective(X, y, U, b, w, c, beta, loss, huber_delta=huber_delta)
+    nw = np.linalg.norm(w, axis=1) if vector else np.abs(w)
+    active = (nu > 0) & (nw > 0) & np.any(X @ U + b > 0, axis=0)
+    U, b, w, nu, nw = U[:, active], b[active], w[active], nu[active], nw[active]
+    t = np.sqrt(nw / nu)
+    U, b = U * t, b * t
+    w = w / (t[:, None] if vector else t)
+    c = c.copy() if vector else float(c[0])
+    J = network_objective(X, y, U, b, w, c, beta, loss, huber_delta=huber_delta,
+                          penalty="weight_decay")
     return U, b, w, c, float(J)
 
 
@@ -83,11 +94,13 @@ def _he_start(rng, d, m, y, loss, bias):
     # He initialization (u ~ N(0, 2/d I), small biases, w ~ N(0, 1/m)); measured on the
     # bench data it ends in much better local minima than hyperplanes through data points
     # (synthetic n=500, d=20: J 2.33-2.36 vs 2.40-2.47)
+    o = y.shape[1] if y.ndim == 2 else 1
     U0 = rng.standard_normal((d, m)) * np.sqrt(2.0 / d)
     b0 = 0.1 * rng.standard_normal(m) if bias else np.zeros(m)
-    w0 = rng.standard_normal(m) / np.sqrt(m)
-    c0 = float(np.mean(y)) if (bias and loss in ("squared", "huber")) else 0.0
-    return U0, b0, w0, c0
+    w0 = rng.standard_normal((m, o)) / np.sqrt(m)
+    c0 = (np.mean(y.reshape(len(y), o), axis=0) if (bias and loss in ("squared", "huber"))
+          else np.zeros(o))
+    return U0, b0, w0, np.ascontiguousarray(c0, dtype=np.float64)
 
 
 def _n_cores():
@@ -109,8 +122,8 @@ def refine_network(X, y, U, b, w, c, *, beta, loss="squared", bias=True, huber_d
     U, b, w, c, _ = _rebalanced(X, y, U, b, w, c, beta, loss, bias, huber_delta)
     if U.shape[1] == 0:
         raise ValueError("refine_network needs a network with at least one active neuron.")
-    r = _core.nonconvex_fit(np.asfortranarray(X), y, [U], [b], [w], [float(c)], loss=loss,
-                            beta=float(beta), bias=bool(bias), huber_delta=float(huber_delta),
+    r = _core.nonconvex_fit(np.asfortranarray(X), y, [U], [b], [np.atleast_1d(w)], [np.atleast_1d(c)],
+                            loss=loss, beta=float(beta), bias=bool(bias), huber_delta=float(huber_delta),
                             adam_iter=int(adam_iter), lbfgs_iter=int(max_iter), n_threads=_n_cores())[0]
     U2, b2, w2, c2, J = _rebalanced(X, y, r["U"], r["b"], r["w"], r["c"], beta, loss, bias, huber_delta)
     return SeedFit(U2, b2, w2, c2, J, int(r["n_iter"]), -1)
@@ -131,10 +144,12 @@ def fit_nonconvex_seeds(X, y, *, beta, loss="squared", n_seeds=4, width=None, ma
     Parameters
     ----------
     X : array-like of shape (n, d)
-    y : array-like of shape (n,)
-        Real targets (squared, huber) or labels in {-1, +1} (logistic, hinge).
+    y : array-like of shape (n,) or (n, o)
+        Real targets (squared, huber; vector outputs: the weight-decay penalty of A.7,
+        :math:`\beta\sum_j\|u_j\|\|w_j\|` after rebalancing), labels in {-1, +1} (logistic,
+        hinge) or one-hot rows (softmax).
     beta : float > 0
-    loss : {"squared", "huber", "logistic", "hinge"}, default="squared"
+    loss : {"squared", "huber", "logistic", "hinge", "softmax"}, default="squared"
     n_seeds : int >= 1, default=4
     width : int >= 1 or None, default=None
         Hidden units per fit; None: ``min(200, max(20, 2 n))``.
@@ -152,10 +167,20 @@ def fit_nonconvex_seeds(X, y, *, beta, loss="squared", n_seeds=4, width=None, ma
     list of SeedFit
         Sorted by increasing ``objective``.
     """
-    X, y = check_X_y(X, y)
+    X, y = check_X_Y(X, y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
     n, d = X.shape
     if not isinstance(loss, str) or loss not in _SEED_LOSSES:
         raise ValueError(f"loss must be one of {_SEED_LOSSES}, got {loss!r}.")
+    if y.ndim == 2 and loss in ("logistic", "hinge"):
+        raise ValueError(f"loss={loss!r} needs scalar labels y of shape (n,).")
+    if y.ndim == 1 and loss == "softmax":
+        raise ValueError("loss='softmax' needs one-hot targets y of shape (n, o), o >= 2.")
+    if loss == "softmax":
+        from ._losses import check_targets
+
+        y = check_targets(y, "softmax", "y")
     if not _is_real(beta) or not np.isfinite(beta) or beta <= 0:
         raise ValueError(f"beta must be a finite real number > 0, got {beta!r}.")
     for name, val in (("n_seeds", n_seeds), ("max_iter", max_iter)):

@@ -225,7 +225,7 @@ def _local_ascent(X, G, u, b, bias, iters=40):
 
 def fit_weight_decay(X, Y, *, loss="squared", beta, bias=True, tol=1e-8, max_iter=100,
                      n_patterns=None, random_state=None, huber_delta=1.0, verbose=False,
-                     max_new=8, oracle_evals=60, certificate_evals=1000):
+                     max_new=8, oracle_evals=60, certificate_evals=1000, n_seeds=0):
     r"""Train a vector-output ReLU network with the weight-decay penalty (A.7, Lemma 1);
     see the module docstring for the method.
 
@@ -260,6 +260,16 @@ def fit_weight_decay(X, Y, *, loss="squared", beta, bias=True, tol=1e-8, max_ite
         Neurons added per round at most.
     oracle_evals, certificate_evals : int
         Oracle passes of the branch and bound in each round / for the final certificate.
+    n_seeds : int >= 0, default=0
+        Start the column generation from the neurons of the best of ``n_seeds`` cheap
+        non-convex fits (:func:`fastconvexrelu.fit_nonconvex_seeds`, width 200, 250 Adam +
+        250 L-BFGS steps, in parallel), polished by local descent
+        (:func:`fastconvexrelu.nonconvex_seed.refine_network`); the first master is then the
+        group-lasso combination of those neurons.  Off by default: measured (n = 500, d = 10,
+        o = 3, beta = 1, sampled patterns) the start reaches J = 34.83 in 0.7 s where 100
+        column-generation rounds from scratch reach 37.0, but the following masters over its
+        ~200 neurons take ~15 s per round (block coordinate descent on many correlated
+        groups), so it is opt-in until the master scales.
 
     Returns
     -------
@@ -303,6 +313,10 @@ def fit_weight_decay(X, Y, *, loss="squared", beta, bias=True, tol=1e-8, max_ite
     W = np.zeros((0, o))
     rng = np.random.default_rng(0 if random_state is None else random_state)
     c = None
+    if isinstance(n_seeds, (bool, np.bool_)) or not isinstance(n_seeds, (int, np.integer)) or n_seeds < 0:
+        raise ValueError(f"n_seeds must be None or an integer >= 0, got {n_seeds!r}.")
+    if n_seeds > 0:
+        U, b, W, c = _seeded_start(X, Y, loss, beta, bias, huber_delta, int(n_seeds), rng, verbose)
     history = []
     relax_gap = math.inf
     found_violation = True
@@ -405,6 +419,36 @@ def fit_weight_decay(X, Y, *, loss="squared", beta, bias=True, tol=1e-8, max_ite
         n_iter=int(it), converged=bool(converged), message=message,
         n_patterns=int(pats.count), patterns_exact=bool(pats.exact), history_gap=history,
     )
+
+
+def _seeded_start(X, Y, loss, beta, bias, huber_delta, n_seeds, rng, verbose):
+    """Unit neurons (U, b), output weights W and intercept c of a seeded start: the best of
+    ``n_seeds`` non-convex fits, polished by local descent (never increases J).  (The union of
+    all fits' neurons is not combined here, unlike the scalar route: the group-lasso master's
+    Newton steps on supports of ~10^3 neurons x o outputs are too slow.)"""
+    import time
+
+    from .nonconvex_seed import fit_nonconvex_seeds, refine_network
+
+    t0 = time.perf_counter()
+    o = Y.shape[1]
+    Yf = Y[:, 0] if o == 1 else Y  # one output: the scalar problem (same penalty)
+    fits = fit_nonconvex_seeds(X, Yf, beta=beta, loss=loss, n_seeds=n_seeds, max_iter=250,
+                               adam_iter=250, bias=bias, random_state=rng, huber_delta=huber_delta)
+    best = fits[0]
+    if best.hidden_weights.shape[1]:
+        best = refine_network(X, Yf, best.hidden_weights, best.hidden_bias, best.output_weights,
+                              best.intercept, beta=beta, loss=loss, bias=bias,
+                              huber_delta=huber_delta, max_iter=500)
+    nr = np.linalg.norm(best.hidden_weights, axis=0)
+    U, b = best.hidden_weights / nr, best.hidden_bias / nr
+    W = best.output_weights.reshape(len(nr), o) * nr[:, None]
+    c = np.atleast_1d(np.asarray(best.intercept, dtype=np.float64))
+    if verbose:
+        print(f"[weight_decay] seeded start: {len(fits)} fits (best J {fits[0].objective:.6g}), "
+              f"after local descent J {best.objective:.6g}, {U.shape[1]} neurons "
+              f"({time.perf_counter() - t0:.2f}s)")
+    return U, b, W, (c if bias else None)
 
 
 def _oracle(X, G, patterns, bias, rel_tol, max_evals, floor=0.0, stop_above=math.inf):
