@@ -351,7 +351,18 @@ class _BaseConvexReLU(_ParamsMixin):
         )
 
     def _warn_if_not_converged(self, used, max_iter, tol, message):
-        if not self.converged_:
+        if not self.converged_ and getattr(self, "patterns_source_", None) == "seeded":
+            # the seeded route stops at its own budgets (not max_iter) and never certifies
+            warnings.warn(
+                f"{type(self).__name__}: solver '{used}' with seeded patterns is not certified "
+                f"(duality gap {self.duality_gap_:.3e}, tol={tol:g})"
+                + (f": {message}" if message else "")
+                + ". A finite certified gap needs an arrangement small enough to enumerate "
+                "(patterns='enumerate', small d).",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+        elif not self.converged_:
             warnings.warn(
                 f"{type(self).__name__}: solver '{used}' did not converge within "
                 f"max_iter={max_iter} iterations (certified duality gap "
