@@ -138,16 +138,21 @@ def test_single_output_matches_scalar_arrangements():
 
 
 # --------------------------------------------------------------------------- (c) 2-D
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_2d_certificate_against_dense_dictionary(seed):
-    rng = np.random.default_rng(10 + seed)
-    n, o = 9, 2
+def _2d_problem(seed, n=9, o=2, beta=0.05):
+    """Random 2-D data with o outputs and the optimum over a dense neuron dictionary (CVXPY),
+    an upper bound on the global weight-decay optimum."""
+    rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, 2))
     Y = np.column_stack([np.tanh(X @ rng.standard_normal(2)) for _ in range(o)])
     Y += 0.1 * rng.standard_normal((n, o))
-    beta = 0.05
     U, b = _dictionary_2d(X)
     J_dict, _, _ = _cvx_group_lasso(_features(X, U, b), Y, beta)
+    return X, Y, beta, J_dict
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_2d_certificate_against_dense_dictionary(seed):
+    X, Y, beta, J_dict = _2d_problem(10 + seed)
     res = fit_weight_decay(X, Y, beta=beta, tol=1e-8)
     assert res.patterns_exact and math.isfinite(res.duality_gap)
     J, gap = res.objective, res.duality_gap
@@ -310,14 +315,7 @@ def test_no_bias_against_direction_dictionary():
 def test_seeded_start_keeps_the_certificate(seed):
     """n_seeds > 0 on an enumerable problem: the start changes, the certificate does not lie
     (checked against the dense-dictionary optimum as in the 2-D test above)."""
-    rng = np.random.default_rng(30 + seed)
-    n, o = 9, 2
-    X = rng.standard_normal((n, 2))
-    Y = np.column_stack([np.tanh(X @ rng.standard_normal(2)) for _ in range(o)])
-    Y += 0.1 * rng.standard_normal((n, o))
-    beta = 0.05
-    U, b = _dictionary_2d(X)
-    J_dict, _, _ = _cvx_group_lasso(_features(X, U, b), Y, beta)
+    X, Y, beta, J_dict = _2d_problem(30 + seed)
     res = fit_weight_decay(X, Y, beta=beta, tol=1e-8, n_seeds=2, random_state=seed)
     assert res.patterns_exact and math.isfinite(res.duality_gap)
     assert res.objective - res.duality_gap <= J_dict + 1e-8 * J_dict
