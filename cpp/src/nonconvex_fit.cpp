@@ -20,19 +20,6 @@ using Eigen::Index;
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
 
-enum class Loss { Squared, Huber, Logistic, Softmax, Hinge };
-
-Loss parse_loss(const std::string& s) {
-    if (s == "squared") return Loss::Squared;
-    if (s == "huber") return Loss::Huber;
-    if (s == "logistic") return Loss::Logistic;
-    if (s == "softmax") return Loss::Softmax;
-    if (s == "hinge") return Loss::Hinge;
-    throw std::invalid_argument("loss must be one of 'squared', 'huber', 'logistic', 'softmax', 'hinge', got '" +
-                                s + "'");
-}
-
-
 // out[i] = z[i] > 0 ? src[i] : 0 (i < n; src may be out), a select on the bits with an all-ones
 // mask: branch-free, since the signs of the pre-activations are random and a branch mispredicts
 // (measured 2x slower).
@@ -57,8 +44,8 @@ class Objective {
 public:
     Objective(const Eigen::Ref<const MatrixXd>& X, const Eigen::Ref<const MatrixXd>& Y, Index m,
               const NonconvexFitOptions& opt, SpinTeam& team)
-        : X_(X), Y_(Y), n_(X.rows()), d_(X.cols()), m_(m), o_(Y.cols()), loss_(parse_loss(opt.loss)),
-          beta_(opt.beta), bias_(opt.bias), lf_(kind(loss_), opt.huber_delta), team_(team), Z_(X.rows(), m),
+        : X_(X), Y_(Y), n_(X.rows()), d_(X.cols()), m_(m), o_(Y.cols()), loss_(loss_kind_from_string(opt.loss)),
+          beta_(opt.beta), bias_(opt.bias), lf_(loss_, opt.huber_delta), team_(team), Z_(X.rows(), m),
           M_(X.rows(), m), F_(X.rows(), Y.cols()), G_(X.rows(), Y.cols()) {
         const Index B = n_blocks(X.rows(), m);
         for (Index k = 0; k <= B; ++k) bounds_.push_back(m * k / B);
@@ -97,15 +84,6 @@ public:
     }
 
 private:
-    static LossKind kind(Loss l) {
-        switch (l) {
-            case Loss::Huber: return LossKind::Huber;
-            case Loss::Logistic: return LossKind::Logistic;
-            case Loss::Softmax: return LossKind::Softmax;
-            default: return LossKind::Squared;  // squared (the hinge is handled here)
-        }
-    }
-
     // block t: Z <- X U + 1 b^T (pre-activations) and Fp[t] = relu(Z) W
     void forward(Index t) {
         const Index j0 = bounds_[t], mc = bounds_[t + 1] - j0;
@@ -185,7 +163,7 @@ private:
     // loss value at F_, its (sub)gradient into G_: the library's losses (losses.hpp), and a
     // subgradient of the hinge (which LossFunction does not differentiate)
     double loss_and_gradient() {
-        if (loss_ != Loss::Hinge) return lf_.value_and_gradient(F_, Y_, G_);
+        if (loss_ != LossKind::Hinge) return lf_.value_and_gradient(F_, Y_, G_);
         double s = 0.0;
         for (Index i = 0; i < n_; ++i) {
             const double z = Y_(i, 0) * F_(i, 0);
@@ -198,7 +176,7 @@ private:
     const Eigen::Ref<const MatrixXd>& X_;
     const Eigen::Ref<const MatrixXd>& Y_;
     Index n_, d_, m_, o_;
-    Loss loss_;
+    LossKind loss_;
     double beta_;
     bool bias_;
     LossFunction lf_;
@@ -309,7 +287,7 @@ double lbfgs(Objective& J, VectorXd& x, int max_iter, int history, double rtol, 
 }
 
 void check_options(const NonconvexFitOptions& opt) {
-    parse_loss(opt.loss);
+    loss_kind_from_string(opt.loss);
     if (!(std::isfinite(opt.beta) && opt.beta > 0)) throw std::invalid_argument("beta must be a finite number > 0");
     if (opt.loss == "huber" && !(std::isfinite(opt.huber_delta) && opt.huber_delta > 0))
         throw std::invalid_argument("huber_delta must be a finite number > 0");
@@ -325,13 +303,13 @@ void check_data(const Eigen::Ref<const MatrixXd>& X, const Eigen::Ref<const Matr
     if (Y.rows() != X.rows() || Y.cols() < 1)
         throw std::invalid_argument("y must have X.shape[0] rows (shape (n,) or (n, o))");
     if (!X.allFinite() || !Y.allFinite()) throw std::invalid_argument("X and y must be finite");
-    const Loss l = parse_loss(opt.loss);
-    if ((l == Loss::Logistic || l == Loss::Hinge) && Y.cols() != 1)
+    const LossKind l = loss_kind_from_string(opt.loss);
+    if ((l == LossKind::Logistic || l == LossKind::Hinge) && Y.cols() != 1)
         throw std::invalid_argument("the logistic and hinge losses need scalar labels y in {-1, +1}");
-    if (l == Loss::Logistic || l == Loss::Hinge)
+    if (l == LossKind::Logistic || l == LossKind::Hinge)
         for (Index i = 0; i < Y.rows(); ++i)
             if (Y(i, 0) != 1.0 && Y(i, 0) != -1.0) throw std::invalid_argument("labels y must be in {-1, +1}");
-    if (l == Loss::Softmax) LossFunction(LossKind::Softmax).check_targets(Y);  // one-hot rows, o >= 2
+    if (l == LossKind::Softmax) LossFunction(LossKind::Softmax).check_targets(Y);  // one-hot rows, o >= 2
 }
 
 void check_start(Index d, Index o, const Eigen::Ref<const MatrixXd>& U0, const Eigen::Ref<const VectorXd>& b0,
