@@ -24,13 +24,13 @@ feasible point (:func:`seed_program_start`).
 from __future__ import annotations
 
 import numbers
-import os
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from ._objective import network_objective
 from ._validation import _is_real, check_X_Y
+from .hull_neurons import _check_n_jobs  # None -> the cores this process may use
 
 __all__ = ["SeedFit", "fit_nonconvex_seeds", "refine_network", "seed_program_start"]
 
@@ -103,11 +103,6 @@ def _he_start(rng, d, m, y, loss, bias):
     return U0, b0, w0, np.ascontiguousarray(c0, dtype=np.float64)
 
 
-def _n_cores():
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return int(cores or 1)
-
-
 def refine_network(X, y, U, b, w, c, *, beta, loss="squared", bias=True, huber_delta=1.0,
                    max_iter=500, adam_iter=0):
     r"""Local descent (L-BFGS, after ``adam_iter`` Adam steps) on the weight-decay problem from
@@ -124,7 +119,7 @@ def refine_network(X, y, U, b, w, c, *, beta, loss="squared", bias=True, huber_d
         raise ValueError("refine_network needs a network with at least one active neuron.")
     r = _core.nonconvex_fit(np.asfortranarray(X), y, [U], [b], [np.atleast_1d(w)], [np.atleast_1d(c)],
                             loss=loss, beta=float(beta), bias=bool(bias), huber_delta=float(huber_delta),
-                            adam_iter=int(adam_iter), lbfgs_iter=int(max_iter), n_threads=_n_cores())[0]
+                            adam_iter=int(adam_iter), lbfgs_iter=int(max_iter), n_threads=_check_n_jobs(None))[0]
     U2, b2, w2, c2, J = _rebalanced(X, y, r["U"], r["b"], r["w"], r["c"], beta, loss, bias, huber_delta)
     return SeedFit(U2, b2, w2, c2, J, int(r["n_iter"]), -1)
 
@@ -217,7 +212,7 @@ def fit_nonconvex_seeds(X, y, *, beta, loss="squared", n_seeds=4, width=None, ma
                               [s[2] for s in starts], [s[3] for s in starts], loss=loss,
                               beta=float(beta), bias=bool(bias), huber_delta=float(huber_delta),
                               adam_iter=int(adam_iter), adam_lr=1e-2, lbfgs_iter=int(max_iter),
-                              n_threads=_n_cores())
+                              n_threads=_check_n_jobs(None))
     fits = []
     for s, r in zip(seeds, res):
         U, b, w, c, J = _rebalanced(X, y, r["U"], r["b"], r["w"], r["c"], beta, loss, bias, huber_delta)
