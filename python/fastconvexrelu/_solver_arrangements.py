@@ -497,15 +497,12 @@ def _dual_point(f, y, loss, huber_delta, bias):
     return lam - lam.mean() if bias else lam
 
 
-def _seeded_result(X, y, best, loss, beta, bias, huber_delta, n_iter, verbose, t0):
+def _seeded_result(X, y, best, loss, bias, huber_delta, n_iter, verbose, t0):
     """The seeded route's result without the program stage (``program_iter=0``): the best
     network of the seeds / combinations / local descents, no certificate."""
     import time
 
-    from ._objective import network_objective
-
-    J = float(network_objective(X, y, best["U"], best["b"], best["w"], best["c"], beta, loss,
-                                huber_delta=huber_delta))
+    J = float(best["J"])  # scored by network_objective where the network was made
     lam = _dual_point(network_output(X, best["U"], best["b"], best["w"], best["c"]), y, loss,
                       huber_delta, bias)
     P = len({c.tobytes() for c in (X @ best["U"] + (best["b"] if bias else 0.0) > 0).T})
@@ -540,8 +537,9 @@ def fit_seeded(X, y, *, loss, beta, bias, tol, max_iter, random_state=None, hube
        :math:`\min_{t, c} L(\sum_j t_j (Xu_j + b_j)_+ + c) + \beta\|t\|_1` -- the program
        below restricted to the rays :math:`v_j = t_j(u_j, b_j)`, hence a convex problem whose
        optimum is :math:`\le` the :math:`J` of every network combined (squared loss: the C++
-       Gram lasso to a relative duality gap ``tol``, at most ``master_iter`` sweeps; other
-       losses: ``master_iter`` FISTA steps; the hinge skips it), then ``polish_iter`` L-BFGS
+       Gram lasso to a relative duality gap ``tol``, at most ``master_iter`` sweeps; logistic:
+       the C++ master of Algorithm 3; Huber: ``master_iter`` FISTA steps; the hinge skips it),
+       then ``polish_iter`` L-BFGS
        steps of local descent from the combined network
        (:func:`~fastconvexrelu.nonconvex_seed.refine_network`), which moves the surviving
        neurons and their patterns; ``polish_rounds`` times, or until a descent gains less than
@@ -630,7 +628,7 @@ def fit_seeded(X, y, *, loss, beta, bias, tol, max_iter, random_state=None, hube
         if gain <= 1e-4 * abs(best["J"]):
             break
     if int(opts["program_iter"]) == 0:
-        return _seeded_result(X, y, best, loss, beta, bias, huber_delta, n_local, verbose, t0)
+        return _seeded_result(X, y, best, loss, bias, huber_delta, n_local, verbose, t0)
     pset = _PatternSet(n)
     theta = _blocks_of_network(X, best["U"], best["b"], best["w"], pset, bias)
     P0 = pset.P
