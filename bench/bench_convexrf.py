@@ -6,6 +6,8 @@ Usage (from the repository root, with the package importable):
     python bench/bench_convexrf.py --parts filters,features      # quick (a minute)
     python bench/bench_convexrf.py --parts cifar --P 1600        # full CIFAR-10 run
     python bench/bench_convexrf.py --parts mnist --P 1600
+    python bench/bench_convexrf.py --parts cifar --P 1600 --polarity split --threshold 0.25 \
+        --beta 1e-4,3e-5,1e-5 --max-epochs 500    # the split features, beta on validation
 
 Each part appends a JSON line to bench/results/convexrf.jsonl and prints it; the filter grid
 (paper Figure 10) is written to bench/results/convexrf_filters.png.  Data: --data-dir
@@ -115,15 +117,22 @@ def part_features(args, Xtr):
 
 def part_classify(args, name, Xtr, ytr, Xte, yte):
     t = time.perf_counter()
-    clf = ConvexRFClassifier(n_filters=args.P, beta=args.beta, tol=args.tol,
+    betas = args.beta if len(args.beta) > 1 else args.beta[0]
+    clf = ConvexRFClassifier(n_filters=args.P, beta=betas, penalty=args.penalty, tol=args.tol,
                              max_epochs=args.max_epochs, random_state=0, chunk_size=1000,
-                             epsilon=args.epsilon, verbose=True)
+                             epsilon=args.epsilon, polarity=args.polarity,
+                             threshold=args.threshold, n_jobs=args.n_jobs, verbose=True)
     clf.fit(Xtr, ytr)
     fit_s = time.perf_counter() - t
     t = time.perf_counter()
     acc = clf.score(Xte, yte)
     test_s = time.perf_counter() - t
-    return [dict(part=name, P=args.P, beta=args.beta, n_train=len(Xtr), n_test=len(Xte),
+    return [dict(part=name, P=args.P, beta=clf.beta_, penalty=args.penalty,
+                 polarity=args.polarity, threshold=args.threshold,
+                 n_features=clf.n_features_out_,
+                 validation=({str(k): v for k, v in clf.validation_scores_.items()}
+                             if clf.validation_scores_ else None),
+                 n_train=len(Xtr), n_test=len(Xte),
                  test_accuracy=acc, fit_s=fit_s, test_s=test_s, total_s=fit_s + test_s,
                  rf_fit_s=clf.rf_.fit_time_, gram_s=clf.gram_time_, solve_s=clf.solve_time_,
                  lasso_epochs=clf.n_epochs_.tolist(),
@@ -136,7 +145,12 @@ def main():
     ap.add_argument("--parts", default="filters,features")
     ap.add_argument("--data-dir", default=str(HERE.parent.parent / "shared" / "data"))
     ap.add_argument("--P", type=int, default=1600)
-    ap.add_argument("--beta", type=float, default=1e-3)
+    ap.add_argument("--beta", type=lambda v: [float(b) for b in v.split(",")], default=[1e-3],
+                    help="output-layer beta, or a comma list chosen on a 10%% validation split")
+    ap.add_argument("--penalty", choices=("l1", "l2"), default="l1")
+    ap.add_argument("--polarity", choices=("one", "split"), default="one")
+    ap.add_argument("--threshold", type=float, default=0.0)
+    ap.add_argument("--n-jobs", type=int, default=None)
     ap.add_argument("--tol", type=float, default=1e-3)
     ap.add_argument("--epsilon", type=float, default=10.0)
     ap.add_argument("--max-epochs", type=int, default=50)

@@ -23,7 +23,9 @@ def _reference_features(X, rf):
     oh, ow = (H - ph) // s + 1, (W - pw) // s + 1
     U = rf.filters_  # (P, K) whitened-space filters
     c = rf.hull_biases_ if rf.bias == "hull" else np.zeros(U.shape[0])
-    P = U.shape[0]
+    t = rf.threshold
+    signs = (1.0, -1.0) if rf.polarity == "split" else (1.0,)
+    P = U.shape[0] * len(signs)
     out = np.zeros((n, g * g * P))
     for i in range(n):
         for oy in range(oh):
@@ -32,7 +34,7 @@ def _reference_features(X, rf):
                 if rf.epsilon is not None:
                     p = (p - p.mean()) / np.sqrt(p.var(ddof=1) + rf.epsilon)
                 z = (p - rf.whitening_mean_) @ rf.whitening_ if rf.whiten else p
-                r = np.maximum(U @ z + c, 0.0)
+                r = np.concatenate([np.maximum(sg * (U @ z + c) - t, 0.0) for sg in signs])
                 reg = (oy * g // oh) * g + (ox * g // ow)
                 sl = slice(reg * P, (reg + 1) * P)
                 out[i, sl] = np.maximum(out[i, sl], r) if rf.pooling == "max" else out[i, sl] + r
@@ -73,6 +75,9 @@ def test_filters_are_hull_neurons_of_the_normalized_whitened_patches(whiten):
         dict(),
         dict(pooling="max", bias="hull", stride=2),
         dict(whiten=False, epsilon=None, patch_size=(3, 5), pool_grid=3),
+        dict(polarity="split", threshold=0.25),
+        dict(polarity="split", pooling="max", bias="hull", threshold=0.1, pool_grid=3),
+        dict(threshold=0.5, whiten=False),
     ],
 )
 @pytest.mark.parametrize("kernel", [0, 1])
@@ -141,7 +146,8 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match="dtype"):
         rf.fit(X.astype(complex))
     for bad in (dict(n_filters=0), dict(stride=0), dict(epsilon=-1.0), dict(pooling="mean"),
-                dict(bias="yes"), dict(pool_grid=0), dict(chunk_size=0), dict(whiten="yes")):
+                dict(bias="yes"), dict(pool_grid=0), dict(chunk_size=0), dict(whiten="yes"),
+                dict(threshold=-0.1), dict(threshold=np.nan), dict(polarity="both")):
         with pytest.raises(ValueError):
             ConvexRF(**{"n_filters": 10, "patch_size": 3, **bad}).fit(X)
     with pytest.raises(ValueError, match="not fitted"):
@@ -150,6 +156,28 @@ def test_bad_inputs():
     with pytest.raises(ValueError):
         _core.patch_features(np.zeros((1, 10), np.float32), 2, 5, 1, np.zeros((4, 2), np.float32),
                              np.zeros(2, np.float32), 3, 3)
+    with pytest.raises(ValueError, match="threshold"):
+        _core.patch_features(np.zeros((1, 9), np.float32), 3, 3, 1, np.zeros((4, 2), np.float32),
+                             np.zeros(2, np.float32), 2, 2, 1, 10.0, 1, "sum", 1, 0, np.inf, True)
+
+
+def test_split_polarity_is_the_mirrored_neurons():
+    """polarity="split" = the features of the filters [u, -u] with biases [c - t, -c - t]."""
+    X = _images(n=6)
+    kw = dict(n_filters=25, patch_size=4, random_state=1, bias="hull", threshold=0.3)
+    rf = ConvexRF(polarity="split", **kw).fit(X)
+    one = ConvexRF(polarity="one", **kw).fit(X)
+    assert rf.n_features_out_ == 2 * one.n_features_out_
+    P = rf.filters_.shape[0]
+    mirrored = ConvexRF(**{**kw, "threshold": 0.0}).fit(X)
+    mirrored.effective_filters_ = np.ascontiguousarray(
+        np.hstack([one.effective_filters_, -one.effective_filters_]))
+    mirrored.effective_bias_ = np.ascontiguousarray(
+        np.concatenate([one.effective_bias_ - 0.3, -one.effective_bias_ - 0.3]), dtype=np.float32)
+    Fm = mirrored.transform(X).reshape(6, 4, 2 * P)
+    Fs = rf.transform(X).reshape(6, 4, 2, P).reshape(6, 4, 2 * P)
+    np.testing.assert_allclose(Fs, Fm, rtol=1e-5, atol=1e-5 * np.abs(Fm).max())
+    np.testing.assert_array_equal(Fs[:, :, :P], one.transform(X).reshape(6, 4, P))
 
 
 def test_classifier_separable_and_lasso_certificate():
@@ -259,3 +287,95 @@ def test_constant_and_repeated_patches_are_skipped_when_others_are_available():
     img, oy, ox = rf.patch_indices_.T
     raw = np.stack([X[i, a:a + 3, b:b + 3].ravel() for i, a, b in zip(img, oy, ox)])
     assert np.all(raw.max(1) > raw.min(1)) and len(np.unique(raw, axis=0)) == 40
+
+
+def _blocks(n=150, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, n)
+    X = rng.integers(0, 60, size=(n, 8, 8)).astype(np.float64)
+    for k in range(3):  # class k: bright block in region k, weakened by noise
+        X[y == k, (k // 2) * 4:(k // 2) * 4 + 4, (k % 2) * 4:(k % 2) * 4 + 4] += 60
+    return X, y
+
+
+def test_classifier_l2_penalty_is_ridge_on_standardized_features():
+    from sklearn.linear_model import Ridge
+
+    X, y = _blocks()
+    beta = 0.05
+    clf = ConvexRFClassifier(n_filters=30, patch_size=3, penalty="l2", beta=beta, polarity="split",
+                             threshold=0.1, random_state=0).fit(X, y)
+    F = clf.transform(X).astype(np.float64)
+    sd = F.std(0)
+    live = sd > 0
+    Fs = (F[:, live] - F[:, live].mean(0)) / sd[live]
+    Y = np.eye(3)[y]
+    # (1/2n)||Fs w + w0 - y||^2 + beta/2 ||w||^2  <=>  sklearn Ridge(alpha = n beta)
+    ref = Ridge(alpha=len(y) * beta).fit(Fs, Y)
+    np.testing.assert_allclose(clf.coef_[live] * sd[live][:, None], ref.coef_.T, atol=1e-6)
+    np.testing.assert_allclose(clf.decision_function(X), ref.predict(Fs), atol=1e-6)
+    # the reported gap bounds the suboptimality; here it is at rounding level
+    assert np.all(clf.duality_gaps_ >= 0) and np.all(clf.duality_gaps_ <= 1e-10)
+    assert clf.beta_ == beta and clf.validation_scores_ is None
+
+
+@pytest.mark.parametrize("penalty", ["l1", "l2"])
+def test_classifier_beta_chosen_on_validation_split_then_refit(penalty):
+    X, y = _blocks()
+    betas = [1e-1, 1e-3, 1e-2]
+    kw = dict(n_filters=30, patch_size=3, penalty=penalty, tol=1e-9, random_state=4,
+              validation_fraction=0.2)
+    clf = ConvexRFClassifier(beta=betas, **kw).fit(X, y)
+    assert list(clf.validation_scores_) == betas
+    assert clf.beta_ in betas
+    assert clf.validation_scores_[clf.beta_] == max(clf.validation_scores_.values())
+    # the final model is the single-beta fit on all images
+    single = ConvexRFClassifier(beta=clf.beta_, **kw).fit(X, y)
+    np.testing.assert_allclose(clf.coef_, single.coef_, atol=1e-7)
+    # independent check of one validation score: fit on the training part only
+    rng = np.random.default_rng(4)
+    val = np.sort(rng.choice(len(y), size=30, replace=False))
+    tr = np.setdiff1d(np.arange(len(y)), val)
+    b = betas[1]
+    sub = ConvexRFClassifier(beta=b, **kw)
+    sub._make_rf = lambda: clf.rf_  # same filters (fitted on all images, as in the CV path)
+    rf_fit = clf.rf_.fit
+    clf.rf_.fit = lambda X: clf.rf_  # noqa: E731 - keep the fitted filters
+    try:
+        sub.fit(X[tr], y[tr])
+    finally:
+        clf.rf_.fit = rf_fit
+    assert abs(sub.score(X[val], y[val]) - clf.validation_scores_[b]) < 1e-12
+
+
+def test_gram_stats_minus_equals_the_statistics_of_the_rest():
+    from fastconvexrelu._gram_output_layer import GramStats, standardized_problem
+
+    rng = np.random.default_rng(2)
+    F = (rng.random((90, 7)) * 50 + 100).astype(np.float32)
+    F[:, 3] = 7.0  # a constant column is dropped
+    Y = np.eye(3)[rng.integers(0, 3, 90)]
+    st = GramStats(7, 3)
+    for s in range(0, 90, 25):
+        st.add(F[s:s + 25], Y[s:s + 25])
+    rest = st.minus(F[60:], Y[60:])
+    G, Cm, yy, mu, inv, ybar = standardized_problem(rest)
+    A = F[:60].astype(np.float64)
+    sd = A.std(0)
+    assert inv[3] == 0 and np.all(inv[[0, 1, 2, 4, 5, 6]] > 0)
+    live = sd > 1e-9
+    Z = (A[:, live] - A[:, live].mean(0)) / sd[live]
+    np.testing.assert_allclose(G[np.ix_(live, live)], Z.T @ Z / 60, atol=1e-6)
+    Yc = Y[:60] - Y[:60].mean(0)
+    np.testing.assert_allclose(Cm[live], Z.T @ Yc / 60, atol=1e-6)
+    np.testing.assert_allclose(yy, (Yc ** 2).mean(0), atol=1e-12)
+    np.testing.assert_allclose(mu, A.mean(0), rtol=1e-6)
+
+
+def test_classifier_bad_output_layer_parameters():
+    X, y = _blocks(n=30)
+    for bad in (dict(beta=[]), dict(beta=[1e-3, -1.0]), dict(beta="x"), dict(penalty="l3"),
+                dict(beta=[1e-3, 1e-2], validation_fraction=1.5),
+                dict(beta=[1e-3, 1e-2], validation_fraction=0.001)):
+        with pytest.raises(ValueError):
+            ConvexRFClassifier(**{"n_filters": 10, "patch_size": 3, **bad}).fit(X, y)

@@ -4,6 +4,7 @@
 #include "fastconvexrelu/gram_lasso.hpp"
 #include "fastconvexrelu/patch_features.hpp"
 
+#include <cmath>
 #include <stdexcept>
 #include <string>
 
@@ -21,7 +22,8 @@ void bind_patch_features(py::module_& m) {
         "patch_features",
         [](RowRefF images, py::ssize_t height, py::ssize_t width, py::ssize_t channels, RowRefF filters,
            Eigen::Ref<const Eigen::VectorXf> bias, py::ssize_t patch_h, py::ssize_t patch_w, py::ssize_t stride,
-           double epsilon, py::ssize_t pool_grid, const std::string& pool, int n_threads, int kernel) {
+           double epsilon, py::ssize_t pool_grid, const std::string& pool, int n_threads, int kernel,
+           double threshold, bool both_signs) {
             fcr::PatchFeatureOptions o;
             o.height = height;
             o.width = width;
@@ -40,7 +42,10 @@ void bind_patch_features(py::module_& m) {
             o.n_threads = n_threads;
             if (kernel != 0 && kernel != 1) throw std::invalid_argument("patch_features: kernel must be 0 or 1");
             o.kernel = kernel;
-            const auto R = pool_grid * pool_grid;
+            if (!std::isfinite(threshold)) throw std::invalid_argument("patch_features: threshold must be finite");
+            o.threshold = static_cast<float>(threshold);
+            o.both_signs = both_signs;
+            const auto R = pool_grid * pool_grid * (both_signs ? 2 : 1);
             if (pool_grid < 1 || filters.cols() < 1)
                 throw std::invalid_argument("patch_features: pool_grid and the filter count must be >= 1");
             py::array_t<float> out({static_cast<py::ssize_t>(images.rows()),
@@ -55,7 +60,7 @@ void bind_patch_features(py::module_& m) {
         py::arg("images"), py::arg("height"), py::arg("width"), py::arg("channels"), py::arg("filters"),
         py::arg("bias"), py::arg("patch_h"), py::arg("patch_w"), py::arg("stride") = 1,
         py::arg("epsilon") = 10.0, py::arg("pool_grid") = 2, py::arg("pool") = "sum", py::arg("n_threads") = 1,
-        py::arg("kernel") = 0,
+        py::arg("kernel") = 0, py::arg("threshold") = 0.0, py::arg("both_signs") = false,
         R"doc(Convex-RF features (Algorithm 2, steps 12-13), fused im2col + GEMM + bias + ReLU + pooling.
 
 Parameters
@@ -68,10 +73,13 @@ patch_h, patch_w, stride : patch grid
 epsilon : patch normalization (p - mean) / sqrt(var + epsilon) (var with K - 1); < 0: none
 pool_grid : g, g x g pooling regions; pool : "sum" or "max"
 n_threads : threads over images (<= 0: all cores); kernel : 0 auto (AVX2), 1 generic Eigen
+threshold : t, activation relu(s - t) of s = u_j^T p~ + b_j
+both_signs : also relu(-s - t) (the mirrored neuron; Coates & Ng's polarity split)
 
 Returns
 -------
-float32 (n, g*g*P): out[i, r*P + j] = pool over region r of relu(u_j^T p~ + b_j).
+float32 (n, g*g*S*P), S = 2 if both_signs else 1: out[i, (r*S + k)*P + j] = pool over region r
+of relu(+-(u_j^T p~ + b_j) - t) (k = 0: +, k = 1: -).
 )doc");
 
     m.def("patch_features_has_avx2", &fcr::patch_features_has_avx2,

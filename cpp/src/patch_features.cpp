@@ -66,14 +66,27 @@ struct Workspace {
 };
 
 #ifdef FCR_PF_X86
+// Sum or max of 16 activations into the pooled accumulators dst[0..15].
+__attribute__((target("avx2,fma"))) inline void pool_into(float* dst, __m256 v0, __m256 v1,
+                                                          bool max_pool) {
+    const __m256 d0 = _mm256_loadu_ps(dst);
+    const __m256 d1 = _mm256_loadu_ps(dst + 8);
+    _mm256_storeu_ps(dst, max_pool ? _mm256_max_ps(d0, v0) : _mm256_add_ps(d0, v0));
+    _mm256_storeu_ps(dst + 8, max_pool ? _mm256_max_ps(d1, v1) : _mm256_add_ps(d1, v1));
+}
+
 // Fused GEMM + bias + ReLU + pooling for one image: packed filters Up (blocks of K x 16,
 // block jb holds filters 16 jb .. 16 jb + 15), padded bias bp, region of every patch row.
 __attribute__((target("avx2,fma"))) void image_kernel_avx2(const float* A, Index n_out, Index K,
                                                            const float* Up, const float* bp,
                                                            Index n_blocks, const int* region,
-                                                           bool max_pool, float* pooled,
+                                                           bool max_pool, float threshold,
+                                                           bool both_signs, float* pooled,
                                                            Index P_pad) {
     const __m256 zero = _mm256_setzero_ps();
+    const __m256 thr = _mm256_set1_ps(threshold);
+    const __m256 neg_thr = _mm256_set1_ps(-threshold);
+    const Index S = both_signs ? 2 : 1;
     for (Index jb = 0; jb < n_blocks; ++jb) {
         const float* B = Up + jb * K * kTileCols;
         const __m256 bias0 = _mm256_loadu_ps(bp + jb * kTileCols);
@@ -109,18 +122,13 @@ __attribute__((target("avx2,fma"))) void image_kernel_avx2(const float* A, Index
                                               {c30, c31}, {c40, c41}, {c50, c51}};
             const Index rows = std::min(kTileRows, n_out - i0);
             for (Index r = 0; r < rows; ++r) {
-                float* dst = pooled + region[i0 + r] * P_pad + jb * kTileCols;
-                const __m256 v0 = _mm256_max_ps(acc[r][0], zero);  // ReLU
-                const __m256 v1 = _mm256_max_ps(acc[r][1], zero);
-                const __m256 d0 = _mm256_loadu_ps(dst);
-                const __m256 d1 = _mm256_loadu_ps(dst + 8);
-                if (max_pool) {
-                    _mm256_storeu_ps(dst, _mm256_max_ps(d0, v0));
-                    _mm256_storeu_ps(dst + 8, _mm256_max_ps(d1, v1));
-                } else {
-                    _mm256_storeu_ps(dst, _mm256_add_ps(d0, v0));
-                    _mm256_storeu_ps(dst + 8, _mm256_add_ps(d1, v1));
-                }
+                float* dst = pooled + region[i0 + r] * S * P_pad + jb * kTileCols;
+                // ReLU(s - t); second sign: ReLU(-s - t)
+                pool_into(dst, _mm256_max_ps(_mm256_sub_ps(acc[r][0], thr), zero),
+                          _mm256_max_ps(_mm256_sub_ps(acc[r][1], thr), zero), max_pool);
+                if (both_signs)
+                    pool_into(dst + P_pad, _mm256_max_ps(_mm256_sub_ps(neg_thr, acc[r][0]), zero),
+                              _mm256_max_ps(_mm256_sub_ps(neg_thr, acc[r][1]), zero), max_pool);
             }
         }
     }
@@ -196,8 +204,12 @@ void patch_features(const Eigen::Ref<const RowMatrixXf>& images,
     if (g < 1 || g > out_h || g > out_w)
         throw std::invalid_argument("patch_features: pool_grid must be in [1, min(out_h, out_w)]");
     const Index R = g * g;
-    if (out.rows() != n || out.cols() != R * P)
-        throw std::invalid_argument("patch_features: out must have shape (n, pool_grid^2 * P)");
+    const Index S = o.both_signs ? 2 : 1;
+    if (out.rows() != n || out.cols() != R * S * P)
+        throw std::invalid_argument(
+            "patch_features: out must have shape (n, pool_grid^2 * P), times 2 with both signs");
+    if (!std::isfinite(o.threshold))
+        throw std::invalid_argument("patch_features: threshold must be finite");
     if (!filters.allFinite() || !bias.allFinite())
         throw std::invalid_argument("patch_features: filters and bias must be finite");
     if (n == 0) return;
@@ -231,7 +243,7 @@ void patch_features(const Eigen::Ref<const RowMatrixXf>& images,
     const Index rows_pad = round_up(n_out, kTileRows);
     for (auto& w : ws) {
         w.A.assign(static_cast<std::size_t>(rows_pad * K), 0.0f);
-        w.pooled.assign(static_cast<std::size_t>(R * P_pad), 0.0f);
+        w.pooled.assign(static_cast<std::size_t>(R * S * P_pad), 0.0f);
         if (!use_avx2) w.R.resize(n_out, P);
     }
     std::atomic<bool> bad_pixel{false};
@@ -248,21 +260,28 @@ void patch_features(const Eigen::Ref<const RowMatrixXf>& images,
 #ifdef FCR_PF_X86
         if (use_avx2) {
             image_kernel_avx2(w.A.data(), n_out, K, Up.data(), bp.data(), n_blocks, region.data(),
-                              max_pool, w.pooled.data(), P_pad);
+                              max_pool, o.threshold, o.both_signs, w.pooled.data(), P_pad);
         } else
 #endif
         {
             Eigen::Map<const RowMatrixXf> A(w.A.data(), n_out, K);
             w.R.noalias() = A * filters;  // responses (Algorithm 2, step 13)
+            const float t = o.threshold;
             for (Index p = 0; p < n_out; ++p) {
-                float* dst = w.pooled.data() + region[static_cast<std::size_t>(p)] * P_pad;
+                float* dst = w.pooled.data() + region[static_cast<std::size_t>(p)] * S * P_pad;
                 for (Index j = 0; j < P; ++j) {
-                    const float v = std::max(w.R(p, j) + bias(j), 0.0f);  // ReLU
+                    const float s = w.R(p, j) + bias(j);
+                    const float v = std::max(s - t, 0.0f);  // ReLU
                     dst[j] = max_pool ? std::max(dst[j], v) : dst[j] + v;
+                    if (S == 2) {  // the mirrored neuron
+                        const float v2 = std::max(-s - t, 0.0f);
+                        float& d2 = dst[P_pad + j];
+                        d2 = max_pool ? std::max(d2, v2) : d2 + v2;
+                    }
                 }
             }
         }
-        for (Index r = 0; r < R; ++r)
+        for (Index r = 0; r < R * S; ++r)
             std::copy(w.pooled.data() + r * P_pad, w.pooled.data() + r * P_pad + P,
                       out.row(i).data() + r * P);
     });

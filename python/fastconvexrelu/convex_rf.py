@@ -21,18 +21,23 @@ r"""Convex-RF: unsupervised convex filters for images (paper Section 8.1, Algori
     extracts *all* patches of every image (stride ``stride``), normalizes and whitens them the
     same way, computes the responses :math:`r_i = u_i^T z + c_i` with
     :math:`c_i = b_i` (``bias="hull"``) or :math:`0` (``bias="none"``, Algorithm 2 as
-    printed), applies the ReLU and pools each response map over a ``pool_grid x pool_grid``
-    grid of regions (sum or max), giving ``pool_grid**2 * P`` features per image.  The
+    printed), applies the ReLU :math:`\max(0, r_i - t)` (threshold ``t``, 0 as printed) and,
+    with ``polarity="split"``, also :math:`\max(0, -r_i - t)` -- the neuron :math:`-u_i` with
+    the mirrored bias, so the hidden layer has the neurons :math:`\pm u_i` (Coates & Ng's
+    polarity split) -- and pools each response map over a ``pool_grid x pool_grid`` grid of
+    regions (sum or max), giving ``pool_grid**2 * P`` (``2 *`` that when split) features per
+    image.  The
     whitening is folded into the filters (:math:`u^T W (\tilde p - \mu) = (W u)^T \tilde p -
     \mu^T W u`), so the C++ kernel :func:`fastconvexrelu._core.patch_features` does im2col,
     normalization, one GEMM, bias, ReLU and pooling fused per image, in float32, over chunks
     of ``chunk_size`` images (bounded memory), with threads and the GIL released.
 
-:class:`ConvexRFClassifier` adds the output layer (step 14): one l1-regularized least-squares
-problem per class on one-hot targets and standardized features, solved on the Gram matrix by
-the C++ coordinate-descent kernel :func:`fastconvexrelu._core.gram_lasso` with an exact
-duality-gap stopping rule; the Gram matrix is accumulated chunk by chunk, so the feature
-matrix is never stored.
+:class:`ConvexRFClassifier` adds the output layer (step 14): one l1-regularized (or, as an
+option, l2-regularized) least-squares problem per class on one-hot targets and standardized
+features, solved on the Gram matrix by the C++ coordinate-descent kernel
+:func:`fastconvexrelu._core.gram_lasso` with an exact duality-gap stopping rule (l2: one
+Cholesky solve); the Gram matrix is accumulated chunk by chunk, so the feature matrix is never
+stored.  ``beta`` may be a list, chosen on a held-out split.
 
 With a ``dask.distributed`` ``Client`` (``client=...``), the hull-neuron QPs (in blocks of
 targets) and the feature extraction (per image chunk) run as Dask tasks on its workers; the
@@ -51,12 +56,14 @@ import numpy as np
 from . import _core
 from ._estimators import _ParamsMixin
 from ._validation import ConvergenceWarning, check_is_fitted
+from ._gram_output_layer import GramStats, solve_output_layer, standardized_problem
 from .hull_neurons import min_norm_points
 
 __all__ = ["ConvexRF", "ConvexRFClassifier", "plot_filters"]
 
 _POOLINGS = {"sum": "sum", "quadrant": "sum", "max": "max"}
 _BIASES = ("none", "hull")
+_POLARITIES = ("one", "split")
 
 
 # ----------------------------------------------------------------------------- validation
@@ -168,11 +175,11 @@ def _hull_block(Z, start, stop, n_threads):
 
 
 def _features_block(images_f32, shape, filters_f32, bias_f32, patch, stride, epsilon, grid, pool,
-                    n_threads, kernel=0):
+                    threshold, split, n_threads, kernel=0):
     H, W, C = shape
     return _core.patch_features(
         images_f32, H, W, C, filters_f32, bias_f32, patch[0], patch[1], stride,
-        -1.0 if epsilon is None else epsilon, grid, pool, n_threads, kernel,
+        -1.0 if epsilon is None else epsilon, grid, pool, n_threads, kernel, threshold, split,
     )
 
 
@@ -208,6 +215,14 @@ class ConvexRF(_ParamsMixin):
         Response offsets: 0 (Algorithm 2, step 13: ``ReLU(A_p U)``) or the Lemma 2.7 biases
         ``b_i = min_{j != i} (-z_j^T u_i)`` (then a filter responds only to patches farther
         out along ``u_i`` than all sampled patches except its own).
+    threshold : float, default=0.0
+        ``t >= 0`` in the activation :math:`\max(0, r - t)` (0: Algorithm 2 as printed;
+        Coates & Ng's soft threshold uses 0.25).
+    polarity : {"one", "split"}, default="one"
+        ``"one"``: the neurons :math:`u_i` (Algorithm 2); ``"split"``: also the mirrored
+        neurons :math:`-u_i` with bias :math:`-c_i`, i.e. the features
+        :math:`\max(0, r - t)` and :math:`\max(0, -r - t)` (twice as many features for
+        about the same extraction cost: the GEMM is shared).
     pooling : {"sum", "quadrant", "max"}, default="sum"
         Pooling of the ReLU responses over each region ("quadrant" = "sum").
     pool_grid : int, default=2
@@ -242,7 +257,7 @@ class ConvexRF(_ParamsMixin):
         What ``transform`` applies to the normalized patches :math:`\tilde p`: responses
         :math:`\tilde p^T (W u_i) + (c_i - \mu^T W u_i)`.
     n_features_out_ : int
-        ``pool_grid**2 * P'``.
+        ``pool_grid**2 * P'``, times 2 with ``polarity="split"``.
     image_shape_ : (H, W, C)
     """
 
@@ -255,6 +270,8 @@ class ConvexRF(_ParamsMixin):
         whiten=True,
         whiten_epsilon=0.1,
         bias="none",
+        threshold=0.0,
+        polarity="one",
         pooling="sum",
         pool_grid=2,
         random_state=None,
@@ -270,6 +287,8 @@ class ConvexRF(_ParamsMixin):
         self.whiten = whiten
         self.whiten_epsilon = whiten_epsilon
         self.bias = bias
+        self.threshold = threshold
+        self.polarity = polarity
         self.pooling = pooling
         self.pool_grid = pool_grid
         self.random_state = random_state
@@ -290,6 +309,14 @@ class ConvexRF(_ParamsMixin):
         p["whiten_epsilon"] = _check_pos_real(self.whiten_epsilon, "whiten_epsilon")
         if self.bias not in _BIASES:
             raise ValueError(f"bias must be one of {_BIASES}, got {self.bias!r}")
+        t = self.threshold
+        if (isinstance(t, (bool, np.bool_)) or not isinstance(t, numbers.Real)
+                or not np.isfinite(t) or t < 0):
+            raise ValueError(f"threshold must be a finite real number >= 0, got {t!r}")
+        p["threshold"] = float(t)
+        if self.polarity not in _POLARITIES:
+            raise ValueError(f"polarity must be one of {_POLARITIES}, got {self.polarity!r}")
+        p["split"] = self.polarity == "split"
         if self.pooling not in _POOLINGS:
             raise ValueError(f"pooling must be one of {tuple(_POOLINGS)}, got {self.pooling!r}")
         p["pool"] = _POOLINGS[self.pooling]
@@ -425,7 +452,7 @@ class ConvexRF(_ParamsMixin):
         self.effective_filters_ = np.ascontiguousarray(Ue, dtype=np.float32)
         self.effective_bias_ = np.ascontiguousarray(be, dtype=np.float32)
         self.image_shape_ = tuple(int(v) for v in shape)
-        self.n_features_out_ = p["grid"] ** 2 * U.shape[0]
+        self.n_features_out_ = p["grid"] ** 2 * U.shape[0] * (2 if p["split"] else 1)
         self.fit_time_ = time.perf_counter() - t0
         return self
 
@@ -451,7 +478,7 @@ class ConvexRF(_ParamsMixin):
         n = X.shape[0]
         chunk = p["chunk"]
         args = (self.image_shape_, self.effective_filters_, self.effective_bias_, p["patch"],
-                p["stride"], p["epsilon"], p["grid"], p["pool"])
+                p["stride"], p["epsilon"], p["grid"], p["pool"], p["threshold"], p["split"])
         t0 = time.perf_counter()
         starts = list(range(0, n, chunk))
         if self.client is None:
@@ -466,14 +493,14 @@ class ConvexRF(_ParamsMixin):
         window = 2 * _dask_workers(client)
         Uf = client.scatter(self.effective_filters_, broadcast=True, hash=False)
         bf = client.scatter(self.effective_bias_, broadcast=True, hash=False)
-        shape, _, _, patch, stride, eps, grid, pool = args
+        shape, _, _, patch, stride, eps, grid, pool, thr, split = args
         futs = {}
 
         def submit(s):
             e = min(n, s + chunk)
             _check_finite_images(X[s:e], "X", s)
             futs[s] = client.submit(_features_block, _as_f32_rows(X[s:e]), shape, Uf, bf, patch,
-                                    stride, eps, grid, pool, 1, kernel, pure=False)
+                                    stride, eps, grid, pool, thr, split, 1, kernel, pure=False)
 
         for s in starts[:window]:
             submit(s)
@@ -494,9 +521,10 @@ class ConvexRF(_ParamsMixin):
 
         Returns
         -------
-        F : (n, pool_grid**2 * P') float32 ndarray
-            ``F[i, r P' + j]`` = sum (or max) over the patch positions of region ``r``
-            (row-major ``r = ry * pool_grid + rx``) of ``max(0, u_j^T z + c_j)``.
+        F : (n, pool_grid**2 * S * P') float32 ndarray, S = 2 if ``polarity="split"`` else 1
+            ``F[i, (r S + k) P' + j]`` = sum (or max) over the patch positions of region ``r``
+            (row-major ``r = ry * pool_grid + rx``) of ``max(0, u_j^T z + c_j - t)`` (k = 0) or
+            ``max(0, -(u_j^T z + c_j) - t)`` (k = 1).
 
         Raises
         ------
@@ -523,7 +551,7 @@ class ConvexRF(_ParamsMixin):
 
 # ----------------------------------------------------------------------------- classifier
 class ConvexRFClassifier(_ParamsMixin):
-    r"""Convex-RF features plus an l1-regularized least-squares output layer (Algorithm 2).
+    r"""Convex-RF features plus a regularized least-squares output layer (Algorithm 2).
 
     With the features :math:`F = \mathrm{ConvexRF}(X)` standardized column-wise,
     :math:`\hat F = (F - 1\mu^T)\,\mathrm{diag}(\sigma)^{-1}` (constant columns are dropped),
@@ -533,25 +561,36 @@ class ConvexRFClassifier(_ParamsMixin):
     .. math::
 
         \min_{w_k, w_{0k}}\ \frac{1}{2n}\|\hat F w_k + w_{0k} 1 - y_k\|_2^2
-        + \beta\|w_k\|_1 ,
+        + \beta\|w_k\|_1 \quad(\texttt{penalty="l1"}, \text{the paper}),\qquad
+        \ldots + \frac{\beta}{2}\|w_k\|_2^2 \quad(\texttt{penalty="l2"}),
 
-    i.e. :math:`w_{0k} = \bar y_k` and the lasso on centered data, exactly separable over
-    classes.  It is solved on the Gram matrix :math:`G = \hat F^T\hat F / n` (accumulated in
-    float64 chunk by chunk, so ``F`` is never stored) by coordinate descent with covariance
-    updates (:func:`fastconvexrelu._core.gram_lasso`), stopped when the exact duality gap is
-    at most ``tol`` times the objective.  ``predict`` returns the class with the largest
-    score :math:`\hat F w_k + w_{0k}`.
+    i.e. :math:`w_{0k} = \bar y_k` and a lasso (ridge) problem on centered data, exactly
+    separable over classes.  Both are solved on the Gram matrix :math:`G = \hat F^T\hat F / n`
+    (float32 chunk products about a fixed shift, summed in float64, so ``F`` is never stored):
+    l1 by coordinate descent with covariance updates and Newton steps
+    (:func:`fastconvexrelu._core.gram_lasso`), stopped when the exact duality gap is at most
+    ``tol`` times the objective; l2 by one Cholesky solve.  ``predict`` returns the class with
+    the largest score :math:`\hat F w_k + w_{0k}`.
+
+    When ``beta`` is a sequence, a random ``validation_fraction`` of the images is held out
+    (its features kept, the Gram statistics of the rest are the totals minus its own), every
+    ``beta`` is fitted on the rest (largest first, warm-started), the one with the best held-out
+    accuracy is kept (ties: the larger) and the model is refitted on all images with it.
 
     Parameters
     ----------
-    beta : float, default=1e-4
-        :math:`\beta` above.
+    beta : float or sequence of floats, default=1e-4
+        :math:`\beta` above, or candidates chosen on a validation split.
+    penalty : {"l1", "l2"}, default="l1"
+        Output-layer regularizer (l1: Algorithm 2, step 14).
+    validation_fraction : float, default=0.1
+        Held-out share of the images when ``beta`` is a sequence.
     tol : float, default=1e-4
-        Relative duality gap of each class problem.
+        Relative duality gap of each class problem (l1).
     max_epochs : int, default=2000
-        Coordinate-descent sweeps per class; a ConvergenceWarning is issued when reached.
+        Coordinate-descent sweeps per class (l1); a ConvergenceWarning is issued when reached.
     Others
-        As in :class:`ConvexRF`.
+        As in :class:`ConvexRF` (``random_state`` also draws the validation split).
 
     Attributes
     ----------
@@ -559,9 +598,16 @@ class ConvexRFClassifier(_ParamsMixin):
     classes_ : (c,) ndarray
     coef_ : (n_features, c) ndarray, intercept_ : (c,) ndarray
         In the raw feature space: scores = ``rf_.transform(X) @ coef_ + intercept_``.
+    beta_ : float
+        The :math:`\beta` of the final fit.
+    validation_scores_ : dict or None
+        Held-out accuracy of every candidate ``beta`` (None for a single ``beta``).
     duality_gaps_, objectives_ : (c,) ndarray
+        Upper bounds on the suboptimality of each class problem and its objective.
     n_epochs_ : (c,) ndarray
     converged_ : bool
+    gram_time_, solve_time_ : float
+        Seconds spent on features + Gram statistics, and on the output-layer solves.
     """
 
     def __init__(
@@ -573,9 +619,13 @@ class ConvexRFClassifier(_ParamsMixin):
         whiten=True,
         whiten_epsilon=0.1,
         bias="none",
+        threshold=0.0,
+        polarity="one",
         pooling="sum",
         pool_grid=2,
         beta=1e-4,
+        penalty="l1",
+        validation_fraction=0.1,
         tol=1e-4,
         max_epochs=2000,
         random_state=None,
@@ -591,9 +641,13 @@ class ConvexRFClassifier(_ParamsMixin):
         self.whiten = whiten
         self.whiten_epsilon = whiten_epsilon
         self.bias = bias
+        self.threshold = threshold
+        self.polarity = polarity
         self.pooling = pooling
         self.pool_grid = pool_grid
         self.beta = beta
+        self.penalty = penalty
+        self.validation_fraction = validation_fraction
         self.tol = tol
         self.max_epochs = max_epochs
         self.random_state = random_state
@@ -605,6 +659,15 @@ class ConvexRFClassifier(_ParamsMixin):
     def _make_rf(self):
         names = ConvexRF._get_param_names()
         return ConvexRF(**{k: getattr(self, k) for k in names})
+
+    def _betas(self):
+        b = self.beta
+        if isinstance(b, (list, tuple, np.ndarray)):
+            vals = [_check_pos_real(v, "beta") for v in np.asarray(b, dtype=object).ravel()]
+            if not vals:
+                raise ValueError("beta must be a positive float or a non-empty sequence of them")
+            return vals
+        return [_check_pos_real(b, "beta")]
 
     def fit(self, X, y):
         """Fit the filters on ``X``, then the output layer on the pooled features.
@@ -618,9 +681,17 @@ class ConvexRFClassifier(_ParamsMixin):
         -------
         self
         """
-        beta = _check_pos_real(self.beta, "beta")
+        betas = self._betas()
+        if self.penalty not in ("l1", "l2"):
+            raise ValueError(f"penalty must be 'l1' or 'l2', got {self.penalty!r}")
         tol = _check_pos_real(self.tol, "tol")
         max_epochs = _check_int(self.max_epochs, "max_epochs")
+        vf = self.validation_fraction
+        if len(betas) > 1 and (
+            isinstance(vf, (bool, np.bool_)) or not isinstance(vf, numbers.Real)
+            or not 0.0 < vf < 1.0
+        ):
+            raise ValueError(f"validation_fraction must be in (0, 1), got {vf!r}")
         Xa = _check_images(X)
         y_arr = np.asarray(y)
         if y_arr.ndim != 1 or y_arr.shape[0] != Xa.shape[0]:
@@ -631,38 +702,55 @@ class ConvexRFClassifier(_ParamsMixin):
         classes, y_idx = np.unique(y_arr, return_inverse=True)
         if classes.size < 2:
             raise ValueError("y must contain at least two classes")
-        rf = self._make_rf().fit(Xa)
         n = Xa.shape[0]
+        n_val = int(round(vf * n)) if len(betas) > 1 else 0
+        if len(betas) > 1 and not 1 <= n_val < n - 1:
+            raise ValueError(
+                f"validation_fraction={vf!r} of {n} images leaves no validation or training part"
+            )
+        threads = _n_threads(self.n_jobs)
+        rf = self._make_rf().fit(Xa)
         c = classes.size
         Y = np.zeros((n, c))
         Y[np.arange(n), y_idx] = 1.0
         m = rf.n_features_out_
-        S = np.zeros((m, m))  # F^T F
-        s1 = np.zeros(m)  # F^T 1
-        FY = np.zeros((m, c))  # F^T Y
+        rng = np.random.default_rng(self.random_state)
+        val_idx = np.sort(rng.choice(n, size=n_val, replace=False)) if n_val else np.zeros(0, int)
+        Fv = np.empty((n_val, m), dtype=np.float32)
+        stats = GramStats(m, c)
         t0 = time.perf_counter()
         for s, e, F in rf._iter_features(Xa):
-            F64 = F.astype(np.float64)
-            S += F64.T @ F64
-            s1 += F64.sum(axis=0)
-            FY += F64.T @ Y[s:e]
-        mu = s1 / n
-        ybar = Y.mean(axis=0)
-        Gc = S / n - np.outer(mu, mu)  # centered second moments
-        var = np.maximum(np.diag(Gc), 0.0)
-        sd = np.sqrt(var)
-        live = sd > 1e-12 * max(float(sd.max()), np.finfo(float).tiny)
-        inv = np.where(live, 1.0 / np.where(live, sd, 1.0), 0.0)
-        G = Gc * inv[:, None] * inv[None, :]  # standardized Gram / n
-        Cm = (FY / n - np.outer(mu, ybar)) * inv[:, None]
-        yy = ybar * (1.0 - ybar)  # ||y_k - ybar_k||^2 / n
-        G = 0.5 * (G + G.T)
+            stats.add(F, Y[s:e])
+            lo, hi = np.searchsorted(val_idx, [s, e])
+            Fv[lo:hi] = F[val_idx[lo:hi] - s]
         self.gram_time_ = time.perf_counter() - t0
         t1 = time.perf_counter()
-        r = _core.gram_lasso(G.T, np.asfortranarray(Cm), yy, beta, tol, max_epochs,
-                             _n_threads(self.n_jobs))
+        W0 = None
+        self.validation_scores_ = None
+        beta = betas[0]
+        if n_val:
+            tr = stats.minus(Fv, Y[val_idx])
+            G, Cm, yy, mu, inv, ybar = standardized_problem(tr)
+            del tr
+            scores = {}
+            for b in sorted(set(betas), reverse=True):
+                r = solve_output_layer(G.T, Cm, yy, b, self.penalty, tol, max_epochs, threads, W0)
+                W0 = r["W"]
+                coef = W0 * inv[:, None]
+                pred = np.argmax(Fv @ coef.astype(np.float32) + (ybar - mu @ coef), axis=1)
+                scores[b] = float(np.mean(pred == y_idx[val_idx]))
+                self._log_fit(f"beta={b:g}: validation accuracy {scores[b]:.4f}")
+            del G
+            beta = max(sorted(scores, reverse=True), key=lambda b: scores[b])
+            self.validation_scores_ = {b: scores[b] for b in betas}
+            W0 = None  # the chosen beta is refitted from scratch (other standardization)
+        del Fv
+        G, Cm, yy, mu, inv, ybar = standardized_problem(stats)
+        del stats
+        r = solve_output_layer(G.T, Cm, yy, beta, self.penalty, tol, max_epochs, threads, W0)
         self.solve_time_ = time.perf_counter() - t1
         W = r["W"]
+        self.beta_ = beta
         self.coef_ = W * inv[:, None]
         self.intercept_ = ybar - mu @ self.coef_
         self.duality_gaps_ = np.asarray(r["gap"])
@@ -681,6 +769,10 @@ class ConvexRFClassifier(_ParamsMixin):
         self.classes_ = classes
         self.n_features_out_ = m
         return self
+
+    def _log_fit(self, msg):
+        if self.verbose:
+            print(f"[ConvexRFClassifier] {msg}", file=sys.stderr, flush=True)
 
     def decision_function(self, X):
         """Class scores ``F @ coef_ + intercept_``, shape (n, c)."""

@@ -32,6 +32,10 @@ struct PatchFeatureOptions {
     double epsilon = 10.0;      // patch normalization; < 0: no normalization (raw patches)
     Eigen::Index pool_grid = 2;  // g: g x g regions of the (out_h x out_w) response map
     PoolKind pool = PoolKind::Sum;
+    // Activation: s = u^T p~ + b, feature relu(s - threshold); with both_signs also
+    // relu(-s - threshold) (the neuron -u with the mirrored bias: Coates & Ng's polarity split).
+    float threshold = 0.0f;
+    bool both_signs = false;
     int n_threads = 1;  // threads over the images of the call (<= 0: all cores)
     int kernel = 0;     // 0: auto (AVX2 if available), 1: generic Eigen
 };
@@ -46,8 +50,9 @@ inline Eigen::Index pool_region(Eigen::Index i, Eigen::Index out, Eigen::Index g
 
 // images: n x (H W C) row-major (each row one image in HWC order), float32.
 // filters: K x P row-major, K = patch_h * patch_w * C, patch vector order (dy, dx, c).
-// bias: P.  out: n x (g^2 P), out(i, r P + j) = pooled response of filter j over region
-// r = ry g + rx.  Throws std::invalid_argument on inconsistent shapes / options or non-finite
+// bias: P.  out: n x (g^2 S P) with S = 2 if both_signs else 1: out(i, (r S + s) P + j) =
+// pooled relu(+-(u_j^T p~ + b_j) - threshold) of filter j over region r = ry g + rx
+// (s = 0: sign +, s = 1: sign -).  Throws std::invalid_argument on inconsistent shapes / options or non-finite
 // pixels.
 void patch_features(const Eigen::Ref<const RowMatrixXf>& images,
                     const Eigen::Ref<const RowMatrixXf>& filters,
