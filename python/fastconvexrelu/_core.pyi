@@ -319,8 +319,11 @@ def patch_features(
     pool: str = "sum",
     n_threads: int = 1,
     kernel: int = 0,
+    threshold: float = 0.0,
+    both_signs: bool = False,
 ) -> NDArray[np.float32]:
-    """Fused im2col + normalization + GEMM + bias + ReLU + pooling (Algorithm 2, steps 12-13)."""
+    """Fused im2col + normalization + GEMM + bias + ReLU(s - threshold) (+ ReLU(-s - threshold)
+    with both_signs) + pooling (Algorithm 2, steps 12-13)."""
 
 def patch_features_has_avx2() -> bool:
     """Whether ``patch_features(kernel=0)`` uses the AVX2/FMA micro-kernel."""
