@@ -66,12 +66,15 @@ def standardized_problem(st):
     """(G, Cm, yy, mu, inv, ybar) of the standardized, centered problem from :class:`GramStats`.
 
     ``inv[j] = 1 / sigma_j`` (0 for constant columns, which are dropped from the model).
+    ``G`` is computed in the memory of ``st.S`` (no second m x m matrix), so ``st`` is
+    consumed (``st.S`` is set to None).
     """
     n = st.n
     m_shift = st.s1 / n
     mu = st.shift.astype(np.float64) + m_shift
     ybar = st.Ys / n
-    G = st.S / n  # -> centered second moments, then standardized, in place (m^2 memory once)
+    G, st.S = st.S, None
+    G /= n  # -> centered second moments, then standardized, in place
     for i in range(0, G.shape[0], 1024):
         G[i:i + 1024] -= np.outer(m_shift[i:i + 1024], m_shift)
     var = np.maximum(np.diag(G), 0.0)

@@ -729,9 +729,7 @@ class ConvexRFClassifier(_ParamsMixin):
         self.validation_scores_ = None
         beta = betas[0]
         if n_val:
-            tr = stats.minus(Fv, Y[val_idx])
-            G, Cm, yy, mu, inv, ybar = standardized_problem(tr)
-            del tr
+            G, Cm, yy, mu, inv, ybar = standardized_problem(stats.minus(Fv, Y[val_idx]))
             scores = {}
             for b in sorted(set(betas), reverse=True):
                 r = solve_output_layer(G.T, Cm, yy, b, self.penalty, tol, max_epochs, threads, W0)
