@@ -56,11 +56,17 @@ def load_npz_images(data_dir, name):
     return f(d["X_train"]), d["y_train"], f(d["X_test"]), d["y_test"]
 
 
-def numpy_baseline(images, Ue, be, patch=6, stride=1, eps=10.0, grid=2, chunk=250):
-    """im2col (sliding_window_view) + normalization + one float32 matmul + bias/ReLU/sum-pool."""
+def numpy_baseline(images, Ue, be, patch=6, stride=1, eps=10.0, grid=2, chunk=250,
+                   threshold=0.0, split=False):
+    """im2col (sliding_window_view) + normalization + one float32 matmul + bias/ReLU/sum-pool.
+
+    With ``split``, the responses r give relu(r - t) and relu(-r - t) (same layout as
+    ``ConvexRF(polarity="split")``: per region, the P "+" then the P "-" features).
+    """
     n, H, W, C = images.shape
     oh, ow = (H - patch) // stride + 1, (W - patch) // stride + 1
-    P = Ue.shape[1]
+    P0 = Ue.shape[1]
+    P = 2 * P0 if split else P0
     out = np.empty((n, grid * grid * P), np.float32)
     ry = (np.arange(oh) * grid) // oh
     rx = (np.arange(ow) * grid) // ow
@@ -71,7 +77,12 @@ def numpy_baseline(images, Ue, be, patch=6, stride=1, eps=10.0, grid=2, chunk=25
         A = win.transpose(0, 1, 2, 4, 5, 3).reshape(-1, patch * patch * C)
         mean = A.mean(1, keepdims=True)
         A = (A - mean) / np.sqrt(A.var(1, ddof=1, keepdims=True) + eps)
-        R = np.maximum(A @ Ue + be, 0).reshape(x.shape[0], oh, ow, P)
+        R = A @ Ue + be
+        if split:
+            R = np.concatenate([np.maximum(R - threshold, 0), np.maximum(-R - threshold, 0)], 1)
+        else:
+            R = np.maximum(R - threshold, 0)
+        R = R.reshape(x.shape[0], oh, ow, P)
         for a in range(grid):
             for b in range(grid):
                 out[s:s + chunk, (a * grid + b) * P:(a * grid + b + 1) * P] = \
@@ -98,17 +109,21 @@ def part_features(args, Xtr):
     rows = []
     imgs = Xtr[:args.n_feat]
     runs = []
+    split = args.polarity == "split"
     for P in (1600, 4000):  # C++ first, so that peak_mb covers the C++ path only
-        rf = ConvexRF(n_filters=P, random_state=0, chunk_size=500).fit(Xtr[:10000])
+        rf = ConvexRF(n_filters=P, random_state=0, chunk_size=500, polarity=args.polarity,
+                      threshold=args.threshold).fit(Xtr[:10000])
         t = time.perf_counter()
         F = rf.transform(imgs)
         runs.append((P, rf, F, time.perf_counter() - t, peak_mb()))
     for P, rf, F, dt, peak in runs:
         t = time.perf_counter()
-        Fb = numpy_baseline(imgs, rf.effective_filters_, rf.effective_bias_)
+        Fb = numpy_baseline(imgs, rf.effective_filters_, rf.effective_bias_,
+                            threshold=args.threshold, split=split)
         db = time.perf_counter() - t
         err = float(np.abs(F - Fb).max() / np.abs(Fb).max())
-        rows.append(dict(part="features", P=P, n_images=len(imgs), cpp_img_per_s=len(imgs) / dt,
+        rows.append(dict(part="features", P=P, polarity=args.polarity, threshold=args.threshold,
+                         n_features=F.shape[1], n_images=len(imgs), cpp_img_per_s=len(imgs) / dt,
                          numpy_img_per_s=len(imgs) / db, speedup=db / dt, max_rel_diff=err,
                          avx2=bool(_core.patch_features_has_avx2()),
                          peak_mb_cpp=peak, peak_mb_with_numpy=peak_mb()))

@@ -577,6 +577,12 @@ class ConvexRFClassifier(_ParamsMixin):
     ``beta`` is fitted on the rest (largest first, warm-started), the one with the best held-out
     accuracy is kept (ties: the larger) and the model is refitted on all images with it.
 
+    The defaults follow Algorithm 2 as printed.  Measured in ``bench/RESULTS.md`` (50 000
+    training images): ``polarity="split", threshold=0.25, penalty="l2"`` with ``beta`` chosen
+    from a short list is much more accurate (CIFAR-10 62.7% -> 73.4% at ``n_filters=1600``;
+    MNIST 97.2% -> 98.9%); the l1 output layer at a small ``beta`` converges slowly once the
+    support has thousands of features (its Newton steps stop at 3000).
+
     Parameters
     ----------
     beta : float or sequence of floats, default=1e-4
