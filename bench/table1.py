@@ -20,6 +20,9 @@ Rows (test accuracy; pixels scaled to [0, 1], no other preprocessing, as in the 
   neurons), ReLU, and the convex l1 multiclass output layer of A.7.3 solved to a relative
   duality gap ``--tol`` (``ConvexRFClassifier`` with one "patch" = the whole image, no pooling,
   no whitening, no patch normalization).  No oracle rounds are run on top of the seed neurons.
+  ``--convex-penalty l2`` uses the ridge output layer instead; ``--convex-polarity split``
+  takes ``--hidden/2`` directions with the neurons +-u (same width); several ``--beta-convex``
+  are chosen on a 10% validation split inside the classifier.
 * ``convexrf``: Convex-RF (Algorithm 2): ``ConvexRFClassifier(n_filters=--P, patch_size=6)``
   with ``--polarity``, ``--threshold``, ``--penalty`` and ``--beta`` (a list: chosen on a 10%
   validation split inside the classifier).
@@ -132,32 +135,26 @@ def _torch_predict(net, X):
         return net(torch.as_tensor(X)).argmax(dim=1).numpy()
 
 
-def _convex_net(Xa, ya, beta, args):
-    clf = ConvexRFClassifier(
-        n_filters=args.hidden, patch_size=Xa.shape[1:3], pool_grid=1, epsilon=None,
-        whiten=False, bias="none", beta=beta, tol=args.tol, max_epochs=args.max_epochs,
-        random_state=0,
-    )
-    return clf.fit(_flat01(Xa).reshape(Xa.shape), ya)
-
-
 def row_convex(Xa, ya, Xb, yb, args):
     betas = args.beta_convex
-    note = ""
-    if len(betas) > 1:  # choose beta on a 10% validation split, as for backprop
-        perm = np.random.default_rng(0).permutation(Xa.shape[0])
-        va, tr = perm[:Xa.shape[0] // 10], perm[Xa.shape[0] // 10:]
-        accs = [_convex_net(Xa[tr], ya[tr], b, args).score(_flat01(Xa[va]).reshape(Xa[va].shape),
-                                                           ya[va]) for b in betas]
-        beta = betas[int(np.argmax(accs))]
-        note = "val acc " + ", ".join(f"{b:g}: {a:.4f}" for b, a in zip(betas, accs)) + "; "
-    else:
-        beta = betas[0]
-    clf = _convex_net(Xa, ya, beta, args)
+    split = args.convex_polarity == "split"
+    # same number of hidden neurons as backprop: with "split", hidden/2 directions u, neurons +-u
+    clf = ConvexRFClassifier(
+        n_filters=args.hidden // 2 if split else args.hidden, patch_size=Xa.shape[1:3],
+        pool_grid=1, epsilon=None, whiten=False, bias="none", polarity=args.convex_polarity,
+        beta=betas if len(betas) > 1 else betas[0], penalty=args.convex_penalty, tol=args.tol,
+        max_epochs=args.max_epochs, random_state=0, validation_fraction=0.1,
+    )  # several betas: chosen on a 10% validation split, as for backprop
+    clf.fit(_flat01(Xa).reshape(Xa.shape), ya)
     acc = clf.score(_flat01(Xb).reshape(Xb.shape), yb)
+    note = ""
+    if clf.validation_scores_:
+        note = "val acc " + ", ".join(f"{b:g}: {a:.4f}" for b, a in clf.validation_scores_.items())
+        note += "; "
     gap = float(np.max(clf.duality_gaps_ / clf.objectives_))
-    return acc, (note + f"{clf.n_features_out_} neurons, beta={beta:g}, max rel. duality "
-                 f"gap {gap:.1e}, converged={clf.converged_}")
+    return acc, (note + f"{clf.n_features_out_} neurons ({args.convex_polarity}), "
+                 f"{args.convex_penalty}, beta={clf.beta_:g}, max rel. duality gap {gap:.1e}, "
+                 f"converged={clf.converged_}")
 
 
 def row_convexrf(Xa, ya, Xb, yb, args):
@@ -199,6 +196,11 @@ def main():
                     default=[1e-4],
                     help="output-layer beta(s) of the convex network (several: chosen on a "
                          "10%% validation split)")
+    ap.add_argument("--convex-penalty", choices=("l1", "l2"), default="l1",
+                    help="output-layer penalty of the convex network (l1: A.7.3)")
+    ap.add_argument("--convex-polarity", choices=("one", "split"), default="one",
+                    help="convex network neurons: --hidden directions u (one) or --hidden/2 "
+                         "directions with neurons +-u (split)")
     ap.add_argument("--tol", type=float, default=1e-3)
     ap.add_argument("--max-epochs", type=int, default=100)
     ap.add_argument("--bp-epochs", type=int, default=10)
