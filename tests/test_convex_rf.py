@@ -271,6 +271,16 @@ def test_dask_equals_in_process():
         # same filters -> identical features (same kernel, per image)
         b.effective_filters_, b.effective_bias_ = a.effective_filters_, a.effective_bias_
         np.testing.assert_array_equal(b.transform(X), Fa)
+        # the split neurons and the threshold travel to the workers too
+        kw.update(polarity="split", threshold=0.2)
+        a, b = ConvexRF(**kw).fit(X), ConvexRF(client=client, **kw).fit(X)
+        b.effective_filters_, b.effective_bias_ = a.effective_filters_, a.effective_bias_
+        np.testing.assert_array_equal(b.transform(X), a.transform(X))
+        # the classifier's Gram pass over Dask chunks equals the in-process one
+        y = np.arange(10) % 2
+        ca = ConvexRFClassifier(penalty="l2", beta=0.1, **kw).fit(X, y)
+        cb = ConvexRFClassifier(penalty="l2", beta=0.1, client=client, **kw).fit(X, y)
+        np.testing.assert_allclose(cb.decision_function(X), ca.decision_function(X), atol=1e-5)
     finally:
         client.close()
         cluster.close()
