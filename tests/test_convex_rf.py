@@ -225,10 +225,12 @@ def test_gram_lasso_against_sklearn_and_gap_is_an_upper_bound():
         assert abs(r1["primal"][k] - obj(r1["W"][:, k], k)) < 1e-12
 
 
-def test_gram_lasso_converges_on_correlated_features_with_a_large_support():
+@pytest.mark.parametrize("direct_newton_max", [3000, 0])
+def test_gram_lasso_converges_on_correlated_features_with_a_large_support(direct_newton_max):
     # ReLU features of correlated directions and a small beta: most coordinates stay active,
     # where coordinate descent alone crawls; the projected Newton steps must reach the optimum
-    # (checked against CVXPY + Clarabel) within a few epochs
+    # (checked against CVXPY + Clarabel) within a few epochs -- with Cholesky directions, and
+    # with conjugate-gradient directions (direct_newton_max=0, the path of large supports)
     rng = np.random.default_rng(3)
     n, p = 400, 150
     Z = rng.standard_normal((n, 20))
@@ -239,7 +241,8 @@ def test_gram_lasso_converges_on_correlated_features_with_a_large_support():
 
     beta = 1e-4
     G, Cm, yy = Xm.T @ Xm / n, Xm.T @ Y / n, (Y ** 2).sum(0) / n
-    r = _core.gram_lasso(G, np.asfortranarray(Cm), yy, beta, 1e-10, 40, 1)
+    r = _core.gram_lasso(G, np.asfortranarray(Cm), yy, beta, 1e-10, 40, 1,
+                         direct_newton_max=direct_newton_max)
     assert all(r["converged"]), (r["n_epochs"], r["gap"] / r["primal"])
     obj = lambda w, k: 0.5 * np.sum((Xm @ w - Y[:, k]) ** 2) / n + beta * np.abs(w).sum()  # noqa
     for k in range(2):

@@ -88,13 +88,14 @@ of relu(+-(u_j^T p~ + b_j) - t) (k = 0: +, k = 1: -).
     m.def(
         "gram_lasso",
         [](ColRef G, ColRef Cm, fcr_py::VectorRef yy, double beta, double tol, int max_epochs, int n_threads,
-           ColRef W0, int max_newton) {
+           ColRef W0, int max_newton, int direct_newton_max) {
             fcr::GramLassoOptions o;
             o.beta = beta;
             o.tol = tol;
             o.max_epochs = max_epochs;
             o.n_threads = n_threads;
             o.max_newton = max_newton;
+            o.direct_newton_max = direct_newton_max;
             fcr::GramLassoResult r;
             {
                 py::gil_scoped_release release;
@@ -110,10 +111,11 @@ of relu(+-(u_j^T p~ + b_j) - t) (k = 0: +, k = 1: -).
         },
         py::arg("G"), py::arg("Cm"), py::arg("yy"), py::arg("beta"), py::arg("tol") = 1e-6,
         py::arg("max_epochs") = 5000, py::arg("n_threads") = 1, py::arg("W0") = Eigen::MatrixXd(),
-        py::arg("max_newton") = 3000,
+        py::arg("max_newton") = 8000, py::arg("direct_newton_max") = 3000,
         R"doc(Per column c: min_w 1/2 w^T G w - Cm[:, c]^T w + 1/2 yy[c] + beta ||w||_1
 (= 1/2 ||X w - y_c||^2 + beta ||w||_1 for G = X^T X, Cm = X^T Y, yy = ||y_c||^2), by coordinate
-descent with covariance updates plus Newton steps on supports of size <= max_newton, stopped by the exact duality gap <= tol * primal.
+descent with covariance updates plus Newton steps on supports of size <= max_newton (Cholesky up to
+direct_newton_max, conjugate gradients above), stopped by the exact duality gap <= tol * primal.
 
 Returns dict W (p, m), primal (m,), gap (m,), n_epochs (m,), converged (list of bool).
 )doc");

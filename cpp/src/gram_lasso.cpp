@@ -43,6 +43,35 @@ ColumnState certificate(const Eigen::VectorXd& w, const Eigen::VectorXd& g,
     return s;
 }
 
+
+// Large supports: the Newton direction by Jacobi-preconditioned conjugate gradients on
+// (G_SS + ridge I) d = rhs, at most max_iter iterations or until ||residual|| <= 1e-8 ||rhs||.
+// An inexact direction is safe: the caller accepts a step only where the objective decreases.
+Eigen::VectorXd newton_direction_cg(const Eigen::MatrixXd& Gs, const Eigen::VectorXd& rhs,
+                                    double ridge, int max_iter) {
+    const Eigen::Index k = rhs.size();
+    Eigen::VectorXd d = Eigen::VectorXd::Zero(k), r = rhs;
+    const Eigen::VectorXd inv_diag =
+        (Gs.diagonal().array() + ridge).max(1e-300).inverse().matrix();
+    Eigen::VectorXd z = inv_diag.cwiseProduct(r), q = z, Aq(k);
+    double rz = r.dot(z);
+    const double stop = 1e-16 * rhs.squaredNorm();
+    for (int it = 0; it < max_iter && r.squaredNorm() > stop; ++it) {
+        Aq.noalias() = Gs.selfadjointView<Eigen::Lower>() * q;
+        Aq += ridge * q;
+        const double qAq = q.dot(Aq);
+        if (!(qAq > 0.0)) break;
+        const double alpha = rz / qAq;
+        d += alpha * q;
+        r -= alpha * Aq;
+        z = inv_diag.cwiseProduct(r);
+        const double rz_new = r.dot(z);
+        q = z + (rz_new / rz) * q;
+        rz = rz_new;
+    }
+    return d;
+}
+
 }  // namespace
 
 GramLassoResult gram_lasso(const Eigen::Ref<const Eigen::MatrixXd>& G,
@@ -116,11 +145,16 @@ GramLassoResult gram_lasso(const Eigen::Ref<const Eigen::MatrixXd>& G,
                 rhs(a) = -(gS(a) + beta * (wS(a) > 0 ? 1.0 : -1.0));
             }
             const double ridge = 1e-12 * std::max(Gs.diagonal().maxCoeff(), 1e-300);
-            Eigen::MatrixXd Gr = Gs;
-            Gr.diagonal().array() += ridge;
-            Eigen::LLT<Eigen::MatrixXd> llt(Gr);
-            if (llt.info() != Eigen::Success) return;
-            const Eigen::VectorXd d = llt.solve(rhs);
+            Eigen::VectorXd d;
+            if (k <= o.direct_newton_max) {
+                Eigen::MatrixXd Gr = Gs;
+                Gr.diagonal().array() += ridge;
+                Eigen::LLT<Eigen::MatrixXd> llt(Gr);
+                if (llt.info() != Eigen::Success) return;
+                d = llt.solve(rhs);
+            } else {
+                d = newton_direction_cg(Gs, rhs, ridge, o.newton_cg_iter);
+            }
             if (!d.allFinite()) return;
             const double l1 = wS.lpNorm<1>();
             Eigen::VectorXd delta(k);

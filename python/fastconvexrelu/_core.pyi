@@ -344,7 +344,8 @@ def gram_lasso(
     max_epochs: int = 5000,
     n_threads: int = 1,
     W0: ArrayLike = ...,
-    max_newton: int = 3000,
+    max_newton: int = 8000,
+    direct_newton_max: int = 3000,
 ) -> _GramLassoResult:
     """Per column: ``min_w 1/2 w^T G w - Cm[:, c]^T w + 1/2 yy[c] + beta ||w||_1`` with an exact gap."""
 

@@ -580,8 +580,9 @@ class ConvexRFClassifier(_ParamsMixin):
     The defaults follow Algorithm 2 as printed.  Measured in ``bench/RESULTS.md`` (50 000
     training images): ``polarity="split", threshold=0.25, penalty="l2"`` with ``beta`` chosen
     from a short list is much more accurate (CIFAR-10 62.7% -> 73.4% at ``n_filters=1600``;
-    MNIST 97.2% -> 98.9%); the l1 output layer at a small ``beta`` converges slowly once the
-    support has thousands of features (its Newton steps stop at 3000).
+    MNIST 97.2% -> 98.9%); the l1 output layer at a small ``beta`` is much slower once the
+    support has thousands of features (Newton directions by conjugate gradients above 3000,
+    none above 8000).
 
     Parameters
     ----------

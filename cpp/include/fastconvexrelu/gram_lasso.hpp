@@ -17,7 +17,8 @@
 // w_j <- S(G_jj w_j - g_j, beta) / G_jj (soft threshold S), g updated by a column of G
 // (O(p) per changed coordinate, "covariance updates"), alternating one sweep over all
 // coordinates with up to 10 sweeps over the current support, then a Newton step on the
-// support (signs fixed; Cholesky of G_SS + tiny ridge, skipped when it fails or
+// support (signs fixed; Cholesky of G_SS + tiny ridge when |S| <= direct_newton_max, else
+// Jacobi-preconditioned conjugate gradients; skipped when it fails or
 // |S| > max_newton; trial points w + t d, t = 1, 1/2, ..., with entries that change sign set
 // to 0, accepted at the first t where the objective decreases exactly); stops when
 // gap <= tol * F(w).  Columns c run in parallel threads.
@@ -33,7 +34,9 @@ struct GramLassoOptions {
     double tol = 1e-6;      // relative duality gap
     int max_epochs = 5000;  // full sweeps
     int n_threads = 1;      // over columns (<= 0: all cores)
-    int max_newton = 3000;  // Newton steps on the support only when |S| <= max_newton (0: never)
+    int max_newton = 8000;  // Newton steps on the support only when |S| <= max_newton (0: never)
+    int direct_newton_max = 3000;  // |S| <= this: Cholesky; larger: conjugate gradients
+    int newton_cg_iter = 50;       // CG iterations per Newton direction
 };
 
 struct GramLassoResult {
