@@ -584,6 +584,11 @@ class ConvexRFClassifier(_ParamsMixin):
     support has thousands of features (Newton directions by conjugate gradients above 3000,
     none above 8000).
 
+    Memory: the features are never stored, but the output layer holds the m x m Gram matrix in
+    float64 (m = ``n_features_out_``): about ``8 m^2`` bytes, up to three such matrices while a
+    ``beta`` list is validated with ``penalty="l2"`` (totals, training part, Cholesky factor):
+    14 GB peak measured at m = 23 984 (``n_filters=3000, polarity="split"``).
+
     Parameters
     ----------
     beta : float or sequence of floats, default=1e-4
