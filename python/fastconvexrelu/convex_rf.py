@@ -55,7 +55,7 @@ import numpy as np
 
 from . import _core
 from ._estimators import _ParamsMixin
-from ._validation import ConvergenceWarning, check_is_fitted
+from ._validation import ConvergenceWarning, check_is_fitted, check_nonneg_real
 from ._gram_output_layer import GramStats, solve_output_layer, standardized_problem
 from .hull_neurons import min_norm_points
 
@@ -181,6 +181,12 @@ def _features_block(images_f32, shape, filters_f32, bias_f32, patch, stride, eps
         images_f32, H, W, C, filters_f32, bias_f32, patch[0], patch[1], stride,
         -1.0 if epsilon is None else epsilon, grid, pool, n_threads, kernel, threshold, split,
     )
+
+
+def _log(est, msg):
+    """Progress line on stderr when ``est.verbose`` is set."""
+    if est.verbose:
+        print(f"[{type(est).__name__}] {msg}", file=sys.stderr, flush=True)
 
 
 def _dask_workers(client):
@@ -309,11 +315,7 @@ class ConvexRF(_ParamsMixin):
         p["whiten_epsilon"] = _check_pos_real(self.whiten_epsilon, "whiten_epsilon")
         if self.bias not in _BIASES:
             raise ValueError(f"bias must be one of {_BIASES}, got {self.bias!r}")
-        t = self.threshold
-        if (isinstance(t, (bool, np.bool_)) or not isinstance(t, numbers.Real)
-                or not np.isfinite(t) or t < 0):
-            raise ValueError(f"threshold must be a finite real number >= 0, got {t!r}")
-        p["threshold"] = float(t)
+        p["threshold"] = check_nonneg_real(self.threshold, "threshold")
         if self.polarity not in _POLARITIES:
             raise ValueError(f"polarity must be one of {_POLARITIES}, got {self.polarity!r}")
         p["split"] = self.polarity == "split"
@@ -338,10 +340,6 @@ class ConvexRF(_ParamsMixin):
                 f"pool_grid={grid} exceeds the {oh} x {ow} map of patch positions"
             )
         return oh, ow
-
-    def _log(self, msg):
-        if self.verbose:
-            print(f"[ConvexRF] {msg}", file=sys.stderr, flush=True)
 
     # -- fit -----------------------------------------------------------------------------
     def fit(self, X, y=None):
@@ -415,7 +413,7 @@ class ConvexRF(_ParamsMixin):
         else:
             mu, Wz, Z = None, None, Pn
         Z = np.ascontiguousarray(Z)
-        self._log(f"sampled and whitened {P} patches of {Z.shape[1]} entries "
+        _log(self, f"sampled and whitened {P} patches of {Z.shape[1]} entries "
                   f"({time.perf_counter() - t0:.2f} s)")
         # Steps 8-10: one Lemma 2.7 neuron per patch.
         t1 = time.perf_counter()
@@ -435,7 +433,7 @@ class ConvexRF(_ParamsMixin):
         if np.any(status[keep] == 3):
             warnings.warn("some hull-neuron QPs hit max_iter", ConvergenceWarning, stacklevel=2)
         U, b, dist = U[keep], b[keep], dist[keep]
-        self._log(f"{keep.sum()} Lemma 2.7 filters in {time.perf_counter() - t1:.2f} s")
+        _log(self, f"{keep.sum()} Lemma 2.7 filters in {time.perf_counter() - t1:.2f} s")
         self.filters_ = U
         self.hull_biases_ = b
         self.distances_ = dist
@@ -486,7 +484,7 @@ class ConvexRF(_ParamsMixin):
                 e = min(n, s + chunk)
                 _check_finite_images(X[s:e], "X", s)
                 F = _features_block(_as_f32_rows(X[s:e]), *args, p["threads"], kernel)
-                self._log(f"transform: {e}/{n} images ({e / (time.perf_counter() - t0):.0f} img/s)")
+                _log(self, f"transform: {e}/{n} images ({e / (time.perf_counter() - t0):.0f} img/s)")
                 yield s, e, F
             return
         client = self.client
@@ -509,7 +507,7 @@ class ConvexRF(_ParamsMixin):
             if i + window < len(starts):
                 submit(starts[i + window])
             e = min(n, s + chunk)
-            self._log(f"transform (dask): {e}/{n} images ({e / (time.perf_counter() - t0):.0f} img/s)")
+            _log(self, f"transform (dask): {e}/{n} images ({e / (time.perf_counter() - t0):.0f} img/s)")
             yield s, e, F
 
     def transform(self, X):
@@ -749,7 +747,7 @@ class ConvexRFClassifier(_ParamsMixin):
                 coef = W0 * inv[:, None]
                 pred = np.argmax(Fv @ coef.astype(np.float32) + (ybar - mu @ coef), axis=1)
                 scores[b] = float(np.mean(pred == y_idx[val_idx]))
-                self._log_fit(f"beta={b:g}: validation accuracy {scores[b]:.4f}")
+                _log(self, f"beta={b:g}: validation accuracy {scores[b]:.4f}")
             del G
             beta = max(sorted(scores, reverse=True), key=lambda b: scores[b])
             self.validation_scores_ = {b: scores[b] for b in betas}
@@ -779,10 +777,6 @@ class ConvexRFClassifier(_ParamsMixin):
         self.classes_ = classes
         self.n_features_out_ = m
         return self
-
-    def _log_fit(self, msg):
-        if self.verbose:
-            print(f"[ConvexRFClassifier] {msg}", file=sys.stderr, flush=True)
 
     def decision_function(self, X):
         """Class scores ``F @ coef_ + intercept_``, shape (n, c)."""
