@@ -36,27 +36,33 @@ class GramStats:
         self.n = 0
         self.shift = None
 
+    def _chunk_sums(self, F, Y):
+        """The shifted sums of one float32 chunk ``F`` (k x m) with targets ``Y`` (k x c)."""
+        A = F - self.shift  # float32
+        # float32 SYRK of one chunk; the callers sum it into float64
+        return A.T @ A, A.sum(axis=0, dtype=np.float64), A.T.astype(np.float64) @ Y, Y.sum(axis=0)
+
     def add(self, F, Y):
         """Add a float32 chunk ``F`` (k x m) with targets ``Y`` (k x c)."""
         if F.shape[0] == 0:
             return
         if self.shift is None:
             self.shift = F.mean(axis=0, dtype=np.float64).astype(np.float32)
-        A = F - self.shift  # float32
-        self.S += A.T @ A  # float32 SYRK of one chunk, summed in float64
-        self.s1 += A.sum(axis=0, dtype=np.float64)
-        self.FY += A.T.astype(np.float64) @ Y
-        self.Ys += Y.sum(axis=0)
+        S, s1, FY, Ys = self._chunk_sums(F, Y)
+        self.S += S
+        self.s1 += s1
+        self.FY += FY
+        self.Ys += Ys
         self.n += F.shape[0]
 
     def minus(self, F, Y):
         """Statistics without the rows ``F`` (float32, k x m), ``Y``."""
         out = GramStats.__new__(GramStats)
-        A = F - self.shift
-        out.S = self.S - A.T @ A
-        out.s1 = self.s1 - A.sum(axis=0, dtype=np.float64)
-        out.FY = self.FY - A.T.astype(np.float64) @ Y
-        out.Ys = self.Ys - Y.sum(axis=0)
+        S, s1, FY, Ys = self._chunk_sums(F, Y)
+        out.S = self.S - S
+        out.s1 = self.s1 - s1
+        out.FY = self.FY - FY
+        out.Ys = self.Ys - Ys
         out.n = self.n - F.shape[0]
         out.shift = self.shift
         return out
@@ -108,8 +114,9 @@ def solve_output_layer(G, Cm, yy, beta, penalty, tol, max_epochs, n_threads, W0=
         scipy.linalg.cho_factor(A, lower=True, overwrite_a=True, check_finite=False), Cm,
         check_finite=False)
     del A
-    grad = G @ W + beta * W - Cm
-    primal = 0.5 * np.einsum("ij,ij->j", W, G @ W) - np.einsum("ij,ij->j", Cm, W) + 0.5 * yy \
+    GW = G @ W
+    grad = GW + beta * W - Cm
+    primal = 0.5 * np.einsum("ij,ij->j", W, GW) - np.einsum("ij,ij->j", Cm, W) + 0.5 * yy \
         + 0.5 * beta * np.einsum("ij,ij->j", W, W)
     gap = np.einsum("ij,ij->j", grad, grad) / (2.0 * beta)
     k = Cm.shape[1]
