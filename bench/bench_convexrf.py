@@ -8,6 +8,8 @@ Usage (from the repository root, with the package importable):
     python bench/bench_convexrf.py --parts mnist --P 1600
     python bench/bench_convexrf.py --parts cifar --P 1600 --polarity split --threshold 0.25 \
         --beta 1e-4,3e-5,1e-5 --max-epochs 500    # the split features, beta on validation
+    python bench/bench_convexrf.py --parts cifar --P 3000 --polarity split --threshold 0.25 \
+        --penalty l2 --beta 1e-3,3e-3,1e-2 --hflip  # + mirrored training images
 
 Each part appends a JSON line to bench/results/convexrf.jsonl and prints it; the filter grid
 (paper Figure 10) is written to bench/results/convexrf_filters.png.  Data: --data-dir
@@ -136,14 +138,15 @@ def part_classify(args, name, Xtr, ytr, Xte, yte):
     clf = ConvexRFClassifier(n_filters=args.P, beta=betas, penalty=args.penalty, tol=args.tol,
                              max_epochs=args.max_epochs, random_state=0, chunk_size=1000,
                              epsilon=args.epsilon, polarity=args.polarity,
-                             threshold=args.threshold, n_jobs=args.n_jobs, verbose=True)
+                             threshold=args.threshold, n_jobs=args.n_jobs, hflip=args.hflip,
+                             verbose=True)
     clf.fit(Xtr, ytr)
     fit_s = time.perf_counter() - t
     t = time.perf_counter()
     acc = clf.score(Xte, yte)
     test_s = time.perf_counter() - t
     return [dict(part=name, P=args.P, beta=clf.beta_, penalty=args.penalty,
-                 polarity=args.polarity, threshold=args.threshold,
+                 polarity=args.polarity, threshold=args.threshold, hflip=args.hflip,
                  n_features=clf.n_features_out_,
                  validation=({str(k): v for k, v in clf.validation_scores_.items()}
                              if clf.validation_scores_ else None),
@@ -165,6 +168,8 @@ def main():
     ap.add_argument("--penalty", choices=("l1", "l2"), default="l1")
     ap.add_argument("--polarity", choices=("one", "split"), default="one")
     ap.add_argument("--threshold", type=float, default=0.0)
+    ap.add_argument("--hflip", action="store_true",
+                    help="train on the images and their mirrors, average their scores")
     ap.add_argument("--n-jobs", type=int, default=None)
     ap.add_argument("--tol", type=float, default=1e-3)
     ap.add_argument("--epsilon", type=float, default=10.0)

@@ -24,8 +24,8 @@ Rows (test accuracy; pixels scaled to [0, 1], no other preprocessing, as in the 
   takes ``--hidden/2`` directions with the neurons +-u (same width); several ``--beta-convex``
   are chosen on a 10% validation split inside the classifier.
 * ``convexrf``: Convex-RF (Algorithm 2): ``ConvexRFClassifier(n_filters=--P, patch_size=6)``
-  with ``--polarity``, ``--threshold``, ``--penalty`` and ``--beta`` (a list: chosen on a 10%
-  validation split inside the classifier).
+  with ``--polarity``, ``--threshold``, ``--penalty``, ``--hflip`` (mirrored training images)
+  and ``--beta`` (a list: chosen on a 10% validation split inside the classifier).
 
 Prints a Markdown table and appends JSON lines to bench/results/table1_images.jsonl.
 Paper: MNIST 86.04 / 96.25 / 96.94 / 97.72 %, CIFAR-10 36.39 / 41.57 / 42.16 / 80.28 %.
@@ -161,7 +161,8 @@ def row_convexrf(Xa, ya, Xb, yb, args):
     betas = args.beta if len(args.beta) > 1 else args.beta[0]
     clf = ConvexRFClassifier(n_filters=args.P, beta=betas, penalty=args.penalty, tol=args.tol,
                              max_epochs=args.max_epochs, random_state=0, patch_size=6,
-                             epsilon=10.0, polarity=args.polarity, threshold=args.threshold)
+                             epsilon=10.0, polarity=args.polarity, threshold=args.threshold,
+                             hflip=args.hflip)
     clf.fit(Xa, ya)
     val = ""
     if clf.validation_scores_:
@@ -169,7 +170,7 @@ def row_convexrf(Xa, ya, Xb, yb, args):
         val += "; "
     return clf.score(Xb, yb), (f"{val}P={args.P}, {clf.n_features_out_} features, "
                                f"polarity={args.polarity}, threshold={args.threshold:g}, "
-                               f"{args.penalty}, beta={clf.beta_:g}, converged={clf.converged_}")
+                               f"hflip={args.hflip}, {args.penalty}, beta={clf.beta_:g}, converged={clf.converged_}")
 
 
 ROWS = dict(ls=row_ls, backprop=row_backprop, convex=row_convex, convexrf=row_convexrf)
@@ -192,6 +193,8 @@ def main():
     ap.add_argument("--polarity", choices=("one", "split"), default="one",
                     help="Convex-RF neurons u (one) or +-u (split)")
     ap.add_argument("--threshold", type=float, default=0.0, help="Convex-RF ReLU threshold")
+    ap.add_argument("--hflip", action="store_true",
+                    help="Convex-RF: also train on mirrored images, average image/mirror scores")
     ap.add_argument("--beta-convex", type=lambda v: [float(b) for b in v.split(",")],
                     default=[1e-4],
                     help="output-layer beta(s) of the convex network (several: chosen on a "

@@ -332,6 +332,59 @@ def test_classifier_l2_penalty_is_ridge_on_standardized_features():
     assert clf.beta_ == beta and clf.validation_scores_ is None
 
 
+def _bands(n=150, seed=0):
+    """Class k: a bright block in row band k, left of the centre (so a mirror image differs)."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, n)
+    X = rng.integers(0, 60, size=(n, 9, 8)).astype(np.float64)
+    for k in range(3):
+        X[y == k, 3 * k:3 * k + 3, 1:4] += 60
+    return X, y
+
+
+def test_classifier_hflip_is_ridge_on_images_and_their_mirrors():
+    from sklearn.linear_model import Ridge
+
+    X, y = _bands()
+    beta = 0.05
+    clf = ConvexRFClassifier(n_filters=30, patch_size=3, penalty="l2", beta=beta, hflip=True,
+                             polarity="split", threshold=0.1, random_state=0).fit(X, y)
+    Xm = X[:, :, ::-1]
+    F, Fm = clf.transform(X).astype(np.float64), clf.transform(Xm).astype(np.float64)
+    A = np.vstack([F, Fm])  # 2n rows: every image and its mirror
+    sd = A.std(0)
+    live = sd > 0
+    mu = A[:, live].mean(0)
+    ref = Ridge(alpha=A.shape[0] * beta).fit((A[:, live] - mu) / sd[live], np.eye(3)[np.r_[y, y]])
+    np.testing.assert_allclose(clf.coef_[live] * sd[live][:, None], ref.coef_.T, atol=1e-6)
+    # scores: the mean over the image and its mirror (a mirror-symmetric classifier)
+    want = ref.predict(((F + Fm)[:, live] / 2 - mu) / sd[live])
+    np.testing.assert_allclose(clf.decision_function(X), want, atol=1e-6)
+    np.testing.assert_allclose(clf.decision_function(Xm), want, atol=1e-6)
+    with pytest.raises(ValueError, match="hflip"):
+        ConvexRFClassifier(n_filters=30, patch_size=3, hflip="yes").fit(X, y)
+
+
+def test_classifier_hflip_validation_holds_out_the_mirrors_too():
+    X, y = _bands()
+    kw = dict(n_filters=30, patch_size=3, penalty="l2", hflip=True, random_state=4,
+              validation_fraction=0.2)
+    clf = ConvexRFClassifier(beta=[1e-1, 1e-2], **kw).fit(X, y)
+    rng = np.random.default_rng(4)
+    val = np.sort(rng.choice(len(y), size=30, replace=False))
+    tr = np.setdiff1d(np.arange(len(y)), val)
+    for b in (1e-1, 1e-2):  # a fit on the training part (and its mirrors) only, same filters
+        sub = ConvexRFClassifier(beta=b, **kw)
+        sub._make_rf = lambda: clf.rf_
+        rf_fit = clf.rf_.fit
+        clf.rf_.fit = lambda X: clf.rf_  # noqa: E731 - keep the fitted filters
+        try:
+            sub.fit(X[tr], y[tr])
+        finally:
+            clf.rf_.fit = rf_fit
+        assert abs(sub.score(X[val], y[val]) - clf.validation_scores_[b]) < 1e-12
+
+
 @pytest.mark.parametrize("penalty", ["l1", "l2"])
 def test_classifier_beta_chosen_on_validation_split_then_refit(penalty):
     X, y = _blocks()

@@ -146,6 +146,11 @@ def _check_finite_images(chunk, name, start):
         raise ValueError(f"{name} contains NaN or inf pixels (first in image {bad})")
 
 
+def _chunk(X, s, e, mirror):
+    """Images s..e of a (n, H, W, C) array, mirrored left-right when ``mirror``."""
+    return X[s:e, :, ::-1] if mirror else X[s:e]
+
+
 def _as_f32_rows(chunk):
     """(m, H, W, C) chunk -> C-contiguous float32 (m, H*W*C) (uint8 -> float32 is exact)."""
     return np.ascontiguousarray(chunk.reshape(chunk.shape[0], -1), dtype=np.float32)
@@ -468,8 +473,11 @@ class ConvexRF(_ParamsMixin):
         return tuple(np.concatenate([q[i] for q in parts]) for i in range(4))
 
     # -- transform -----------------------------------------------------------------------
-    def _iter_features(self, X, kernel=0):
-        """Yield (start, stop, features float32) chunk by chunk, in order."""
+    def _iter_features(self, X, kernel=0, mirror=False):
+        """Yield (start, stop, features float32) chunk by chunk, in order.
+
+        With ``mirror``, the features of the horizontally mirrored images ``X[:, :, ::-1]``.
+        """
         check_is_fitted(self, ("effective_filters_",))
         p = self._validated()
         X = _check_images(X, "X", self.image_shape_)
@@ -483,7 +491,8 @@ class ConvexRF(_ParamsMixin):
             for s in starts:
                 e = min(n, s + chunk)
                 _check_finite_images(X[s:e], "X", s)
-                F = _features_block(_as_f32_rows(X[s:e]), *args, p["threads"], kernel)
+                F = _features_block(_as_f32_rows(_chunk(X, s, e, mirror)), *args, p["threads"],
+                                    kernel)
                 _log(self, f"transform: {e}/{n} images ({e / (time.perf_counter() - t0):.0f} img/s)")
                 yield s, e, F
             return
@@ -497,7 +506,8 @@ class ConvexRF(_ParamsMixin):
         def submit(s):
             e = min(n, s + chunk)
             _check_finite_images(X[s:e], "X", s)
-            futs[s] = client.submit(_features_block, _as_f32_rows(X[s:e]), shape, Uf, bf, patch,
+            futs[s] = client.submit(_features_block, _as_f32_rows(_chunk(X, s, e, mirror)),
+                                    shape, Uf, bf, patch,
                                     stride, eps, grid, pool, thr, split, 1, kernel, pure=False)
 
         for s in starts[:window]:
@@ -595,6 +605,12 @@ class ConvexRFClassifier(_ParamsMixin):
         Output-layer regularizer (l1: Algorithm 2, step 14).
     validation_fraction : float, default=0.1
         Held-out share of the images when ``beta`` is a sequence.
+    hflip : bool, default=False
+        Data augmentation by left-right mirroring: the features of every training image and
+        of its mirror image enter the objective above (2n rows, same weight), and the class
+        scores of an image are the mean of its own and its mirror's (also on the validation
+        part, whose mirrors are held out with it).  Twice the feature work in ``fit`` and
+        ``predict``; no extra memory for the output layer.
     tol : float, default=1e-4
         Relative duality gap of each class problem (l1).
     max_epochs : int, default=2000
@@ -636,6 +652,7 @@ class ConvexRFClassifier(_ParamsMixin):
         beta=1e-4,
         penalty="l1",
         validation_fraction=0.1,
+        hflip=False,
         tol=1e-4,
         max_epochs=2000,
         random_state=None,
@@ -658,6 +675,7 @@ class ConvexRFClassifier(_ParamsMixin):
         self.beta = beta
         self.penalty = penalty
         self.validation_fraction = validation_fraction
+        self.hflip = hflip
         self.tol = tol
         self.max_epochs = max_epochs
         self.random_state = random_state
@@ -712,6 +730,8 @@ class ConvexRFClassifier(_ParamsMixin):
         classes, y_idx = np.unique(y_arr, return_inverse=True)
         if classes.size < 2:
             raise ValueError("y must contain at least two classes")
+        if not isinstance(self.hflip, (bool, np.bool_)):
+            raise ValueError(f"hflip must be True or False, got {self.hflip!r}")
         n = Xa.shape[0]
         n_val = int(round(vf * n)) if len(betas) > 1 else 0
         if len(betas) > 1 and not 1 <= n_val < n - 1:
@@ -726,32 +746,37 @@ class ConvexRFClassifier(_ParamsMixin):
         m = rf.n_features_out_
         rng = np.random.default_rng(self.random_state)
         val_idx = np.sort(rng.choice(n, size=n_val, replace=False)) if n_val else np.zeros(0, int)
-        Fv = np.empty((n_val, m), dtype=np.float32)
+        views = (False, True) if self.hflip else (False,)
+        Fv = np.empty((len(views), n_val, m), dtype=np.float32)  # held-out features per view
         stats = GramStats(m, c)
         t0 = time.perf_counter()
-        for s, e, F in rf._iter_features(Xa):
-            stats.add(F, Y[s:e])
-            lo, hi = np.searchsorted(val_idx, [s, e])
-            Fv[lo:hi] = F[val_idx[lo:hi] - s]
+        for v, mirror in enumerate(views):
+            for s, e, F in rf._iter_features(Xa, mirror=mirror):
+                stats.add(F, Y[s:e])
+                lo, hi = np.searchsorted(val_idx, [s, e])
+                Fv[v, lo:hi] = F[val_idx[lo:hi] - s]
         self.gram_time_ = time.perf_counter() - t0
         t1 = time.perf_counter()
         W0 = None
         self.validation_scores_ = None
         beta = betas[0]
         if n_val:
-            G, Cm, yy, mu, inv, ybar = standardized_problem(stats.minus(Fv, Y[val_idx]))
+            G, Cm, yy, mu, inv, ybar = standardized_problem(
+                stats.minus(Fv.reshape(-1, m), np.tile(Y[val_idx], (len(views), 1))))
+            Fv_mean = Fv.mean(axis=0) if len(views) > 1 else Fv[0]  # scores are linear in F
             scores = {}
             for b in sorted(set(betas), reverse=True):
                 r = solve_output_layer(G.T, Cm, yy, b, self.penalty, tol, max_epochs, threads, W0)
                 W0 = r["W"]
                 coef = W0 * inv[:, None]
-                pred = np.argmax(Fv @ coef.astype(np.float32) + (ybar - mu @ coef), axis=1)
+                pred = np.argmax(Fv_mean @ coef.astype(np.float32) + (ybar - mu @ coef), axis=1)
                 scores[b] = float(np.mean(pred == y_idx[val_idx]))
                 _log(self, f"beta={b:g}: validation accuracy {scores[b]:.4f}")
             del G
             beta = max(sorted(scores, reverse=True), key=lambda b: scores[b])
             self.validation_scores_ = {b: scores[b] for b in betas}
             W0 = None  # the chosen beta is refitted from scratch (other standardization)
+            del Fv_mean
         del Fv
         G, Cm, yy, mu, inv, ybar = standardized_problem(stats)
         del stats
@@ -779,13 +804,21 @@ class ConvexRFClassifier(_ParamsMixin):
         return self
 
     def decision_function(self, X):
-        """Class scores ``F @ coef_ + intercept_``, shape (n, c)."""
+        """Class scores ``F @ coef_ + intercept_``, shape (n, c).
+
+        With ``hflip``, ``F`` is the mean of the features of each image and of its mirror.
+        """
         check_is_fitted(self, ("coef_",))
         out = None
-        for s, e, F in self.rf_._iter_features(X):
+        views = [self.rf_._iter_features(X)]
+        if self.hflip:
+            views.append(self.rf_._iter_features(X, mirror=True))
+        for chunks in zip(*views):
+            s, e, F = chunks[0]
+            F = F.astype(np.float64) if len(chunks) == 1 else 0.5 * (F + chunks[1][2])
             if out is None:
                 out = np.empty((np.asarray(X).shape[0], self.classes_.size))
-            out[s:e] = F.astype(np.float64) @ self.coef_ + self.intercept_
+            out[s:e] = F @ self.coef_ + self.intercept_
         return out
 
     def predict(self, X):
