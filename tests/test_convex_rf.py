@@ -414,14 +414,15 @@ def test_classifier_beta_chosen_on_validation_split_then_refit(penalty):
     assert abs(sub.score(X[val], y[val]) - clf.validation_scores_[b]) < 1e-12
 
 
-def test_gram_stats_minus_equals_the_statistics_of_the_rest():
+@pytest.mark.parametrize("buffer_bytes", [1, 28 * 40, 1 << 20])  # flush per chunk / mixed / never
+def test_gram_stats_minus_equals_the_statistics_of_the_rest(buffer_bytes):
     from fastconvexrelu._gram_output_layer import GramStats, standardized_problem
 
     rng = np.random.default_rng(2)
     F = (rng.random((90, 7)) * 50 + 100).astype(np.float32)
     F[:, 3] = 7.0  # a constant column is dropped
     Y = np.eye(3)[rng.integers(0, 3, 90)]
-    st = GramStats(7, 3)
+    st = GramStats(7, 3, buffer_bytes=buffer_bytes)
     for s in range(0, 90, 25):
         st.add(F[s:s + 25], Y[s:s + 25])
     rest = st.minus(F[60:], Y[60:])

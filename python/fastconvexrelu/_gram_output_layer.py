@@ -26,15 +26,23 @@ __all__ = ["GramStats", "standardized_problem", "solve_output_layer"]
 
 
 class GramStats:
-    """Shifted sums ``S = sum (f - c)(f - c)^T``, ``s1 = sum (f - c)``, ``FY = sum (f - c) y^T``."""
+    """Shifted sums ``S = sum (f - c)(f - c)^T``, ``s1 = sum (f - c)``, ``FY = sum (f - c) y^T``.
 
-    def __init__(self, m, c):
+    Chunks passed to :meth:`add` are buffered up to ``buffer_bytes`` of float32 rows and
+    multiplied as one block: fewer, larger SYRKs and fewer float64 additions of an m x m
+    matrix (the statistics are read after :meth:`flush`).
+    """
+
+    def __init__(self, m, c, buffer_bytes=512 << 20):
         self.S = np.zeros((m, m))
         self.s1 = np.zeros(m)
         self.FY = np.zeros((m, c))
         self.Ys = np.zeros(c)  # sum of the targets
         self.n = 0
         self.shift = None
+        self._rows = max(1, int(buffer_bytes) // (4 * max(m, 1)))
+        self._buf = []  # pending (F, Y) chunks
+        self._buf_n = 0
 
     def _chunk_sums(self, F, Y):
         """The shifted sums of one float32 chunk ``F`` (k x m) with targets ``Y`` (k x c)."""
@@ -48,6 +56,21 @@ class GramStats:
             return
         if self.shift is None:
             self.shift = F.mean(axis=0, dtype=np.float64).astype(np.float32)
+        self._buf.append((np.array(F, dtype=np.float32), np.asarray(Y, dtype=np.float64)))
+        self._buf_n += F.shape[0]
+        if self._buf_n >= self._rows:
+            self.flush()
+
+    def flush(self):
+        """Fold the buffered chunks into the sums."""
+        if not self._buf:
+            return
+        if len(self._buf) == 1:
+            F, Y = self._buf[0]
+        else:
+            F = np.concatenate([b[0] for b in self._buf])
+            Y = np.concatenate([b[1] for b in self._buf])
+        self._buf, self._buf_n = [], 0
         S, s1, FY, Ys = self._chunk_sums(F, Y)
         self.S += S
         self.s1 += s1
@@ -57,7 +80,9 @@ class GramStats:
 
     def minus(self, F, Y):
         """Statistics without the rows ``F`` (float32, k x m), ``Y``."""
+        self.flush()
         out = GramStats.__new__(GramStats)
+        out._buf, out._buf_n, out._rows = [], 0, self._rows
         S, s1, FY, Ys = self._chunk_sums(F, Y)
         out.S = self.S - S
         out.s1 = self.s1 - s1
@@ -75,6 +100,7 @@ def standardized_problem(st):
     ``G`` is computed in the memory of ``st.S`` (no second m x m matrix), so ``st`` is
     consumed (``st.S`` is set to None).
     """
+    st.flush()
     n = st.n
     m_shift = st.s1 / n
     mu = st.shift.astype(np.float64) + m_shift
