@@ -414,6 +414,25 @@ def test_classifier_beta_chosen_on_validation_split_then_refit(penalty):
     assert abs(sub.score(X[val], y[val]) - clf.validation_scores_[b]) < 1e-12
 
 
+@pytest.mark.parametrize("m", [1, 7, 10])
+def test_ridge_solve_in_place_leaves_the_gram_matrix_unchanged(m):
+    from fastconvexrelu._gram_output_layer import _ridge_solve_in_place
+
+    rng = np.random.default_rng(m)
+    A = rng.standard_normal((3 * m, m))
+    G = np.asfortranarray(A.T @ A / (3 * m))
+    G0 = G.copy()
+    Cm = rng.standard_normal((m, 3))
+    W = _ridge_solve_in_place(G, 0.1, Cm, block=3)  # blocks of 3: ragged last block
+    np.testing.assert_allclose(W, np.linalg.solve(G0 + 0.1 * np.eye(m), Cm), rtol=1e-10)
+    assert np.array_equal(G, G0)
+    # a failed factorization (not positive definite) also leaves G as it was
+    bad = np.asfortranarray(-G0 - np.eye(m))
+    with pytest.raises(np.linalg.LinAlgError):
+        _ridge_solve_in_place(bad, 0.1, Cm, block=3)
+    assert np.array_equal(bad, -G0 - np.eye(m))
+
+
 @pytest.mark.parametrize("buffer_bytes", [1, 28 * 40, 1 << 20])  # flush per chunk / mixed / never
 def test_gram_stats_minus_equals_the_statistics_of_the_rest(buffer_bytes):
     from fastconvexrelu._gram_output_layer import GramStats, standardized_problem

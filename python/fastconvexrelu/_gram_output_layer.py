@@ -120,6 +120,32 @@ def standardized_problem(st):
     return G, Cm, yy, mu, inv, ybar
 
 
+def _ridge_solve_in_place(G, beta, Cm, block=2048):
+    """``(G + beta I)^{-1} Cm`` for a symmetric F-ordered ``G``, without a second m x m matrix.
+
+    LAPACK's lower Cholesky factorization only writes the lower triangle, so the strict upper
+    triangle keeps ``G``; afterwards the lower triangle is copied back from it and the diagonal
+    restored, leaving ``G`` as it was (also when the factorization fails).
+    """
+    import scipy.linalg
+
+    m = G.shape[0]
+    if not (G.flags.f_contiguous and G.dtype == np.float64):
+        G = np.asfortranarray(G, dtype=np.float64)  # a private copy: nothing to restore
+    diag = G.diagonal().copy()
+    G.flat[:: m + 1] += beta
+    try:
+        L = scipy.linalg.cho_factor(G, lower=True, overwrite_a=True, check_finite=False)
+        W = scipy.linalg.cho_solve(L, Cm, check_finite=False)
+    finally:
+        for j in range(0, m, block):  # lower triangle (rows > j) <- upper triangle, by blocks
+            jb = min(m, j + block)
+            G[j:jb, j:jb] = np.triu(G[j:jb, j:jb]) + np.triu(G[j:jb, j:jb], 1).T
+            G[jb:, j:jb] = G[j:jb, jb:].T
+        G.flat[:: m + 1] = diag
+    return W
+
+
 def solve_output_layer(G, Cm, yy, beta, penalty, tol, max_epochs, n_threads, W0=None):
     """Solve every class problem; returns dict W, primal, gap, n_epochs, converged.
 
@@ -132,14 +158,7 @@ def solve_output_layer(G, Cm, yy, beta, penalty, tol, max_epochs, n_threads, W0=
         W0 = np.zeros((0, 0)) if W0 is None else np.asfortranarray(W0)
         r = _core.gram_lasso(G, np.asfortranarray(Cm), yy, beta, tol, max_epochs, n_threads, W0)
         return {k: np.asarray(v) for k, v in r.items()}
-    import scipy.linalg
-
-    A = np.array(G, order="F")
-    A.flat[:: A.shape[0] + 1] += beta
-    W = scipy.linalg.cho_solve(
-        scipy.linalg.cho_factor(A, lower=True, overwrite_a=True, check_finite=False), Cm,
-        check_finite=False)
-    del A
+    W = _ridge_solve_in_place(G, beta, Cm)
     GW = G @ W
     grad = GW + beta * W - Cm
     primal = 0.5 * np.einsum("ij,ij->j", W, GW) - np.einsum("ij,ij->j", Cm, W) + 0.5 * yy \
