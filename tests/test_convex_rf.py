@@ -281,9 +281,12 @@ def test_dask_equals_in_process():
         np.testing.assert_array_equal(b.transform(X), a.transform(X))
         # the classifier's Gram pass over Dask chunks equals the in-process one
         y = np.arange(10) % 2
-        ca = ConvexRFClassifier(penalty="l2", beta=0.1, **kw).fit(X, y)
-        cb = ConvexRFClassifier(penalty="l2", beta=0.1, client=client, **kw).fit(X, y)
-        np.testing.assert_allclose(cb.decision_function(X), ca.decision_function(X), atol=1e-5)
+        for hflip in (False, True):  # mirrored chunks also go to the workers
+            ca = ConvexRFClassifier(penalty="l2", beta=0.1, hflip=hflip, **kw).fit(X, y)
+            cb = ConvexRFClassifier(penalty="l2", beta=0.1, hflip=hflip, client=client,
+                                    **kw).fit(X, y)
+            np.testing.assert_allclose(cb.decision_function(X), ca.decision_function(X),
+                                       atol=1e-5)
     finally:
         client.close()
         cluster.close()
@@ -428,7 +431,7 @@ def test_ridge_solve_in_place_leaves_the_gram_matrix_unchanged(m):
     assert np.array_equal(G, G0)
     # a failed factorization (not positive definite) also leaves G as it was
     bad = np.asfortranarray(-G0 - np.eye(m))
-    with pytest.raises(np.linalg.LinAlgError):
+    with pytest.raises(np.linalg.LinAlgError, match="positive definite"):
         _ridge_solve_in_place(bad, 0.1, Cm, block=3)
     assert np.array_equal(bad, -G0 - np.eye(m))
 

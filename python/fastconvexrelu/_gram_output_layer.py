@@ -123,27 +123,55 @@ def standardized_problem(st):
 def _ridge_solve_in_place(G, beta, Cm, block=2048):
     """``(G + beta I)^{-1} Cm`` for a symmetric F-ordered ``G``, without a second m x m matrix.
 
-    LAPACK's lower Cholesky factorization only writes the lower triangle, so the strict upper
-    triangle keeps ``G``; afterwards the lower triangle is copied back from it and the diagonal
-    restored, leaving ``G`` as it was (also when the factorization fails).
+    A blocked right-looking Cholesky factorization written into the lower triangle of ``G``
+    (LAPACK only on the diagonal blocks, BLAS-3 products for the panels and trailing columns).
+    The diagonal blocks are saved first (m x block) and the strict upper triangle outside them
+    is never written, so ``G`` is restored exactly afterwards, also when the factorization
+    fails.  (The vendored OpenBLAS ``potrf`` crashes on orders >= ~16 000 here with several
+    threads; this only calls it on orders <= ``block``.)
     """
-    import scipy.linalg
+    from scipy.linalg import LinAlgError, solve_triangular
+    from scipy.linalg.lapack import dpotrf
 
     m = G.shape[0]
     if not (G.flags.f_contiguous and G.dtype == np.float64):
         G = np.asfortranarray(G, dtype=np.float64)  # a private copy: nothing to restore
-    diag = G.diagonal().copy()
-    G.flat[:: m + 1] += beta
+    starts = list(range(0, m, block))
+    diag_blocks = [G[k:k + block, k:k + block].copy() for k in starts]
     try:
-        L = scipy.linalg.cho_factor(G, lower=True, overwrite_a=True, check_finite=False)
-        W = scipy.linalg.cho_solve(L, Cm, check_finite=False)
+        for i, k0 in enumerate(starts):
+            k1 = min(m, k0 + block)
+            Akk = G[k0:k1, k0:k1]
+            Akk.flat[:: k1 - k0 + 1] += beta
+            Lkk, info = dpotrf(Akk, lower=1, clean=1)
+            if info != 0:
+                raise LinAlgError(
+                    f"G + beta I is not positive definite (leading minor {k0 + info})")
+            G[k0:k1, k0:k1] = Lkk
+            if k1 == m:
+                break
+            X = solve_triangular(Lkk, G[k1:, k0:k1].T, lower=True, check_finite=False).T
+            G[k1:, k0:k1] = X  # panel of L
+            for j0 in range(k1, m, block):  # trailing update, lower block columns only
+                j1 = min(m, j0 + block)
+                G[j0:, j0:j1] -= X[j0 - k1:] @ X[j0 - k1:j1 - k1].T
+        # solve L L^T W = Cm by blocks
+        Y = np.array(Cm, dtype=np.float64)
+        for k0 in starts:
+            k1 = min(m, k0 + block)
+            r = Y[k0:k1] - G[k0:k1, :k0] @ Y[:k0] if k0 else Y[k0:k1]
+            Y[k0:k1] = solve_triangular(G[k0:k1, k0:k1], r, lower=True, check_finite=False)
+        for k0 in reversed(starts):
+            k1 = min(m, k0 + block)
+            r = Y[k0:k1] - G[k1:, k0:k1].T @ Y[k1:] if k1 < m else Y[k0:k1]
+            Y[k0:k1] = solve_triangular(G[k0:k1, k0:k1], r, lower=True, trans="T",
+                                        check_finite=False)
     finally:
-        for j in range(0, m, block):  # lower triangle (rows > j) <- upper triangle, by blocks
-            jb = min(m, j + block)
-            G[j:jb, j:jb] = np.triu(G[j:jb, j:jb]) + np.triu(G[j:jb, j:jb], 1).T
-            G[jb:, j:jb] = G[j:jb, jb:].T
-        G.flat[:: m + 1] = diag
-    return W
+        for k0, D in zip(starts, diag_blocks):  # restore: diagonal blocks, then lower <- upper
+            k1 = min(m, k0 + block)
+            G[k0:k1, k0:k1] = D
+            G[k1:, k0:k1] = G[k0:k1, k1:].T
+    return Y
 
 
 def solve_output_layer(G, Cm, yy, beta, penalty, tol, max_epochs, n_threads, W0=None):
