@@ -335,6 +335,19 @@ def test_classifier_l2_penalty_is_ridge_on_standardized_features():
     assert clf.beta_ == beta and clf.validation_scores_ is None
 
 
+def _fit_with_filters_of(clf, X, y, **kw):
+    """A classifier fitted on (X, y) with the filters of ``clf`` (fitted on all images, as in
+    the validation path) instead of new ones."""
+    sub = ConvexRFClassifier(**kw)
+    sub._make_rf = lambda: clf.rf_
+    rf_fit = clf.rf_.fit
+    clf.rf_.fit = lambda X: clf.rf_  # noqa: E731 - keep the fitted filters
+    try:
+        return sub.fit(X, y)
+    finally:
+        clf.rf_.fit = rf_fit
+
+
 def _bands(n=150, seed=0):
     """Class k: a bright block in row band k, left of the centre (so a mirror image differs)."""
     rng = np.random.default_rng(seed)
@@ -376,15 +389,8 @@ def test_classifier_hflip_validation_holds_out_the_mirrors_too():
     rng = np.random.default_rng(4)
     val = np.sort(rng.choice(len(y), size=30, replace=False))
     tr = np.setdiff1d(np.arange(len(y)), val)
-    for b in (1e-1, 1e-2):  # a fit on the training part (and its mirrors) only, same filters
-        sub = ConvexRFClassifier(beta=b, **kw)
-        sub._make_rf = lambda: clf.rf_
-        rf_fit = clf.rf_.fit
-        clf.rf_.fit = lambda X: clf.rf_  # noqa: E731 - keep the fitted filters
-        try:
-            sub.fit(X[tr], y[tr])
-        finally:
-            clf.rf_.fit = rf_fit
+    for b in (1e-1, 1e-2):  # a fit on the training part (and its mirrors) only
+        sub = _fit_with_filters_of(clf, X[tr], y[tr], beta=b, **kw)
         assert abs(sub.score(X[val], y[val]) - clf.validation_scores_[b]) < 1e-12
 
 
@@ -406,14 +412,7 @@ def test_classifier_beta_chosen_on_validation_split_then_refit(penalty):
     val = np.sort(rng.choice(len(y), size=30, replace=False))
     tr = np.setdiff1d(np.arange(len(y)), val)
     b = betas[1]
-    sub = ConvexRFClassifier(beta=b, **kw)
-    sub._make_rf = lambda: clf.rf_  # same filters (fitted on all images, as in the CV path)
-    rf_fit = clf.rf_.fit
-    clf.rf_.fit = lambda X: clf.rf_  # noqa: E731 - keep the fitted filters
-    try:
-        sub.fit(X[tr], y[tr])
-    finally:
-        clf.rf_.fit = rf_fit
+    sub = _fit_with_filters_of(clf, X[tr], y[tr], beta=b, **kw)
     assert abs(sub.score(X[val], y[val]) - clf.validation_scores_[b]) < 1e-12
 
 
