@@ -51,12 +51,15 @@ class GramStats:
         return A.T @ A, A.sum(axis=0, dtype=np.float64), A.T.astype(np.float64) @ Y, Y.sum(axis=0)
 
     def add(self, F, Y):
-        """Add a float32 chunk ``F`` (k x m) with targets ``Y`` (k x c)."""
+        """Add a float32 chunk ``F`` (k x m) with targets ``Y`` (k x c).
+
+        The chunk is referenced, not copied, until the next :meth:`flush`: do not modify it.
+        """
         if F.shape[0] == 0:
             return
         if self.shift is None:
             self.shift = F.mean(axis=0, dtype=np.float64).astype(np.float32)
-        self._buf.append((np.array(F, dtype=np.float32), np.asarray(Y, dtype=np.float64)))
+        self._buf.append((np.asarray(F, dtype=np.float32), np.asarray(Y, dtype=np.float64)))
         self._buf_n += F.shape[0]
         if self._buf_n >= self._rows:
             self.flush()
@@ -139,7 +142,7 @@ def _ridge_solve_in_place(G, beta, Cm, block=2048):
     starts = list(range(0, m, block))
     diag_blocks = [G[k:k + block, k:k + block].copy() for k in starts]
     try:
-        for i, k0 in enumerate(starts):
+        for k0 in starts:
             k1 = min(m, k0 + block)
             Akk = G[k0:k1, k0:k1]
             Akk.flat[:: k1 - k0 + 1] += beta
