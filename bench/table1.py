@@ -170,7 +170,8 @@ def row_convexrf(Xa, ya, Xb, yb, args):
         val += "; "
     return clf.score(Xb, yb), (f"{val}P={args.P}, {clf.n_features_out_} features, "
                                f"polarity={args.polarity}, threshold={args.threshold:g}, "
-                               f"hflip={args.hflip}, {args.penalty}, beta={clf.beta_:g}, converged={clf.converged_}")
+                               f"hflip={args.hflip}, {args.penalty}, beta={clf.beta_:g}, "
+                               f"converged={clf.converged_}")
 
 
 ROWS = dict(ls=row_ls, backprop=row_backprop, convex=row_convex, convexrf=row_convexrf)

@@ -294,6 +294,13 @@ def _is_real(x):
     return isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_))
 
 
+def check_bool(value, name):
+    """``value`` as a bool if it is a Python or NumPy bool, else ValueError naming ``name``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}.")
+    return bool(value)
+
+
 def check_nonneg_real(value, name):
     """A finite real number >= 0 (not a bool) as a float, else ValueError naming ``name``."""
     if not _is_real(value) or not np.isfinite(value) or value < 0:

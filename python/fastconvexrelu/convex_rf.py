@@ -55,7 +55,7 @@ import numpy as np
 
 from . import _core
 from ._estimators import _ParamsMixin
-from ._validation import ConvergenceWarning, check_is_fitted, check_nonneg_real
+from ._validation import ConvergenceWarning, check_bool, check_is_fitted, check_nonneg_real
 from ._gram_output_layer import GramStats, solve_output_layer, standardized_problem
 from .hull_neurons import min_norm_points
 
@@ -315,8 +315,7 @@ class ConvexRF(_ParamsMixin):
         p["patch"] = _check_patch_size(self.patch_size)
         p["stride"] = _check_int(self.stride, "stride")
         p["epsilon"] = _check_pos_real(self.epsilon, "epsilon", allow_none=True)
-        if not isinstance(self.whiten, (bool, np.bool_)):
-            raise ValueError(f"whiten must be True or False, got {self.whiten!r}")
+        check_bool(self.whiten, "whiten")
         p["whiten_epsilon"] = _check_pos_real(self.whiten_epsilon, "whiten_epsilon")
         if self.bias not in _BIASES:
             raise ValueError(f"bias must be one of {_BIASES}, got {self.bias!r}")
@@ -732,8 +731,7 @@ class ConvexRFClassifier(_ParamsMixin):
         classes, y_idx = np.unique(y_arr, return_inverse=True)
         if classes.size < 2:
             raise ValueError("y must contain at least two classes")
-        if not isinstance(self.hflip, (bool, np.bool_)):
-            raise ValueError(f"hflip must be True or False, got {self.hflip!r}")
+        check_bool(self.hflip, "hflip")
         n = Xa.shape[0]
         n_val = int(round(vf * n)) if len(betas) > 1 else 0
         if len(betas) > 1 and not 1 <= n_val < n - 1:

@@ -43,7 +43,7 @@ from typing import Optional
 
 import numpy as np
 
-from ._validation import _as_1d, _as_float_array, _check_finite
+from ._validation import _as_1d, _as_float_array, _check_finite, check_bool
 
 __all__ = ["NTKFit", "ntk_1d", "ntk_fit"]
 
@@ -65,12 +65,6 @@ def _check_scale(val, name, allow_zero=True):
         req = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be a finite real number {req}, got {val!r}.")
     return float(val)
-
-
-def _check_bool(val, name):
-    if not isinstance(val, (bool, np.bool_)):
-        raise ValueError(f"{name} must be True or False, got {val!r}.")
-    return bool(val)
 
 
 def ntk_1d(x, x2=None, *, bias=True, intercept=False, sigma_u=1.0, sigma_b=1.0, sigma_w=1.0):
@@ -119,8 +113,8 @@ def ntk_1d(x, x2=None, *, bias=True, intercept=False, sigma_u=1.0, sigma_b=1.0, 
     """
     x = _check_1d(x, "x")
     x2 = x if x2 is None else _check_1d(x2, "x2")
-    bias = _check_bool(bias, "bias")
-    intercept = _check_bool(intercept, "intercept")
+    bias = check_bool(bias, "bias")
+    intercept = check_bool(intercept, "intercept")
     su = _check_scale(sigma_u, "sigma_u")
     sb = _check_scale(sigma_b, "sigma_b") if bias else 0.0
     sw = _check_scale(sigma_w, "sigma_w")
