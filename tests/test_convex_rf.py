@@ -287,6 +287,10 @@ def test_dask_equals_in_process():
                                     **kw).fit(X, y)
             np.testing.assert_allclose(cb.decision_function(X), ca.decision_function(X),
                                        atol=1e-5)
+        # mirror-closed bank: only the sampled patches' QPs run as tasks
+        a = ConvexRF(mirror_filters=True, **kw).fit(X)
+        b = ConvexRF(mirror_filters=True, client=client, **kw).fit(X)
+        np.testing.assert_allclose(b.filters_, a.filters_, atol=1e-9)
     finally:
         client.close()
         cluster.close()
@@ -358,13 +362,18 @@ def _bands(n=150, seed=0):
     return X, y
 
 
-def test_classifier_hflip_is_ridge_on_images_and_their_mirrors():
+@pytest.mark.parametrize("mirror_filters", [False, True])
+def test_classifier_hflip_is_ridge_on_images_and_their_mirrors(mirror_filters):
     from sklearn.linear_model import Ridge
 
     X, y = _bands()
     beta = 0.05
     clf = ConvexRFClassifier(n_filters=30, patch_size=3, penalty="l2", beta=beta, hflip=True,
-                             polarity="split", threshold=0.1, random_state=0).fit(X, y)
+                             polarity="split", threshold=0.1, mirror_filters=mirror_filters,
+                             random_state=0).fit(X, y)
+    # with a mirror-closed bank the mirrors enter by permuting the statistics; the reference
+    # below still computes the mirror images' features
+    assert clf.mirror_by_permutation_ == mirror_filters
     Xm = X[:, :, ::-1]
     F, Fm = clf.transform(X).astype(np.float64), clf.transform(Xm).astype(np.float64)
     A = np.vstack([F, Fm])  # 2n rows: every image and its mirror
@@ -381,10 +390,11 @@ def test_classifier_hflip_is_ridge_on_images_and_their_mirrors():
         ConvexRFClassifier(n_filters=30, patch_size=3, hflip="yes").fit(X, y)
 
 
-def test_classifier_hflip_validation_holds_out_the_mirrors_too():
+@pytest.mark.parametrize("mirror_filters", [False, True])
+def test_classifier_hflip_validation_holds_out_the_mirrors_too(mirror_filters):
     X, y = _bands()
     kw = dict(n_filters=30, patch_size=3, penalty="l2", hflip=True, random_state=4,
-              validation_fraction=0.2)
+              validation_fraction=0.2, mirror_filters=mirror_filters)
     clf = ConvexRFClassifier(beta=[1e-1, 1e-2], **kw).fit(X, y)
     rng = np.random.default_rng(4)
     val = np.sort(rng.choice(len(y), size=30, replace=False))
@@ -435,15 +445,16 @@ def test_ridge_solve_in_place_leaves_the_gram_matrix_unchanged(m):
     assert np.array_equal(bad, -G0 - np.eye(m))
 
 
-@pytest.mark.parametrize("buffer_bytes", [1, 28 * 40, 1 << 20])  # flush per chunk / mixed / never
-def test_gram_stats_minus_equals_the_statistics_of_the_rest(buffer_bytes):
+# flush per chunk / mixed / never; row blocks of S: ragged (3) or one (2048)
+@pytest.mark.parametrize("buffer_bytes, block", [(1, 3), (28 * 40, 2048), (1 << 20, 3)])
+def test_gram_stats_minus_equals_the_statistics_of_the_rest(buffer_bytes, block):
     from fastconvexrelu._gram_output_layer import GramStats, standardized_problem
 
     rng = np.random.default_rng(2)
     F = (rng.random((90, 7)) * 50 + 100).astype(np.float32)
     F[:, 3] = 7.0  # a constant column is dropped
     Y = np.eye(3)[rng.integers(0, 3, 90)]
-    st = GramStats(7, 3, buffer_bytes=buffer_bytes)
+    st = GramStats(7, 3, buffer_bytes=buffer_bytes, block=block)
     for s in range(0, 90, 25):
         st.add(F[s:s + 25], Y[s:s + 25])
     rest = st.minus(F[60:], Y[60:])
@@ -458,6 +469,81 @@ def test_gram_stats_minus_equals_the_statistics_of_the_rest(buffer_bytes):
     np.testing.assert_allclose(Cm[live], Z.T @ Yc / 60, atol=1e-6)
     np.testing.assert_allclose(yy, (Yc ** 2).mean(0), atol=1e-12)
     np.testing.assert_allclose(mu, A.mean(0), rtol=1e-6)
+    G, *_ = standardized_problem(st)  # the totals: a full symmetric matrix
+    np.testing.assert_allclose(G, G.T, rtol=0, atol=1e-14)
+    assert np.all(np.diag(G)[[0, 1, 2, 4, 5, 6]] > 0.99)
+
+
+def test_gram_stats_add_permuted_equals_the_statistics_of_the_permuted_rows_too():
+    from fastconvexrelu._gram_output_layer import GramStats, standardized_problem
+
+    rng = np.random.default_rng(5)
+    perm = np.array([3, 1, 4, 0, 2, 6, 5])  # an involution with a fixed point (1)
+    F = (rng.random((40, 7)) * 50 + 100).astype(np.float32)
+    Y = np.eye(3)[rng.integers(0, 3, 40)]
+    st = GramStats(7, 3, perm=perm, block=3)
+    for s in range(0, 40, 15):
+        st.add(F[s:s + 15], Y[s:s + 15])
+    st.add_permuted(perm, block=2)  # several row blocks
+    ref = GramStats(7, 3)
+    ref.add(np.vstack([F, F[:, perm]]), np.vstack([Y, Y]))
+    a, b = standardized_problem(st), standardized_problem(ref)
+    for u, v in zip(a, b):
+        np.testing.assert_allclose(u, v, rtol=1e-6, atol=1e-9)
+    G = a[0]  # the statistics are invariant under the permutation
+    np.testing.assert_allclose(G[np.ix_(perm, perm)], G, atol=1e-12)
+    with pytest.raises(ValueError, match="involution"):
+        GramStats(7, 3, perm=np.array([1, 2, 0, 3, 4, 5, 6]))
+    with pytest.raises(ValueError, match="permutation"):
+        GramStats(7, 3).add_permuted(perm)
+
+
+@pytest.mark.parametrize("W, kw", [
+    (11, dict()),  # 4 x 4 patches: 8 patch columns, 2 x 2 regions
+    (11, dict(polarity="split", threshold=0.2, pooling="max")),
+    (14, dict(whiten=False, bias="hull", pool_grid=3, stride=2)),  # 6 columns, 3 x 3 regions
+])
+def test_mirror_filters_close_the_bank_and_permute_the_features(W, kw):
+    X = _images(n=12, H=10, W=W)
+    rf = ConvexRF(n_filters=40, patch_size=4, mirror_filters=True, random_state=1, **kw).fit(X)
+    P = rf.filters_.shape[0]
+    assert P == 40 and np.array_equal(rf.filter_mirror_, np.r_[20:40, 0:20])
+    mp = np.arange(48).reshape(4, 4, 3)[:, ::-1, :].ravel()  # mirror of a (dy, dx, c) patch
+    Z = rf.patches_
+    np.testing.assert_allclose(Z[20:], Z[:20][:, mp], atol=1e-9)  # the mirrored patches
+    # every filter, the mirrored ones included, is the Lemma 2.7 neuron of its patch
+    U, b, dist = hull_neurons(Z)
+    np.testing.assert_allclose(rf.filters_, U.T, atol=1e-7)
+    np.testing.assert_allclose(rf.hull_biases_, b, atol=1e-7)
+    np.testing.assert_array_equal(rf.filters_[20:], rf.filters_[:20][:, mp])
+    # features: the direct reference, and a mirrored image's are the permuted features
+    F = rf.transform(X)
+    np.testing.assert_allclose(F, _reference_features(X, rf), rtol=1e-4,
+                               atol=1e-4 * np.abs(F).max())
+    pi = rf.mirror_permutation_
+    assert np.array_equal(np.sort(pi), np.arange(F.shape[1]))
+    assert np.array_equal(pi[pi], np.arange(pi.size))
+    np.testing.assert_allclose(rf.transform(X[:, :, ::-1]), F[:, pi], rtol=1e-5,
+                               atol=1e-5 * np.abs(F).max())
+
+
+def test_mirror_filters_layout_and_bad_values():
+    X = _images(n=12, H=10, W=10)  # 7 patch columns: regions {0,1,2,3} | {4,5,6}, asymmetric
+    rf = ConvexRF(n_filters=20, patch_size=4, mirror_filters=True, random_state=0).fit(X)
+    assert rf.filter_mirror_ is not None and rf.mirror_permutation_ is None
+    assert ConvexRF(n_filters=20, patch_size=4, random_state=0).fit(X).filter_mirror_ is None
+    X = _images(n=12, H=10, W=11)
+    rf = ConvexRF(n_filters=20, patch_size=4, stride=3, mirror_filters=True).fit(X)
+    assert rf.mirror_permutation_ is None  # (W - 4) % 3 != 0: positions not symmetric
+    with pytest.raises(ValueError, match="even"):
+        ConvexRF(n_filters=21, patch_size=4, mirror_filters=True).fit(X)
+    with pytest.raises(ValueError, match="mirror_filters"):
+        ConvexRF(n_filters=20, patch_size=4, mirror_filters=1).fit(X)
+    # no mirror permutation: hflip falls back to computing the mirrors' features
+    y = np.arange(12) % 2
+    clf = ConvexRFClassifier(n_filters=20, patch_size=4, mirror_filters=True, hflip=True,
+                             penalty="l2", beta=0.1, random_state=0).fit(_images(H=10, W=10), y)
+    assert not clf.mirror_by_permutation_
 
 
 def test_classifier_bad_output_layer_parameters():

@@ -151,6 +151,33 @@ def _chunk(X, s, e, mirror):
     return X[s:e, :, ::-1] if mirror else X[s:e]
 
 
+def _patch_mirror(ph, pw, C):
+    """Index array m with ``mirror(p) = p[m]`` for flattened (dy, dx, c) patches."""
+    return np.arange(ph * pw * C).reshape(ph, pw, C)[:, ::-1, :].ravel()
+
+
+def _feature_mirror(shape, patch, stride, grid, S, filter_mirror):
+    """The feature permutation of a left-right mirror, or None if the layout is not symmetric.
+
+    A mirrored image's patch at column position ``ox`` is the mirror of the original's patch at
+    ``out_w - 1 - ox`` (needs ``(W - s_w) % stride == 0``); its region column must be the
+    mirrored one (``pool_region`` of the C++ kernel: ``(ox * grid) // out_w``).
+    """
+    W, pw = shape[1], patch[1]
+    if (W - pw) % stride:
+        return None
+    ow = (W - pw) // stride + 1
+    rx = (np.arange(ow) * grid) // ow
+    if not np.array_equal(rx[::-1], grid - 1 - rx):
+        return None
+    P = filter_mirror.size
+    r = np.arange(grid * grid)
+    ry, rxr = np.divmod(r, grid)
+    r_m = ry * grid + (grid - 1 - rxr)
+    blocks = (r_m[:, None] * S + np.arange(S)[None, :]).ravel()  # block (r, s) -> (r_m, s)
+    return (blocks[:, None] * P + filter_mirror[None, :]).ravel()
+
+
 def _as_f32_rows(chunk):
     """(m, H, W, C) chunk -> C-contiguous float32 (m, H*W*C) (uint8 -> float32 is exact)."""
     return np.ascontiguousarray(chunk.reshape(chunk.shape[0], -1), dtype=np.float32)
@@ -238,6 +265,15 @@ class ConvexRF(_ParamsMixin):
         Pooling of the ReLU responses over each region ("quadrant" = "sum").
     pool_grid : int, default=2
         The response map is split into ``pool_grid x pool_grid`` regions (2: quadrants).
+    mirror_filters : bool, default=False
+        Make the filter bank closed under left-right mirroring: sample ``P / 2`` patches
+        (``n_filters`` must be even; patches equal to their own mirror are skipped), add their
+        mirrors to the patch set (so the whitening is mirror-invariant) and take as filter of a
+        mirrored patch the mirror of its original's filter -- exactly its Lemma 2.7 neuron,
+        since the patch set and the minimum-norm problem (28) are mirror-symmetric.  Then the
+        features of a mirrored image are a fixed permutation of the image's features
+        (``mirror_permutation_``), which lets ``ConvexRFClassifier(hflip=True)`` train on the
+        mirrors without computing their features.
     random_state : None, int or numpy Generator
         Patch sampling.
     n_jobs : int or None, default=None
@@ -270,6 +306,15 @@ class ConvexRF(_ParamsMixin):
     n_features_out_ : int
         ``pool_grid**2 * P'``, times 2 with ``polarity="split"``.
     image_shape_ : (H, W, C)
+    filter_mirror_ : (P',) int ndarray or None
+        With ``mirror_filters``: the index of the mirror of each filter (the first half are
+        the sampled patches' filters, the second half their mirrors, in the same order).
+    mirror_permutation_ : (n_features_out_,) int ndarray or None
+        With ``mirror_filters`` and a left-right symmetric layout of patch positions and
+        pooling regions (``(W - s_w) % stride == 0`` and the column regions symmetric, e.g.
+        ``out_w % pool_grid == 0`` for ``out_w = (W - s_w) / stride + 1``): the involution
+        ``pi`` with ``transform(X[:, :, ::-1]) == transform(X)[:, pi]`` (up to float32
+        rounding); otherwise None.
     """
 
     def __init__(
@@ -285,6 +330,7 @@ class ConvexRF(_ParamsMixin):
         polarity="one",
         pooling="sum",
         pool_grid=2,
+        mirror_filters=False,
         random_state=None,
         n_jobs=None,
         chunk_size=1000,
@@ -302,6 +348,7 @@ class ConvexRF(_ParamsMixin):
         self.polarity = polarity
         self.pooling = pooling
         self.pool_grid = pool_grid
+        self.mirror_filters = mirror_filters
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.chunk_size = chunk_size
@@ -327,6 +374,10 @@ class ConvexRF(_ParamsMixin):
             raise ValueError(f"pooling must be one of {tuple(_POOLINGS)}, got {self.pooling!r}")
         p["pool"] = _POOLINGS[self.pooling]
         p["grid"] = _check_int(self.pool_grid, "pool_grid")
+        check_bool(self.mirror_filters, "mirror_filters")
+        if self.mirror_filters and p["P"] % 2:
+            raise ValueError(
+                f"n_filters must be even with mirror_filters=True, got {self.n_filters!r}")
         p["threads"] = _n_threads(self.n_jobs)
         p["chunk"] = _check_int(self.chunk_size, "chunk_size")
         return p
@@ -388,6 +439,8 @@ class ConvexRF(_ParamsMixin):
         s = p["stride"]
         for start in range(0, n, p["chunk"]):
             _check_finite_images(X[start:start + p["chunk"]], "X", start)
+        mirror = bool(self.mirror_filters)
+        n_draw = P // 2 if mirror else P  # sampled patches (their mirrors complete the set)
         n_cand = min(total, 4 * P)
         cand = rng.choice(total, size=n_cand, replace=False)
         img, pos = np.divmod(cand, oh * ow)
@@ -396,15 +449,24 @@ class ConvexRF(_ParamsMixin):
         for k in range(n_cand):
             raw[k] = X[img[k], oy[k] * s: oy[k] * s + ph, ox[k] * s: ox[k] * s + pw, :].ravel()
         ok = np.ptp(raw, axis=1) > 0
-        _, first = np.unique(raw, axis=0, return_index=True)
+        mperm = _patch_mirror(ph, pw, shape[2])
+        if mirror:  # a patch and its mirror are one candidate; self-mirrored ones are skipped
+            ok &= np.any(raw != raw[:, mperm], axis=1)
+            _, inv = np.unique(np.vstack([raw, raw[:, mperm]]), axis=0, return_inverse=True)
+            inv = inv.ravel()
+            _, first = np.unique(np.minimum(inv[:n_cand], inv[n_cand:]), return_index=True)
+        else:
+            _, first = np.unique(raw, axis=0, return_index=True)
         uniq = np.zeros(n_cand, dtype=bool)
         uniq[first] = True
-        sel = np.flatnonzero(ok & uniq)[:P]
-        if sel.size < P:  # not enough distinct non-constant patches: fill with the others
-            rest = np.setdiff1d(np.arange(n_cand), sel)[: P - sel.size]
+        sel = np.flatnonzero(ok & uniq)[:n_draw]
+        if sel.size < n_draw:  # not enough distinct non-constant patches: fill with the others
+            rest = np.setdiff1d(np.arange(n_cand), sel)[: n_draw - sel.size]
             sel = np.concatenate([sel, rest])
         sel = np.sort(sel)
         raw, img, oy, ox = raw[sel], img[sel], oy[sel], ox[sel]
+        if mirror:
+            raw = np.vstack([raw, raw[:, mperm]])
         Pn = _normalize_patches(raw, p["epsilon"])  # step 4
         if self.whiten:  # step 7 (ZCA, on centered patches)
             mu = Pn.mean(axis=0)
@@ -419,9 +481,14 @@ class ConvexRF(_ParamsMixin):
         Z = np.ascontiguousarray(Z)
         _log(self, f"sampled and whitened {P} patches of {Z.shape[1]} entries "
                   f"({time.perf_counter() - t0:.2f} s)")
-        # Steps 8-10: one Lemma 2.7 neuron per patch.
+        # Steps 8-10: one Lemma 2.7 neuron per patch (with mirror_filters, per sampled patch:
+        # the neuron of its mirror is the mirrored neuron, the patch set being symmetric).
         t1 = time.perf_counter()
-        U, b, dist, status = self._hull_neurons(Z, p["threads"], p["chunk"])
+        U, b, dist, status = self._hull_neurons(Z, p["threads"], p["chunk"], n_draw)
+        if mirror:
+            U, b, dist, status = (np.vstack([U, U[:, mperm]]), np.concatenate([b, b]),
+                                  np.concatenate([dist, dist]), np.concatenate([status, status]))
+            img, oy, ox = (np.concatenate([v, v]) for v in (img, oy, ox))
         keep = dist > 0
         n_drop = int(P - keep.sum())
         if n_drop:
@@ -446,21 +513,31 @@ class ConvexRF(_ParamsMixin):
         self.whitening_mean_ = mu
         self.patch_indices_ = np.stack([img, oy, ox], axis=1)[keep]
         offs = b if self.bias == "hull" else np.zeros_like(b)
+        h = U.shape[0] // 2 if mirror else U.shape[0]  # the mirrors are set exactly below
         if Wz is not None:
-            Ue = Wz @ U.T  # (K, P'): u^T W (p~ - mu) = (W u)^T p~ - mu^T W u
-            be = offs - mu @ Ue
+            Ue = Wz @ U[:h].T  # (K, P'): u^T W (p~ - mu) = (W u)^T p~ - mu^T W u
+            be = offs[:h] - mu @ Ue
         else:
-            Ue, be = U.T, offs
+            Ue, be = U[:h].T, offs[:h]
+        if mirror:
+            Ue, be = np.hstack([Ue, Ue[mperm]]), np.concatenate([be, be])
         self.effective_filters_ = np.ascontiguousarray(Ue, dtype=np.float32)
         self.effective_bias_ = np.ascontiguousarray(be, dtype=np.float32)
         self.image_shape_ = tuple(int(v) for v in shape)
-        self.n_features_out_ = p["grid"] ** 2 * U.shape[0] * (2 if p["split"] else 1)
+        n_out = U.shape[0]
+        self.n_features_out_ = p["grid"] ** 2 * n_out * (2 if p["split"] else 1)
+        self.filter_mirror_ = (np.concatenate([np.arange(h, n_out), np.arange(h)])
+                               if mirror else None)
+        self.mirror_permutation_ = (
+            _feature_mirror(shape, p["patch"], s, p["grid"], 2 if p["split"] else 1,
+                            self.filter_mirror_) if mirror else None)
         self.fit_time_ = time.perf_counter() - t0
         return self
 
-    def _hull_neurons(self, Z, threads, chunk):
+    def _hull_neurons(self, Z, threads, chunk, n_targets):
+        """Lemma 2.7 neurons of the first ``n_targets`` rows of Z against all other rows."""
         client = self.client
-        P = Z.shape[0]
+        P = n_targets
         if client is None:
             return _hull_block(Z, 0, P, threads)
         n_workers = _dask_workers(client)
@@ -594,8 +671,7 @@ class ConvexRFClassifier(_ParamsMixin):
 
     Memory: the features are never stored, but the output layer holds the m x m Gram matrix in
     float64 (m = ``n_features_out_``): about ``8 m^2`` bytes; while a ``beta`` list is
-    validated, two such matrices (totals and training part) plus, briefly, a float32 product
-    of the held-out rows.  The l2 solve factors in place (blocked Cholesky in the lower
+    validated, two such matrices (totals and training part).  The l2 solve factors in place (blocked Cholesky in the lower
     triangle, the matrix restored afterwards).
 
     Parameters
@@ -611,7 +687,11 @@ class ConvexRFClassifier(_ParamsMixin):
         of its mirror image enter the objective above (2n rows, same weight), and the class
         scores of an image are the mean of its own and its mirror's (also on the validation
         part, whose mirrors are held out with it).  Twice the feature work in ``fit`` and
-        ``predict``; no extra memory for the output layer.
+        ``predict``; no extra memory for the output layer.  With ``mirror_filters=True`` (and
+        a symmetric layout, see ``ConvexRF.mirror_permutation_``) the features of a mirror
+        are a permutation of the image's: the mirrors then enter the Gram statistics by
+        permuting them (no feature work, no extra SYRK) and the score average is folded into
+        ``coef_`` (``coef_ == coef_[pi]``), so ``fit`` and ``predict`` cost as without hflip.
     tol : float, default=1e-4
         Relative duality gap of each class problem (l1).
     max_epochs : int, default=2000
@@ -633,6 +713,8 @@ class ConvexRFClassifier(_ParamsMixin):
         Upper bounds on the suboptimality of each class problem and its objective.
     n_epochs_ : (c,) ndarray
     converged_ : bool
+    mirror_by_permutation_ : bool
+        Whether ``hflip`` used the mirror permutation of a mirror-closed filter bank.
     gram_time_, solve_time_ : float
         Seconds spent on features + Gram statistics, and on the output-layer solves.
     """
@@ -654,6 +736,7 @@ class ConvexRFClassifier(_ParamsMixin):
         penalty="l1",
         validation_fraction=0.1,
         hflip=False,
+        mirror_filters=False,
         tol=1e-4,
         max_epochs=2000,
         random_state=None,
@@ -677,6 +760,7 @@ class ConvexRFClassifier(_ParamsMixin):
         self.penalty = penalty
         self.validation_fraction = validation_fraction
         self.hflip = hflip
+        self.mirror_filters = mirror_filters
         self.tol = tol
         self.max_epochs = max_epochs
         self.random_state = random_state
@@ -746,15 +830,22 @@ class ConvexRFClassifier(_ParamsMixin):
         m = rf.n_features_out_
         rng = np.random.default_rng(self.random_state)
         val_idx = np.sort(rng.choice(n, size=n_val, replace=False)) if n_val else np.zeros(0, int)
-        views = (False, True) if self.hflip else (False,)
+        # hflip with a mirror-closed filter bank: the mirrors' features are permuted features
+        pi = rf.mirror_permutation_ if self.hflip else None
+        views = (False, True) if self.hflip and pi is None else (False,)
         Fv = np.empty((len(views), n_val, m), dtype=np.float32)  # held-out features per view
-        stats = GramStats(m, c)
+        stats = GramStats(m, c, perm=pi)
         t0 = time.perf_counter()
         for v, mirror in enumerate(views):
             for s, e, F in rf._iter_features(Xa, mirror=mirror):
                 stats.add(F, Y[s:e])
                 lo, hi = np.searchsorted(val_idx, [s, e])
                 Fv[v, lo:hi] = F[val_idx[lo:hi] - s]
+        if pi is not None:
+            stats.add_permuted(pi)  # the mirrored images' rows F[:, pi]
+            Fv = np.concatenate([Fv, Fv[:, :, pi]])
+            _log(self, "added the mirrored images by permuting the Gram statistics")
+        self.mirror_by_permutation_ = pi is not None
         self.gram_time_ = time.perf_counter() - t0
         t1 = time.perf_counter()
         W0 = None
@@ -762,8 +853,8 @@ class ConvexRFClassifier(_ParamsMixin):
         beta = betas[0]
         if n_val:
             G, Cm, yy, mu, inv, ybar = standardized_problem(
-                stats.minus(Fv.reshape(-1, m), np.tile(Y[val_idx], (len(views), 1))))
-            Fv_mean = Fv.mean(axis=0) if len(views) > 1 else Fv[0]  # scores are linear in F
+                stats.minus(Fv.reshape(-1, m), np.tile(Y[val_idx], (Fv.shape[0], 1))))
+            Fv_mean = Fv.mean(axis=0) if Fv.shape[0] > 1 else Fv[0]  # scores are linear in F
             scores = {}
             for b in sorted(set(betas), reverse=True):
                 r = solve_output_layer(G.T, Cm, yy, b, self.penalty, tol, max_epochs, threads, W0)
@@ -785,6 +876,8 @@ class ConvexRFClassifier(_ParamsMixin):
         W = r["W"]
         self.beta_ = beta
         self.coef_ = W * inv[:, None]
+        if pi is not None:  # mean score over an image and its mirror: F @ (w + w[pi]) / 2
+            self.coef_ = 0.5 * (self.coef_ + self.coef_[pi])
         self.intercept_ = ybar - mu @ self.coef_
         self.duality_gaps_ = np.asarray(r["gap"])
         self.objectives_ = np.asarray(r["primal"])
@@ -806,12 +899,13 @@ class ConvexRFClassifier(_ParamsMixin):
     def decision_function(self, X):
         """Class scores ``F @ coef_ + intercept_``, shape (n, c).
 
-        With ``hflip``, ``F`` is the mean of the features of each image and of its mirror.
+        With ``hflip``, ``F`` is the mean of the features of each image and of its mirror (with
+        a mirror-closed filter bank this mean is folded into ``coef_``).
         """
         check_is_fitted(self, ("coef_",))
         out = None
         views = [self.rf_._iter_features(X)]
-        if self.hflip:
+        if self.hflip and not getattr(self, "mirror_by_permutation_", False):
             views.append(self.rf_._iter_features(X, mirror=True))
         for chunks in zip(*views):
             s, e, F = chunks[0]
