@@ -474,28 +474,20 @@ def test_gram_stats_minus_equals_the_statistics_of_the_rest(buffer_bytes, block)
     assert np.all(np.diag(G)[[0, 1, 2, 4, 5, 6]] > 0.99)
 
 
-def test_gram_stats_add_permuted_equals_the_statistics_of_the_permuted_rows_too():
-    from fastconvexrelu._gram_output_layer import GramStats, standardized_problem
+def test_mirror_pair_scales_are_the_standard_deviations_over_rows_and_mirrors():
+    from fastconvexrelu._gram_output_layer import MirrorPairScales
 
     rng = np.random.default_rng(5)
-    perm = np.array([3, 1, 4, 0, 2, 6, 5])  # an involution with a fixed point (1)
-    F = (rng.random((40, 7)) * 50 + 100).astype(np.float32)
-    Y = np.eye(3)[rng.integers(0, 3, 40)]
-    st = GramStats(7, 3, perm=perm, block=3)
+    pi = np.array([3, 4, 5, 0, 1, 2])  # a fixed-point-free involution
+    F = (rng.random((40, 6)) * 50 + 100).astype(np.float32)
+    sc = MirrorPairScales(pi)
     for s in range(0, 40, 15):
-        st.add(F[s:s + 15], Y[s:s + 15])
-    st.add_permuted(perm, block=2)  # several row blocks
-    ref = GramStats(7, 3)
-    ref.add(np.vstack([F, F[:, perm]]), np.vstack([Y, Y]))
-    a, b = standardized_problem(st), standardized_problem(ref)
-    for u, v in zip(a, b):
-        np.testing.assert_allclose(u, v, rtol=1e-6, atol=1e-9)
-    G = a[0]  # the statistics are invariant under the permutation
-    np.testing.assert_allclose(G[np.ix_(perm, perm)], G, atol=1e-12)
-    with pytest.raises(ValueError, match="involution"):
-        GramStats(7, 3, perm=np.array([1, 2, 0, 3, 4, 5, 6]))
-    with pytest.raises(ValueError, match="permutation"):
-        GramStats(7, 3).add_permuted(perm)
+        sc.add(F[s:s + 15])
+    reps = np.array([0, 1, 2])
+    A = np.vstack([F, F[:, pi]]).astype(np.float64)
+    np.testing.assert_allclose(sc.sd(reps), A.std(0)[reps], rtol=1e-7)
+    B = np.vstack([F[:30], F[:30, pi]]).astype(np.float64)  # without the last 10 rows
+    np.testing.assert_allclose(sc.minus(F[30:]).sd(reps), B.std(0)[reps], rtol=1e-7)
 
 
 @pytest.mark.parametrize("W, kw", [

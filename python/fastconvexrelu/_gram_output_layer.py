@@ -22,7 +22,7 @@ import numpy as np
 
 from . import _core
 
-__all__ = ["GramStats", "standardized_problem", "solve_output_layer"]
+__all__ = ["GramStats", "MirrorPairScales", "standardized_problem", "solve_output_layer"]
 
 
 class GramStats:
@@ -32,11 +32,10 @@ class GramStats:
     multiplied as one block, by float32 products of ``block`` rows of ``S`` at a time, lower
     block triangle only, each added to the float64 sum at once (no m x m float32 temporary;
     faster than NumPy's ``A.T @ A``, which also crashes in the bundled OpenBLAS ``ssyrk`` for
-    m ~ 32 000 with 2 threads).  The upper triangle is filled in when the statistics are read.  With ``perm`` (an involution of
-    the m features), the shift is made invariant under it, as :meth:`add_permuted` needs.
+    m ~ 32 000 with 2 threads).  The upper triangle is filled in when the statistics are read.
     """
 
-    def __init__(self, m, c, buffer_bytes=512 << 20, perm=None, block=2048):
+    def __init__(self, m, c, buffer_bytes=512 << 20, block=2048):
         self.S = np.zeros((m, m))
         self.s1 = np.zeros(m)
         self.FY = np.zeros((m, c))
@@ -48,7 +47,6 @@ class GramStats:
         self._buf_n = 0
         self._block = max(1, int(block))
         self._upper_stale = False  # S holds only its lower block triangle up to date
-        self.perm = None if perm is None else _check_involution(perm, m)
 
     def _accumulate(self, F, Y, sign):
         """Add (sign=1) or remove (-1) the shifted sums of float32 rows ``F`` with targets Y."""
@@ -86,10 +84,7 @@ class GramStats:
         if F.shape[0] == 0:
             return
         if self.shift is None:
-            c = F.mean(axis=0, dtype=np.float64)
-            if self.perm is not None:
-                c = 0.5 * (c + c[self.perm])
-            self.shift = c.astype(np.float32)
+            self.shift = F.mean(axis=0, dtype=np.float64).astype(np.float32)
         self._buf.append((np.asarray(F, dtype=np.float32), np.asarray(Y, dtype=np.float64)))
         self._buf_n += F.shape[0]
         if self._buf_n >= self._rows:
@@ -107,30 +102,6 @@ class GramStats:
         self._buf, self._buf_n = [], 0
         self._accumulate(F, Y, 1)
 
-    def add_permuted(self, perm, block=1024):
-        """Add, in place, every row ``f`` seen so far once more as ``f[perm]``.
-
-        ``perm`` must be the involution given to the constructor (the shift is invariant
-        under it, so the shifted sums of the permuted rows are the permuted sums).  The m x m
-        sum is updated by pairs of row blocks ``I`` and ``perm[I]``: no second m x m matrix.
-        """
-        self._sync()
-        if self.perm is None or not np.array_equal(np.asarray(perm), self.perm):
-            raise ValueError("add_permuted needs the permutation given to GramStats(perm=...)")
-        perm = self.perm
-        idx = np.arange(perm.size)
-        first = idx[idx <= perm]  # one index per orbit {i, perm[i]}
-        for k in range(0, first.size, block):
-            I = first[k:k + block]
-            J = perm[I]
-            A, B = self.S[I], self.S[J]  # copies
-            self.S[I] = A + B[:, perm]  # S[i, j] + S[perm i, perm j]
-            self.S[J] = B + A[:, perm]
-        self.s1 += self.s1[perm]
-        self.FY += self.FY[perm]
-        self.Ys *= 2.0
-        self.n *= 2
-
     def minus(self, F, Y):
         """Statistics without the rows ``F`` (float32, k x m), ``Y`` (a new object; the
         only m x m temporaries are its sum and one row block)."""
@@ -143,19 +114,48 @@ class GramStats:
         return out
 
 
-def _check_involution(perm, m):
-    perm = np.asarray(perm)
-    if perm.shape != (m,) or perm.dtype.kind not in "iu" or not np.array_equal(
-        np.sort(perm), np.arange(m)
-    ) or not np.array_equal(perm[perm], np.arange(m)):
-        raise ValueError(f"perm must be an involution of range({m})")
-    return perm.astype(np.intp)
+class MirrorPairScales:
+    """Standard deviations of features that come in mirror pairs, over the augmented rows.
+
+    For rows ``f`` and their mirrors ``f[pi]`` (``pi`` a fixed-point-free involution of the m
+    features), feature ``i`` and its partner ``pi[i]`` have the same mean and standard
+    deviation over the 2n augmented rows; only per-feature sums of the n raw rows are needed
+    (shifted by a ``pi``-symmetric shift, in float64).
+    """
+
+    def __init__(self, pi):
+        self.pi = np.asarray(pi)
+        m = self.pi.size
+        self.s1, self.s2, self.n, self.shift = np.zeros(m), np.zeros(m), 0, None
+
+    def add(self, F, sign=1):
+        if self.shift is None:
+            c = F.mean(axis=0, dtype=np.float64)
+            self.shift = (0.5 * (c + c[self.pi])).astype(np.float32)
+        d = F - self.shift
+        self.s1 += sign * d.sum(axis=0, dtype=np.float64)
+        self.s2 += sign * (d * d).sum(axis=0, dtype=np.float64)
+        self.n += sign * F.shape[0]
+
+    def minus(self, F):
+        out = MirrorPairScales(self.pi)
+        out.s1, out.s2, out.n, out.shift = self.s1.copy(), self.s2.copy(), self.n, self.shift
+        out.add(F, -1)
+        return out
+
+    def sd(self, reps):
+        """Standard deviations of the features ``reps`` over the n rows and their mirrors."""
+        N = 2.0 * self.n
+        mean = (self.s1[reps] + self.s1[self.pi[reps]]) / N
+        ex2 = (self.s2[reps] + self.s2[self.pi[reps]]) / N
+        return np.sqrt(np.maximum(ex2 - mean * mean, 0.0))
 
 
-def standardized_problem(st):
+def standardized_problem(st, sd=None):
     """(G, Cm, yy, mu, inv, ybar) of the standardized, centered problem from :class:`GramStats`.
 
-    ``inv[j] = 1 / sigma_j`` (0 for constant columns, which are dropped from the model).
+    ``inv[j] = 1 / sigma_j`` (0 for constant columns, which are dropped from the model), with
+    ``sigma`` the standard deviations of the columns or the given ``sd``.
     ``G`` is computed in the memory of ``st.S`` (no second m x m matrix), so ``st`` is
     consumed (``st.S`` is set to None).
     """
@@ -168,8 +168,8 @@ def standardized_problem(st):
     G /= n  # -> centered second moments, then standardized, in place
     for i in range(0, G.shape[0], 1024):
         G[i:i + 1024] -= np.outer(m_shift[i:i + 1024], m_shift)
-    var = np.maximum(np.diag(G), 0.0)
-    sd = np.sqrt(var)
+    if sd is None:
+        sd = np.sqrt(np.maximum(np.diag(G), 0.0))
     live = sd > 1e-8 * max(float(sd.max()), np.finfo(float).tiny)
     inv = np.where(live, 1.0 / np.where(live, sd, 1.0), 0.0)
     G *= inv[:, None]

@@ -331,7 +331,6 @@ def check_params(*, beta, loss, valid_losses, tol, max_iter, bias=True, verbose=
         or max_iter < 1
     ):
         raise ValueError(f"max_iter must be None or an integer >= 1, got {max_iter!r}.")
-    if not isinstance(bias, (bool, np.bool_)):
-        raise ValueError(f"bias must be True or False, got {bias!r}.")
+    bias = check_bool(bias, "bias")
     max_iter = None if max_iter is None else int(max_iter)
     return float(beta), loss, float(tol), max_iter, bool(bias), bool(verbose)

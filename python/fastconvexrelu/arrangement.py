@@ -46,7 +46,7 @@ from typing import NamedTuple, Optional, Union
 import numpy as np
 
 from . import _core
-from ._validation import ConvergenceWarning, _as_float_array, _check_2d, _check_finite
+from ._validation import ConvergenceWarning, _as_float_array, _check_2d, _check_finite, check_bool
 
 __all__ = [
     "Patterns",
@@ -113,12 +113,6 @@ class PatternOracle(NamedTuple):
 
 
 # ----------------------------------------------------------------------------- helpers
-def _check_bool(x, name):
-    if not isinstance(x, (bool, np.bool_)):
-        raise ValueError(f"{name} must be True or False, got {x!r}.")
-    return bool(x)
-
-
 def _check_pos_int(x, name):
     if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Integral) or x < 1:
         raise ValueError(f"{name} must be an integer >= 1, got {x!r}.")
@@ -182,7 +176,7 @@ def enumerate_patterns(X, bias=True, max_patterns=100000, tol=1e-9) -> Patterns:
         found before stopping; use :func:`sample_patterns` instead).
     """
     X = _check_2d(X, "X")
-    bias = _check_bool(bias, "bias")
+    bias = check_bool(bias, "bias")
     max_patterns = _check_pos_int(max_patterns, "max_patterns")
     if (
         isinstance(tol, (bool, np.bool_))
@@ -242,7 +236,7 @@ def sample_patterns(X, n_patterns, bias=True, random_state=None, max_tries=None)
     """
     X = _check_2d(X, "X")
     n_patterns = _check_pos_int(n_patterns, "n_patterns")
-    bias = _check_bool(bias, "bias")
+    bias = check_bool(bias, "bias")
     rng = _check_rng(random_state)
     max_tries = (
         max(20 * n_patterns, 1000) if max_tries is None else _check_pos_int(max_tries, "max_tries")
@@ -352,7 +346,7 @@ def pattern_oracle(X, v, patterns, bias=True, n_threads=2, tol=1e-12, max_iter=0
         if not np.all((Pf == 0) | (Pf == 1)):
             raise ValueError("patterns must contain only 0/1 (or bool) entries.")
         P = Pf != 0
-    bias = _check_bool(bias, "bias")
+    bias = check_bool(bias, "bias")
     n_threads = _check_pos_int(n_threads, "n_threads")
     if isinstance(max_iter, (bool, np.bool_)) or not isinstance(max_iter, numbers.Integral) or max_iter < 0:
         raise ValueError(f"max_iter must be an integer >= 0, got {max_iter!r}.")

@@ -40,7 +40,7 @@ import numpy as np
 
 from ._losses import LOSSES, check_targets
 from ._objective import network_objective
-from ._validation import ConvergenceWarning, check_X
+from ._validation import ConvergenceWarning, check_X, check_bool
 
 __all__ = ["ArrangementProgramResult", "solve_arrangement_program", "network_from_blocks"]
 
@@ -259,11 +259,9 @@ def solve_arrangement_program(
     tol = _positive(tol, "tol")
     huber_delta = _positive(huber_delta, "huber_delta")
     max_iter = _positive(max_iter, "max_iter", integer=True)
-    if not isinstance(bias, (bool, np.bool_)):
-        raise ValueError(f"bias must be True or False, got {bias!r}.")
+    bias = check_bool(bias, "bias")
     bias = bool(bias)
-    if not isinstance(fit_intercept, (bool, np.bool_)):
-        raise ValueError(f"fit_intercept must be True or False, got {fit_intercept!r}.")
+    fit_intercept = check_bool(fit_intercept, "fit_intercept")
     fit_intercept = bool(fit_intercept)
     P, o = D.shape[1], Y2.shape[1]
     dp = d + (1 if bias else 0)

@@ -56,7 +56,12 @@ import numpy as np
 from . import _core
 from ._estimators import _ParamsMixin
 from ._validation import ConvergenceWarning, check_bool, check_is_fitted, check_nonneg_real
-from ._gram_output_layer import GramStats, solve_output_layer, standardized_problem
+from ._gram_output_layer import (
+    GramStats,
+    MirrorPairScales,
+    solve_output_layer,
+    standardized_problem,
+)
 from .hull_neurons import min_norm_points
 
 __all__ = ["ConvexRF", "ConvexRFClassifier", "plot_filters"]
@@ -688,10 +693,10 @@ class ConvexRFClassifier(_ParamsMixin):
         scores of an image are the mean of its own and its mirror's (also on the validation
         part, whose mirrors are held out with it).  Twice the feature work in ``fit`` and
         ``predict``; no extra memory for the output layer.  With ``mirror_filters=True`` (and
-        a symmetric layout, see ``ConvexRF.mirror_permutation_``) the features of a mirror
-        are a permutation of the image's: the mirrors then enter the Gram statistics by
-        permuting them (no feature work, no extra SYRK) and the score average is folded into
-        ``coef_`` (``coef_ == coef_[pi]``), so ``fit`` and ``predict`` cost as without hflip.
+        a symmetric layout, see ``ConvexRF.mirror_permutation_`` ``pi``) the features of a
+        mirror are ``F[:, pi]``, the solution is mirror-symmetric (``coef_ == coef_[pi]``) and
+        the same problem is solved exactly on the m/2 sums of mirror pairs: no feature work for
+        the mirrors, a Gram matrix of order m/2 over n rows, and ``predict`` costs one pass.
     tol : float, default=1e-4
         Relative duality gap of each class problem (l1).
     max_epochs : int, default=2000
@@ -830,55 +835,77 @@ class ConvexRFClassifier(_ParamsMixin):
         m = rf.n_features_out_
         rng = np.random.default_rng(self.random_state)
         val_idx = np.sort(rng.choice(n, size=n_val, replace=False)) if n_val else np.zeros(0, int)
-        # hflip with a mirror-closed filter bank: the mirrors' features are permuted features
+        # hflip with a mirror-closed filter bank: a mirror's features are F[:, pi], the model
+        # is mirror-symmetric (w = w[pi]) and the augmented problem is one in the pair sums
+        # g = F[:, reps] + F[:, pi[reps]] (m/2 columns), standardized by the features' own
+        # standard deviations over the 2n rows, with penalty 2 beta (||w|| = 2 ||v|| for l1,
+        # ||w||^2 = 2 ||v||^2 for l2, and the loss of a mirror row equals its image's).
         pi = rf.mirror_permutation_ if self.hflip else None
         views = (False, True) if self.hflip and pi is None else (False,)
         Fv = np.empty((len(views), n_val, m), dtype=np.float32)  # held-out features per view
-        stats = GramStats(m, c, perm=pi)
+        if pi is not None:
+            reps = np.flatnonzero(np.arange(m) < pi)
+            mates = pi[reps]
+            scales = MirrorPairScales(pi)
+        stats = GramStats(m if pi is None else reps.size, c)
         t0 = time.perf_counter()
         for v, mirror in enumerate(views):
             for s, e, F in rf._iter_features(Xa, mirror=mirror):
-                stats.add(F, Y[s:e])
+                if pi is None:
+                    stats.add(F, Y[s:e])
+                else:
+                    scales.add(F)
+                    stats.add(F[:, reps] + F[:, mates], Y[s:e])
                 lo, hi = np.searchsorted(val_idx, [s, e])
                 Fv[v, lo:hi] = F[val_idx[lo:hi] - s]
-        if pi is not None:
-            stats.add_permuted(pi)  # the mirrored images' rows F[:, pi]
-            Fv = np.concatenate([Fv, Fv[:, :, pi]])
-            _log(self, "added the mirrored images by permuting the Gram statistics")
         self.mirror_by_permutation_ = pi is not None
         self.gram_time_ = time.perf_counter() - t0
         t1 = time.perf_counter()
         W0 = None
         self.validation_scores_ = None
         beta = betas[0]
+        bf = 1.0 if pi is None else 2.0
         if n_val:
-            G, Cm, yy, mu, inv, ybar = standardized_problem(
-                stats.minus(Fv.reshape(-1, m), np.tile(Y[val_idx], (Fv.shape[0], 1))))
-            Fv_mean = Fv.mean(axis=0) if Fv.shape[0] > 1 else Fv[0]  # scores are linear in F
+            if pi is None:
+                st_tr, sd_tr = stats.minus(Fv.reshape(-1, m),
+                                           np.tile(Y[val_idx], (len(views), 1))), None
+                Fs = Fv.mean(axis=0) if len(views) > 1 else Fv[0]  # scores are linear in F
+            else:
+                Fs = Fv[0][:, reps] + Fv[0][:, mates]
+                st_tr, sd_tr = stats.minus(Fs, Y[val_idx]), scales.minus(Fv[0]).sd(reps)
+            G, Cm, yy, mu, inv, ybar = standardized_problem(st_tr, sd_tr)
+            del st_tr
             scores = {}
             for b in sorted(set(betas), reverse=True):
-                r = solve_output_layer(G.T, Cm, yy, b, self.penalty, tol, max_epochs, threads, W0)
+                r = solve_output_layer(G.T, Cm, yy, bf * b, self.penalty, tol, max_epochs,
+                                       threads, W0)
                 W0 = r["W"]
                 coef = W0 * inv[:, None]
-                pred = np.argmax(Fv_mean @ coef.astype(np.float32) + (ybar - mu @ coef), axis=1)
+                pred = np.argmax(Fs @ coef.astype(np.float32) + (ybar - mu @ coef), axis=1)
                 scores[b] = float(np.mean(pred == y_idx[val_idx]))
                 _log(self, f"beta={b:g}: validation accuracy {scores[b]:.4f}")
             del G
             beta = max(sorted(scores, reverse=True), key=lambda b: scores[b])
             self.validation_scores_ = {b: scores[b] for b in betas}
             W0 = None  # the chosen beta is refitted from scratch (other standardization)
-            del Fv_mean
+            del Fs
         del Fv
-        G, Cm, yy, mu, inv, ybar = standardized_problem(stats)
+        G, Cm, yy, mu, inv, ybar = standardized_problem(
+            stats, None if pi is None else scales.sd(reps))
         del stats
-        r = solve_output_layer(G.T, Cm, yy, beta, self.penalty, tol, max_epochs, threads, W0)
+        r = solve_output_layer(G.T, Cm, yy, bf * beta, self.penalty, tol, max_epochs, threads,
+                               W0)
         self.solve_time_ = time.perf_counter() - t1
         W = r["W"]
         self.beta_ = beta
-        self.coef_ = W * inv[:, None]
-        if pi is not None:  # mean score over an image and its mirror: F @ (w + w[pi]) / 2
-            self.coef_ = 0.5 * (self.coef_ + self.coef_[pi])
-        self.intercept_ = ybar - mu @ self.coef_
+        coef = W * inv[:, None]
+        self.intercept_ = ybar - mu @ coef
+        if pi is not None:  # w = w[pi]: the score of a mirror equals the image's
+            self.coef_ = np.empty((m, c))
+            self.coef_[reps] = coef
+            self.coef_[mates] = coef
+        else:
+            self.coef_ = coef
         self.duality_gaps_ = np.asarray(r["gap"])
         self.objectives_ = np.asarray(r["primal"])
         self.n_epochs_ = np.asarray(r["n_epochs"])

@@ -103,7 +103,7 @@ import numpy as np
 
 from . import _core
 from ._objective import _loss_value, network_objective, network_output
-from ._validation import ConvergenceWarning, check_nonneg_real, check_X_y
+from ._validation import ConvergenceWarning, check_nonneg_real, check_X_y, check_bool
 from ._solver_arrangements import arrangement_is_small
 from .certificates import _make_feasible, certified_gap, dual_objective
 from .spike_free_oracle import spike_free_oracle
@@ -688,8 +688,7 @@ def cutting_plane(
         interpolates the data (the message says ``infeasible``, and whether infeasibility
         is proven); ``oracle="exact"`` when the enumeration is not available.
     """
-    if not isinstance(bias, (bool, np.bool_)):
-        raise ValueError(f"bias must be True or False, got {bias!r}.")
+    bias = check_bool(bias, "bias")
     if bias:
         return cutting_plane_bias(
             X, y, loss=loss, beta=beta, tol=tol, max_iter=max_iter, exact_check=exact_check,

@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
-from ._validation import _as_1d, _as_float_array, _check_finite, check_X
+from ._validation import _as_1d, _as_float_array, _check_finite, check_X, check_bool
 
 __all__ = ["ExtremePoint", "extreme_point"]
 
@@ -357,8 +357,7 @@ def extreme_point(X, alpha, *, bias=False, method="auto", max_faces=DEFAULT_MAX_
     A = check_X(X, name="X")
     n, d = A.shape
     alpha = _check_alpha(alpha, n)
-    if not isinstance(bias, (bool, np.bool_)):
-        raise ValueError(f"bias must be True or False, got {bias!r}.")
+    bias = check_bool(bias, "bias")
     if not isinstance(method, str) or method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}, got {method!r}.")
     max_faces = _check_max_faces(max_faces)

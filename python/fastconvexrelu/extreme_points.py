@@ -13,6 +13,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _core
+from ._validation import check_bool
 
 __all__ = ["extreme_points_1d", "extreme_points_rank_one", "fit_line", "as_float_array"]
 
@@ -46,10 +47,6 @@ def as_float_array(value: ArrayLike, name: str, ndim: int) -> NDArray[np.float64
     return arr
 
 
-def _as_bool(value: object, name: str) -> bool:
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    raise ValueError(f"{name} must be a bool, got {value!r}")
 
 
 def extreme_points_1d(x: ArrayLike) -> Tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -114,7 +111,7 @@ def extreme_points_rank_one(
         2-D, is empty, or contains NaN or inf; or if ``rtol`` is negative or not finite.
     """
     arr = as_float_array(X, "X", 2)
-    bias = _as_bool(bias, "bias")
+    bias = check_bool(bias, "bias")
     if not isinstance(rtol, numbers.Real) or not np.isfinite(rtol) or rtol < 0:
         raise ValueError(f"rtol must be a finite non-negative number, got {rtol!r}")
     return _core.extreme_points_rank_one(arr, bias, float(rtol))
@@ -148,4 +145,4 @@ def fit_line(
     ValueError
         If ``X`` is not 2-D, is empty, or contains NaN or inf.
     """
-    return _core.fit_line(as_float_array(X, "X", 2), _as_bool(bias, "bias"))
+    return _core.fit_line(as_float_array(X, "X", 2), check_bool(bias, "bias"))

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._objective import _loss_value, network_output
-from ._validation import ConvergenceWarning, check_X_y
+from ._validation import ConvergenceWarning, check_X_y, check_bool
 
 __all__ = ["GDResult", "train_gd"]
 
@@ -159,8 +159,7 @@ def train_gd(
     n_iter = _int(n_iter, "n_iter", 0)
     if not isinstance(loss, str) or loss not in _LOSSES:
         raise ValueError(f"loss must be one of {_LOSSES}, got {loss!r}.")
-    if not isinstance(bias, (bool, np.bool_)):
-        raise ValueError(f"bias must be True or False, got {bias!r}.")
+    bias = check_bool(bias, "bias")
     if loss != "squared" and not np.all(np.isin(y, (-1.0, 1.0))):
         raise ValueError(f"y must contain only -1 and +1 for the {loss} loss.")
     rng = np.random.default_rng(random_state)

@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ._objective import network_objective
-from ._validation import _is_real, check_X_Y
+from ._validation import _is_real, check_X_Y, check_bool
 from .hull_neurons import _check_n_jobs  # None -> the cores this process may use
 
 __all__ = ["SeedFit", "fit_nonconvex_seeds", "refine_network", "seed_program_start"]
@@ -187,8 +187,7 @@ def fit_nonconvex_seeds(X, y, *, beta, loss="squared", n_seeds=4, width=None, ma
         width = int(min(200, max(20, 2 * n)))
     elif isinstance(width, (bool, np.bool_)) or not isinstance(width, numbers.Integral) or width < 1:
         raise ValueError(f"width must be None or an integer >= 1, got {width!r}.")
-    if not isinstance(bias, (bool, np.bool_)):
-        raise ValueError(f"bias must be True or False, got {bias!r}.")
+    bias = check_bool(bias, "bias")
     if not _is_real(huber_delta) or not np.isfinite(huber_delta) or huber_delta <= 0:
         raise ValueError(f"huber_delta must be a finite real number > 0, got {huber_delta!r}.")
     if loss in ("logistic", "hinge") and not np.all((y == 1.0) | (y == -1.0)):

@@ -49,7 +49,7 @@ import numpy as np
 
 from . import _core
 from ._losses import loss_gradient
-from ._validation import ConvergenceWarning
+from ._validation import ConvergenceWarning, check_bool
 
 __all__ = ["MasterResult", "WeightDecayFit", "group_lasso_master", "fit_weight_decay",
            "WEIGHT_DECAY_LOSSES"]
@@ -295,8 +295,7 @@ def fit_weight_decay(X, Y, *, loss="squared", beta, bias=True, tol=1e-8, max_ite
         raise ValueError(f"tol must be a real number in [0, 1), got {tol!r}.")
     if isinstance(max_iter, (bool, np.bool_)) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
         raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}.")
-    if not isinstance(bias, (bool, np.bool_)):
-        raise ValueError(f"bias must be True or False, got {bias!r}.")
+    bias = check_bool(bias, "bias")
     X, Y = check_X_Y(X, Y)
     Y = check_targets(Y, loss, "Y")
     n, d = X.shape

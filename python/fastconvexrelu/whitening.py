@@ -18,7 +18,7 @@ import numbers
 
 import numpy as np
 
-from ._validation import check_X
+from ._validation import check_X, check_bool
 
 __all__ = ["whiten"]
 
@@ -86,8 +86,7 @@ def whiten(X, kind="zca", eps=None, return_transform=False):
         or not 0 <= eps < 1
     ):
         raise ValueError(f"eps must be a real number in [0, 1) or None, got {eps!r}.")
-    if not isinstance(return_transform, (bool, np.bool_)):
-        raise ValueError(f"return_transform must be True or False, got {return_transform!r}.")
+    return_transform = check_bool(return_transform, "return_transform")
     U, s, Vt = np.linalg.svd(A, full_matrices=False)
     if s[0] == 0:
         raise ValueError("X is zero: it cannot be whitened (rank 0).")
