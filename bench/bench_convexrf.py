@@ -139,8 +139,7 @@ def part_classify(args, name, Xtr, ytr, Xte, yte):
                              max_epochs=args.max_epochs, random_state=0, chunk_size=1000,
                              epsilon=args.epsilon, polarity=args.polarity,
                              threshold=args.threshold, n_jobs=args.n_jobs, hflip=args.hflip,
-                             patch_size=args.patch_size, mirror_filters=args.mirror_filters,
-                             verbose=True)
+                             patch_size=args.patch_size, verbose=True)
     clf.fit(Xtr, ytr)
     fit_s = time.perf_counter() - t
     t = time.perf_counter()
@@ -148,8 +147,7 @@ def part_classify(args, name, Xtr, ytr, Xte, yte):
     test_s = time.perf_counter() - t
     return [dict(part=name, P=args.P, beta=clf.beta_, penalty=args.penalty,
                  polarity=args.polarity, threshold=args.threshold, hflip=args.hflip,
-                 patch_size=args.patch_size, mirror_filters=args.mirror_filters,
-                 mirror_by_permutation=clf.mirror_by_permutation_,
+                 patch_size=args.patch_size,
                  n_features=clf.n_features_out_,
                  validation=({str(k): v for k, v in clf.validation_scores_.items()}
                              if clf.validation_scores_ else None),
@@ -173,10 +171,7 @@ def main():
     ap.add_argument("--threshold", type=float, default=0.0)
     ap.add_argument("--hflip", action="store_true",
                     help="train on the images and their mirrors, average their scores")
-    ap.add_argument("--patch-size", type=int, default=6)
-    ap.add_argument("--mirror-filters", action="store_true",
-                    help="mirror-closed filter bank: with --hflip the mirrors cost no feature "
-                         "work when the layout is symmetric (e.g. --patch-size 5 on 32 x 32)")
+    ap.add_argument("--patch-size", type=int, default=6, help="Convex-RF patch size")
     ap.add_argument("--n-jobs", type=int, default=None)
     ap.add_argument("--tol", type=float, default=1e-3)
     ap.add_argument("--epsilon", type=float, default=10.0)

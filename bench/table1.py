@@ -23,10 +23,8 @@ Rows (test accuracy; pixels scaled to [0, 1], no other preprocessing, as in the 
   ``--convex-penalty l2`` uses the ridge output layer instead; ``--convex-polarity split``
   takes ``--hidden/2`` directions with the neurons +-u (same width); several ``--beta-convex``
   are chosen on a 10% validation split inside the classifier.
-* ``convexrf``: Convex-RF (Algorithm 2): ``ConvexRFClassifier(n_filters=--P,
-  patch_size=--patch-size)`` with ``--polarity``, ``--threshold``, ``--penalty``, ``--hflip``
-  (mirrored training images), ``--mirror-filters`` (mirror-closed filter bank: the mirrors
-  cost no feature work when the layout is symmetric, e.g. 5 x 5 patches on 32 x 32 images)
+* ``convexrf``: Convex-RF (Algorithm 2): ``ConvexRFClassifier(n_filters=--P, patch_size=6)``
+  with ``--polarity``, ``--threshold``, ``--penalty``, ``--hflip`` (mirrored training images)
   and ``--beta`` (a list: chosen on a 10% validation split inside the classifier).
 
 Prints a Markdown table and appends JSON lines to bench/results/table1_images.jsonl.
@@ -162,10 +160,9 @@ def row_convex(Xa, ya, Xb, yb, args):
 def row_convexrf(Xa, ya, Xb, yb, args):
     betas = args.beta if len(args.beta) > 1 else args.beta[0]
     clf = ConvexRFClassifier(n_filters=args.P, beta=betas, penalty=args.penalty, tol=args.tol,
-                             max_epochs=args.max_epochs, random_state=0,
-                             patch_size=args.patch_size, epsilon=10.0, polarity=args.polarity,
-                             threshold=args.threshold, hflip=args.hflip,
-                             mirror_filters=args.mirror_filters)
+                             max_epochs=args.max_epochs, random_state=0, patch_size=6,
+                             epsilon=10.0, polarity=args.polarity, threshold=args.threshold,
+                             hflip=args.hflip)
     clf.fit(Xa, ya)
     val = ""
     if clf.validation_scores_:
@@ -173,9 +170,7 @@ def row_convexrf(Xa, ya, Xb, yb, args):
         val += "; "
     return clf.score(Xb, yb), (f"{val}P={args.P}, {clf.n_features_out_} features, "
                                f"polarity={args.polarity}, threshold={args.threshold:g}, "
-                               f"patch={args.patch_size}, hflip={args.hflip}, "
-                               f"mirror_filters={args.mirror_filters}, {args.penalty}, "
-                               f"beta={clf.beta_:g}, "
+                               f"hflip={args.hflip}, {args.penalty}, beta={clf.beta_:g}, "
                                f"converged={clf.converged_}")
 
 
@@ -201,9 +196,6 @@ def main():
     ap.add_argument("--threshold", type=float, default=0.0, help="Convex-RF ReLU threshold")
     ap.add_argument("--hflip", action="store_true",
                     help="Convex-RF: also train on mirrored images, average image/mirror scores")
-    ap.add_argument("--mirror-filters", action="store_true",
-                    help="Convex-RF: mirror-closed filter bank (hflip without feature work)")
-    ap.add_argument("--patch-size", type=int, default=6, help="Convex-RF patch size")
     ap.add_argument("--beta-convex", type=lambda v: [float(b) for b in v.split(",")],
                     default=[1e-4],
                     help="output-layer beta(s) of the convex network (several: chosen on a "

@@ -287,10 +287,6 @@ def test_dask_equals_in_process():
                                     **kw).fit(X, y)
             np.testing.assert_allclose(cb.decision_function(X), ca.decision_function(X),
                                        atol=1e-5)
-        # mirror-closed bank: only the sampled patches' QPs run as tasks
-        a = ConvexRF(mirror_filters=True, **kw).fit(X)
-        b = ConvexRF(mirror_filters=True, client=client, **kw).fit(X)
-        np.testing.assert_allclose(b.filters_, a.filters_, atol=1e-9)
     finally:
         client.close()
         cluster.close()
@@ -362,18 +358,13 @@ def _bands(n=150, seed=0):
     return X, y
 
 
-@pytest.mark.parametrize("mirror_filters", [False, True])
-def test_classifier_hflip_is_ridge_on_images_and_their_mirrors(mirror_filters):
+def test_classifier_hflip_is_ridge_on_images_and_their_mirrors():
     from sklearn.linear_model import Ridge
 
     X, y = _bands()
     beta = 0.05
     clf = ConvexRFClassifier(n_filters=30, patch_size=3, penalty="l2", beta=beta, hflip=True,
-                             polarity="split", threshold=0.1, mirror_filters=mirror_filters,
-                             random_state=0).fit(X, y)
-    # with a mirror-closed bank the mirrors enter by permuting the statistics; the reference
-    # below still computes the mirror images' features
-    assert clf.mirror_by_permutation_ == mirror_filters
+                             polarity="split", threshold=0.1, random_state=0).fit(X, y)
     Xm = X[:, :, ::-1]
     F, Fm = clf.transform(X).astype(np.float64), clf.transform(Xm).astype(np.float64)
     A = np.vstack([F, Fm])  # 2n rows: every image and its mirror
@@ -390,11 +381,10 @@ def test_classifier_hflip_is_ridge_on_images_and_their_mirrors(mirror_filters):
         ConvexRFClassifier(n_filters=30, patch_size=3, hflip="yes").fit(X, y)
 
 
-@pytest.mark.parametrize("mirror_filters", [False, True])
-def test_classifier_hflip_validation_holds_out_the_mirrors_too(mirror_filters):
+def test_classifier_hflip_validation_holds_out_the_mirrors_too():
     X, y = _bands()
     kw = dict(n_filters=30, patch_size=3, penalty="l2", hflip=True, random_state=4,
-              validation_fraction=0.2, mirror_filters=mirror_filters)
+              validation_fraction=0.2)
     clf = ConvexRFClassifier(beta=[1e-1, 1e-2], **kw).fit(X, y)
     rng = np.random.default_rng(4)
     val = np.sort(rng.choice(len(y), size=30, replace=False))
@@ -472,70 +462,6 @@ def test_gram_stats_minus_equals_the_statistics_of_the_rest(buffer_bytes, block)
     G, *_ = standardized_problem(st)  # the totals: a full symmetric matrix
     np.testing.assert_allclose(G, G.T, rtol=0, atol=1e-14)
     assert np.all(np.diag(G)[[0, 1, 2, 4, 5, 6]] > 0.99)
-
-
-def test_mirror_pair_scales_are_the_standard_deviations_over_rows_and_mirrors():
-    from fastconvexrelu._gram_output_layer import MirrorPairScales
-
-    rng = np.random.default_rng(5)
-    pi = np.array([3, 4, 5, 0, 1, 2])  # a fixed-point-free involution
-    F = (rng.random((40, 6)) * 50 + 100).astype(np.float32)
-    sc = MirrorPairScales(pi)
-    for s in range(0, 40, 15):
-        sc.add(F[s:s + 15])
-    reps = np.array([0, 1, 2])
-    A = np.vstack([F, F[:, pi]]).astype(np.float64)
-    np.testing.assert_allclose(sc.sd(reps), A.std(0)[reps], rtol=1e-7)
-    B = np.vstack([F[:30], F[:30, pi]]).astype(np.float64)  # without the last 10 rows
-    np.testing.assert_allclose(sc.minus(F[30:]).sd(reps), B.std(0)[reps], rtol=1e-7)
-
-
-@pytest.mark.parametrize("W, kw", [
-    (11, dict()),  # 4 x 4 patches: 8 patch columns, 2 x 2 regions
-    (11, dict(polarity="split", threshold=0.2, pooling="max")),
-    (14, dict(whiten=False, bias="hull", pool_grid=3, stride=2)),  # 6 columns, 3 x 3 regions
-])
-def test_mirror_filters_close_the_bank_and_permute_the_features(W, kw):
-    X = _images(n=12, H=10, W=W)
-    rf = ConvexRF(n_filters=40, patch_size=4, mirror_filters=True, random_state=1, **kw).fit(X)
-    P = rf.filters_.shape[0]
-    assert P == 40 and np.array_equal(rf.filter_mirror_, np.r_[20:40, 0:20])
-    mp = np.arange(48).reshape(4, 4, 3)[:, ::-1, :].ravel()  # mirror of a (dy, dx, c) patch
-    Z = rf.patches_
-    np.testing.assert_allclose(Z[20:], Z[:20][:, mp], atol=1e-9)  # the mirrored patches
-    # every filter, the mirrored ones included, is the Lemma 2.7 neuron of its patch
-    U, b, dist = hull_neurons(Z)
-    np.testing.assert_allclose(rf.filters_, U.T, atol=1e-7)
-    np.testing.assert_allclose(rf.hull_biases_, b, atol=1e-7)
-    np.testing.assert_array_equal(rf.filters_[20:], rf.filters_[:20][:, mp])
-    # features: the direct reference, and a mirrored image's are the permuted features
-    F = rf.transform(X)
-    np.testing.assert_allclose(F, _reference_features(X, rf), rtol=1e-4,
-                               atol=1e-4 * np.abs(F).max())
-    pi = rf.mirror_permutation_
-    assert np.array_equal(np.sort(pi), np.arange(F.shape[1]))
-    assert np.array_equal(pi[pi], np.arange(pi.size))
-    np.testing.assert_allclose(rf.transform(X[:, :, ::-1]), F[:, pi], rtol=1e-5,
-                               atol=1e-5 * np.abs(F).max())
-
-
-def test_mirror_filters_layout_and_bad_values():
-    X = _images(n=12, H=10, W=10)  # 7 patch columns: regions {0,1,2,3} | {4,5,6}, asymmetric
-    rf = ConvexRF(n_filters=20, patch_size=4, mirror_filters=True, random_state=0).fit(X)
-    assert rf.filter_mirror_ is not None and rf.mirror_permutation_ is None
-    assert ConvexRF(n_filters=20, patch_size=4, random_state=0).fit(X).filter_mirror_ is None
-    X = _images(n=12, H=10, W=11)
-    rf = ConvexRF(n_filters=20, patch_size=4, stride=3, mirror_filters=True).fit(X)
-    assert rf.mirror_permutation_ is None  # (W - 4) % 3 != 0: positions not symmetric
-    with pytest.raises(ValueError, match="even"):
-        ConvexRF(n_filters=21, patch_size=4, mirror_filters=True).fit(X)
-    with pytest.raises(ValueError, match="mirror_filters"):
-        ConvexRF(n_filters=20, patch_size=4, mirror_filters=1).fit(X)
-    # no mirror permutation: hflip falls back to computing the mirrors' features
-    y = np.arange(12) % 2
-    clf = ConvexRFClassifier(n_filters=20, patch_size=4, mirror_filters=True, hflip=True,
-                             penalty="l2", beta=0.1, random_state=0).fit(_images(H=10, W=10), y)
-    assert not clf.mirror_by_permutation_
 
 
 def test_classifier_bad_output_layer_parameters():

@@ -22,7 +22,7 @@ import numpy as np
 
 from . import _core
 
-__all__ = ["GramStats", "MirrorPairScales", "standardized_problem", "solve_output_layer"]
+__all__ = ["GramStats", "standardized_problem", "solve_output_layer"]
 
 
 class GramStats:
@@ -108,54 +108,16 @@ class GramStats:
         self.flush()
         out = GramStats.__new__(GramStats)
         out.__dict__.update(self.__dict__)
-        out.S, out.s1, out.FY, out.Ys = self.S.copy(), self.s1.copy(), self.FY.copy(), self.Ys.copy()
-        out._buf, out._buf_n = [], 0
+        out.S, out.s1, out.FY = self.S.copy(), self.s1.copy(), self.FY.copy()
+        out.Ys, out._buf, out._buf_n = self.Ys.copy(), [], 0
         out._accumulate(np.asarray(F, dtype=np.float32), np.asarray(Y, dtype=np.float64), -1)
         return out
 
 
-class MirrorPairScales:
-    """Standard deviations of features that come in mirror pairs, over the augmented rows.
-
-    For rows ``f`` and their mirrors ``f[pi]`` (``pi`` a fixed-point-free involution of the m
-    features), feature ``i`` and its partner ``pi[i]`` have the same mean and standard
-    deviation over the 2n augmented rows; only per-feature sums of the n raw rows are needed
-    (shifted by a ``pi``-symmetric shift, in float64).
-    """
-
-    def __init__(self, pi):
-        self.pi = np.asarray(pi)
-        m = self.pi.size
-        self.s1, self.s2, self.n, self.shift = np.zeros(m), np.zeros(m), 0, None
-
-    def add(self, F, sign=1):
-        if self.shift is None:
-            c = F.mean(axis=0, dtype=np.float64)
-            self.shift = (0.5 * (c + c[self.pi])).astype(np.float32)
-        d = F - self.shift
-        self.s1 += sign * d.sum(axis=0, dtype=np.float64)
-        self.s2 += sign * (d * d).sum(axis=0, dtype=np.float64)
-        self.n += sign * F.shape[0]
-
-    def minus(self, F):
-        out = MirrorPairScales(self.pi)
-        out.s1, out.s2, out.n, out.shift = self.s1.copy(), self.s2.copy(), self.n, self.shift
-        out.add(F, -1)
-        return out
-
-    def sd(self, reps):
-        """Standard deviations of the features ``reps`` over the n rows and their mirrors."""
-        N = 2.0 * self.n
-        mean = (self.s1[reps] + self.s1[self.pi[reps]]) / N
-        ex2 = (self.s2[reps] + self.s2[self.pi[reps]]) / N
-        return np.sqrt(np.maximum(ex2 - mean * mean, 0.0))
-
-
-def standardized_problem(st, sd=None):
+def standardized_problem(st):
     """(G, Cm, yy, mu, inv, ybar) of the standardized, centered problem from :class:`GramStats`.
 
-    ``inv[j] = 1 / sigma_j`` (0 for constant columns, which are dropped from the model), with
-    ``sigma`` the standard deviations of the columns or the given ``sd``.
+    ``inv[j] = 1 / sigma_j`` (0 for constant columns, which are dropped from the model).
     ``G`` is computed in the memory of ``st.S`` (no second m x m matrix), so ``st`` is
     consumed (``st.S`` is set to None).
     """
@@ -168,8 +130,8 @@ def standardized_problem(st, sd=None):
     G /= n  # -> centered second moments, then standardized, in place
     for i in range(0, G.shape[0], 1024):
         G[i:i + 1024] -= np.outer(m_shift[i:i + 1024], m_shift)
-    if sd is None:
-        sd = np.sqrt(np.maximum(np.diag(G), 0.0))
+    var = np.maximum(np.diag(G), 0.0)
+    sd = np.sqrt(var)
     live = sd > 1e-8 * max(float(sd.max()), np.finfo(float).tiny)
     inv = np.where(live, 1.0 / np.where(live, sd, 1.0), 0.0)
     G *= inv[:, None]

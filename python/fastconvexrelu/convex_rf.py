@@ -56,12 +56,7 @@ import numpy as np
 from . import _core
 from ._estimators import _ParamsMixin
 from ._validation import ConvergenceWarning, check_bool, check_is_fitted, check_nonneg_real
-from ._gram_output_layer import (
-    GramStats,
-    MirrorPairScales,
-    solve_output_layer,
-    standardized_problem,
-)
+from ._gram_output_layer import GramStats, solve_output_layer, standardized_problem
 from .hull_neurons import min_norm_points
 
 __all__ = ["ConvexRF", "ConvexRFClassifier", "plot_filters"]
@@ -156,33 +151,6 @@ def _chunk(X, s, e, mirror):
     return X[s:e, :, ::-1] if mirror else X[s:e]
 
 
-def _patch_mirror(ph, pw, C):
-    """Index array m with ``mirror(p) = p[m]`` for flattened (dy, dx, c) patches."""
-    return np.arange(ph * pw * C).reshape(ph, pw, C)[:, ::-1, :].ravel()
-
-
-def _feature_mirror(shape, patch, stride, grid, S, filter_mirror):
-    """The feature permutation of a left-right mirror, or None if the layout is not symmetric.
-
-    A mirrored image's patch at column position ``ox`` is the mirror of the original's patch at
-    ``out_w - 1 - ox`` (needs ``(W - s_w) % stride == 0``); its region column must be the
-    mirrored one (``pool_region`` of the C++ kernel: ``(ox * grid) // out_w``).
-    """
-    W, pw = shape[1], patch[1]
-    if (W - pw) % stride:
-        return None
-    ow = (W - pw) // stride + 1
-    rx = (np.arange(ow) * grid) // ow
-    if not np.array_equal(rx[::-1], grid - 1 - rx):
-        return None
-    P = filter_mirror.size
-    r = np.arange(grid * grid)
-    ry, rxr = np.divmod(r, grid)
-    r_m = ry * grid + (grid - 1 - rxr)
-    blocks = (r_m[:, None] * S + np.arange(S)[None, :]).ravel()  # block (r, s) -> (r_m, s)
-    return (blocks[:, None] * P + filter_mirror[None, :]).ravel()
-
-
 def _as_f32_rows(chunk):
     """(m, H, W, C) chunk -> C-contiguous float32 (m, H*W*C) (uint8 -> float32 is exact)."""
     return np.ascontiguousarray(chunk.reshape(chunk.shape[0], -1), dtype=np.float32)
@@ -270,15 +238,6 @@ class ConvexRF(_ParamsMixin):
         Pooling of the ReLU responses over each region ("quadrant" = "sum").
     pool_grid : int, default=2
         The response map is split into ``pool_grid x pool_grid`` regions (2: quadrants).
-    mirror_filters : bool, default=False
-        Make the filter bank closed under left-right mirroring: sample ``P / 2`` patches
-        (``n_filters`` must be even; patches equal to their own mirror are skipped), add their
-        mirrors to the patch set (so the whitening is mirror-invariant) and take as filter of a
-        mirrored patch the mirror of its original's filter -- exactly its Lemma 2.7 neuron,
-        since the patch set and the minimum-norm problem (28) are mirror-symmetric.  Then the
-        features of a mirrored image are a fixed permutation of the image's features
-        (``mirror_permutation_``), which lets ``ConvexRFClassifier(hflip=True)`` train on the
-        mirrors without computing their features.
     random_state : None, int or numpy Generator
         Patch sampling.
     n_jobs : int or None, default=None
@@ -311,15 +270,6 @@ class ConvexRF(_ParamsMixin):
     n_features_out_ : int
         ``pool_grid**2 * P'``, times 2 with ``polarity="split"``.
     image_shape_ : (H, W, C)
-    filter_mirror_ : (P',) int ndarray or None
-        With ``mirror_filters``: the index of the mirror of each filter (the first half are
-        the sampled patches' filters, the second half their mirrors, in the same order).
-    mirror_permutation_ : (n_features_out_,) int ndarray or None
-        With ``mirror_filters`` and a left-right symmetric layout of patch positions and
-        pooling regions (``(W - s_w) % stride == 0`` and the column regions symmetric, e.g.
-        ``out_w % pool_grid == 0`` for ``out_w = (W - s_w) / stride + 1``): the involution
-        ``pi`` with ``transform(X[:, :, ::-1]) == transform(X)[:, pi]`` (up to float32
-        rounding); otherwise None.
     """
 
     def __init__(
@@ -335,7 +285,6 @@ class ConvexRF(_ParamsMixin):
         polarity="one",
         pooling="sum",
         pool_grid=2,
-        mirror_filters=False,
         random_state=None,
         n_jobs=None,
         chunk_size=1000,
@@ -353,7 +302,6 @@ class ConvexRF(_ParamsMixin):
         self.polarity = polarity
         self.pooling = pooling
         self.pool_grid = pool_grid
-        self.mirror_filters = mirror_filters
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.chunk_size = chunk_size
@@ -379,10 +327,6 @@ class ConvexRF(_ParamsMixin):
             raise ValueError(f"pooling must be one of {tuple(_POOLINGS)}, got {self.pooling!r}")
         p["pool"] = _POOLINGS[self.pooling]
         p["grid"] = _check_int(self.pool_grid, "pool_grid")
-        check_bool(self.mirror_filters, "mirror_filters")
-        if self.mirror_filters and p["P"] % 2:
-            raise ValueError(
-                f"n_filters must be even with mirror_filters=True, got {self.n_filters!r}")
         p["threads"] = _n_threads(self.n_jobs)
         p["chunk"] = _check_int(self.chunk_size, "chunk_size")
         return p
@@ -444,8 +388,6 @@ class ConvexRF(_ParamsMixin):
         s = p["stride"]
         for start in range(0, n, p["chunk"]):
             _check_finite_images(X[start:start + p["chunk"]], "X", start)
-        mirror = bool(self.mirror_filters)
-        n_draw = P // 2 if mirror else P  # sampled patches (their mirrors complete the set)
         n_cand = min(total, 4 * P)
         cand = rng.choice(total, size=n_cand, replace=False)
         img, pos = np.divmod(cand, oh * ow)
@@ -454,24 +396,15 @@ class ConvexRF(_ParamsMixin):
         for k in range(n_cand):
             raw[k] = X[img[k], oy[k] * s: oy[k] * s + ph, ox[k] * s: ox[k] * s + pw, :].ravel()
         ok = np.ptp(raw, axis=1) > 0
-        mperm = _patch_mirror(ph, pw, shape[2])
-        if mirror:  # a patch and its mirror are one candidate; self-mirrored ones are skipped
-            ok &= np.any(raw != raw[:, mperm], axis=1)
-            _, inv = np.unique(np.vstack([raw, raw[:, mperm]]), axis=0, return_inverse=True)
-            inv = inv.ravel()
-            _, first = np.unique(np.minimum(inv[:n_cand], inv[n_cand:]), return_index=True)
-        else:
-            _, first = np.unique(raw, axis=0, return_index=True)
+        _, first = np.unique(raw, axis=0, return_index=True)
         uniq = np.zeros(n_cand, dtype=bool)
         uniq[first] = True
-        sel = np.flatnonzero(ok & uniq)[:n_draw]
-        if sel.size < n_draw:  # not enough distinct non-constant patches: fill with the others
-            rest = np.setdiff1d(np.arange(n_cand), sel)[: n_draw - sel.size]
+        sel = np.flatnonzero(ok & uniq)[:P]
+        if sel.size < P:  # not enough distinct non-constant patches: fill with the others
+            rest = np.setdiff1d(np.arange(n_cand), sel)[: P - sel.size]
             sel = np.concatenate([sel, rest])
         sel = np.sort(sel)
         raw, img, oy, ox = raw[sel], img[sel], oy[sel], ox[sel]
-        if mirror:
-            raw = np.vstack([raw, raw[:, mperm]])
         Pn = _normalize_patches(raw, p["epsilon"])  # step 4
         if self.whiten:  # step 7 (ZCA, on centered patches)
             mu = Pn.mean(axis=0)
@@ -486,14 +419,9 @@ class ConvexRF(_ParamsMixin):
         Z = np.ascontiguousarray(Z)
         _log(self, f"sampled and whitened {P} patches of {Z.shape[1]} entries "
                   f"({time.perf_counter() - t0:.2f} s)")
-        # Steps 8-10: one Lemma 2.7 neuron per patch (with mirror_filters, per sampled patch:
-        # the neuron of its mirror is the mirrored neuron, the patch set being symmetric).
+        # Steps 8-10: one Lemma 2.7 neuron per patch.
         t1 = time.perf_counter()
-        U, b, dist, status = self._hull_neurons(Z, p["threads"], p["chunk"], n_draw)
-        if mirror:
-            U, b, dist, status = (np.vstack([U, U[:, mperm]]), np.concatenate([b, b]),
-                                  np.concatenate([dist, dist]), np.concatenate([status, status]))
-            img, oy, ox = (np.concatenate([v, v]) for v in (img, oy, ox))
+        U, b, dist, status = self._hull_neurons(Z, p["threads"], p["chunk"])
         keep = dist > 0
         n_drop = int(P - keep.sum())
         if n_drop:
@@ -518,31 +446,21 @@ class ConvexRF(_ParamsMixin):
         self.whitening_mean_ = mu
         self.patch_indices_ = np.stack([img, oy, ox], axis=1)[keep]
         offs = b if self.bias == "hull" else np.zeros_like(b)
-        h = U.shape[0] // 2 if mirror else U.shape[0]  # the mirrors are set exactly below
         if Wz is not None:
-            Ue = Wz @ U[:h].T  # (K, P'): u^T W (p~ - mu) = (W u)^T p~ - mu^T W u
-            be = offs[:h] - mu @ Ue
+            Ue = Wz @ U.T  # (K, P'): u^T W (p~ - mu) = (W u)^T p~ - mu^T W u
+            be = offs - mu @ Ue
         else:
-            Ue, be = U[:h].T, offs[:h]
-        if mirror:
-            Ue, be = np.hstack([Ue, Ue[mperm]]), np.concatenate([be, be])
+            Ue, be = U.T, offs
         self.effective_filters_ = np.ascontiguousarray(Ue, dtype=np.float32)
         self.effective_bias_ = np.ascontiguousarray(be, dtype=np.float32)
         self.image_shape_ = tuple(int(v) for v in shape)
-        n_out = U.shape[0]
-        self.n_features_out_ = p["grid"] ** 2 * n_out * (2 if p["split"] else 1)
-        self.filter_mirror_ = (np.concatenate([np.arange(h, n_out), np.arange(h)])
-                               if mirror else None)
-        self.mirror_permutation_ = (
-            _feature_mirror(shape, p["patch"], s, p["grid"], 2 if p["split"] else 1,
-                            self.filter_mirror_) if mirror else None)
+        self.n_features_out_ = p["grid"] ** 2 * U.shape[0] * (2 if p["split"] else 1)
         self.fit_time_ = time.perf_counter() - t0
         return self
 
-    def _hull_neurons(self, Z, threads, chunk, n_targets):
-        """Lemma 2.7 neurons of the first ``n_targets`` rows of Z against all other rows."""
+    def _hull_neurons(self, Z, threads, chunk):
         client = self.client
-        P = n_targets
+        P = Z.shape[0]
         if client is None:
             return _hull_block(Z, 0, P, threads)
         n_workers = _dask_workers(client)
@@ -676,8 +594,8 @@ class ConvexRFClassifier(_ParamsMixin):
 
     Memory: the features are never stored, but the output layer holds the m x m Gram matrix in
     float64 (m = ``n_features_out_``): about ``8 m^2`` bytes; while a ``beta`` list is
-    validated, two such matrices (totals and training part).  The l2 solve factors in place (blocked Cholesky in the lower
-    triangle, the matrix restored afterwards).
+    validated, two such matrices (totals and training part).  The l2 solve factors in place
+    (blocked Cholesky in the lower triangle, the matrix restored afterwards).
 
     Parameters
     ----------
@@ -692,11 +610,7 @@ class ConvexRFClassifier(_ParamsMixin):
         of its mirror image enter the objective above (2n rows, same weight), and the class
         scores of an image are the mean of its own and its mirror's (also on the validation
         part, whose mirrors are held out with it).  Twice the feature work in ``fit`` and
-        ``predict``; no extra memory for the output layer.  With ``mirror_filters=True`` (and
-        a symmetric layout, see ``ConvexRF.mirror_permutation_`` ``pi``) the features of a
-        mirror are ``F[:, pi]``, the solution is mirror-symmetric (``coef_ == coef_[pi]``) and
-        the same problem is solved exactly on the m/2 sums of mirror pairs: no feature work for
-        the mirrors, a Gram matrix of order m/2 over n rows, and ``predict`` costs one pass.
+        ``predict``; no extra memory for the output layer.
     tol : float, default=1e-4
         Relative duality gap of each class problem (l1).
     max_epochs : int, default=2000
@@ -718,8 +632,6 @@ class ConvexRFClassifier(_ParamsMixin):
         Upper bounds on the suboptimality of each class problem and its objective.
     n_epochs_ : (c,) ndarray
     converged_ : bool
-    mirror_by_permutation_ : bool
-        Whether ``hflip`` used the mirror permutation of a mirror-closed filter bank.
     gram_time_, solve_time_ : float
         Seconds spent on features + Gram statistics, and on the output-layer solves.
     """
@@ -741,7 +653,6 @@ class ConvexRFClassifier(_ParamsMixin):
         penalty="l1",
         validation_fraction=0.1,
         hflip=False,
-        mirror_filters=False,
         tol=1e-4,
         max_epochs=2000,
         random_state=None,
@@ -765,7 +676,6 @@ class ConvexRFClassifier(_ParamsMixin):
         self.penalty = penalty
         self.validation_fraction = validation_fraction
         self.hflip = hflip
-        self.mirror_filters = mirror_filters
         self.tol = tol
         self.max_epochs = max_epochs
         self.random_state = random_state
@@ -835,77 +745,46 @@ class ConvexRFClassifier(_ParamsMixin):
         m = rf.n_features_out_
         rng = np.random.default_rng(self.random_state)
         val_idx = np.sort(rng.choice(n, size=n_val, replace=False)) if n_val else np.zeros(0, int)
-        # hflip with a mirror-closed filter bank: a mirror's features are F[:, pi], the model
-        # is mirror-symmetric (w = w[pi]) and the augmented problem is one in the pair sums
-        # g = F[:, reps] + F[:, pi[reps]] (m/2 columns), standardized by the features' own
-        # standard deviations over the 2n rows, with penalty 2 beta (||w|| = 2 ||v|| for l1,
-        # ||w||^2 = 2 ||v||^2 for l2, and the loss of a mirror row equals its image's).
-        pi = rf.mirror_permutation_ if self.hflip else None
-        views = (False, True) if self.hflip and pi is None else (False,)
+        views = (False, True) if self.hflip else (False,)
         Fv = np.empty((len(views), n_val, m), dtype=np.float32)  # held-out features per view
-        if pi is not None:
-            reps = np.flatnonzero(np.arange(m) < pi)
-            mates = pi[reps]
-            scales = MirrorPairScales(pi)
-        stats = GramStats(m if pi is None else reps.size, c)
+        stats = GramStats(m, c)
         t0 = time.perf_counter()
         for v, mirror in enumerate(views):
             for s, e, F in rf._iter_features(Xa, mirror=mirror):
-                if pi is None:
-                    stats.add(F, Y[s:e])
-                else:
-                    scales.add(F)
-                    stats.add(F[:, reps] + F[:, mates], Y[s:e])
+                stats.add(F, Y[s:e])
                 lo, hi = np.searchsorted(val_idx, [s, e])
                 Fv[v, lo:hi] = F[val_idx[lo:hi] - s]
-        self.mirror_by_permutation_ = pi is not None
         self.gram_time_ = time.perf_counter() - t0
         t1 = time.perf_counter()
         W0 = None
         self.validation_scores_ = None
         beta = betas[0]
-        bf = 1.0 if pi is None else 2.0
         if n_val:
-            if pi is None:
-                st_tr, sd_tr = stats.minus(Fv.reshape(-1, m),
-                                           np.tile(Y[val_idx], (len(views), 1))), None
-                Fs = Fv.mean(axis=0) if len(views) > 1 else Fv[0]  # scores are linear in F
-            else:
-                Fs = Fv[0][:, reps] + Fv[0][:, mates]
-                st_tr, sd_tr = stats.minus(Fs, Y[val_idx]), scales.minus(Fv[0]).sd(reps)
-            G, Cm, yy, mu, inv, ybar = standardized_problem(st_tr, sd_tr)
-            del st_tr
+            G, Cm, yy, mu, inv, ybar = standardized_problem(
+                stats.minus(Fv.reshape(-1, m), np.tile(Y[val_idx], (len(views), 1))))
+            Fv_mean = Fv.mean(axis=0) if len(views) > 1 else Fv[0]  # scores are linear in F
             scores = {}
             for b in sorted(set(betas), reverse=True):
-                r = solve_output_layer(G.T, Cm, yy, bf * b, self.penalty, tol, max_epochs,
-                                       threads, W0)
+                r = solve_output_layer(G.T, Cm, yy, b, self.penalty, tol, max_epochs, threads, W0)
                 W0 = r["W"]
                 coef = W0 * inv[:, None]
-                pred = np.argmax(Fs @ coef.astype(np.float32) + (ybar - mu @ coef), axis=1)
+                pred = np.argmax(Fv_mean @ coef.astype(np.float32) + (ybar - mu @ coef), axis=1)
                 scores[b] = float(np.mean(pred == y_idx[val_idx]))
                 _log(self, f"beta={b:g}: validation accuracy {scores[b]:.4f}")
             del G
             beta = max(sorted(scores, reverse=True), key=lambda b: scores[b])
             self.validation_scores_ = {b: scores[b] for b in betas}
             W0 = None  # the chosen beta is refitted from scratch (other standardization)
-            del Fs
+            del Fv_mean
         del Fv
-        G, Cm, yy, mu, inv, ybar = standardized_problem(
-            stats, None if pi is None else scales.sd(reps))
+        G, Cm, yy, mu, inv, ybar = standardized_problem(stats)
         del stats
-        r = solve_output_layer(G.T, Cm, yy, bf * beta, self.penalty, tol, max_epochs, threads,
-                               W0)
+        r = solve_output_layer(G.T, Cm, yy, beta, self.penalty, tol, max_epochs, threads, W0)
         self.solve_time_ = time.perf_counter() - t1
         W = r["W"]
         self.beta_ = beta
-        coef = W * inv[:, None]
-        self.intercept_ = ybar - mu @ coef
-        if pi is not None:  # w = w[pi]: the score of a mirror equals the image's
-            self.coef_ = np.empty((m, c))
-            self.coef_[reps] = coef
-            self.coef_[mates] = coef
-        else:
-            self.coef_ = coef
+        self.coef_ = W * inv[:, None]
+        self.intercept_ = ybar - mu @ self.coef_
         self.duality_gaps_ = np.asarray(r["gap"])
         self.objectives_ = np.asarray(r["primal"])
         self.n_epochs_ = np.asarray(r["n_epochs"])
@@ -926,13 +805,12 @@ class ConvexRFClassifier(_ParamsMixin):
     def decision_function(self, X):
         """Class scores ``F @ coef_ + intercept_``, shape (n, c).
 
-        With ``hflip``, ``F`` is the mean of the features of each image and of its mirror (with
-        a mirror-closed filter bank this mean is folded into ``coef_``).
+        With ``hflip``, ``F`` is the mean of the features of each image and of its mirror.
         """
         check_is_fitted(self, ("coef_",))
         out = None
         views = [self.rf_._iter_features(X)]
-        if self.hflip and not getattr(self, "mirror_by_permutation_", False):
+        if self.hflip:
             views.append(self.rf_._iter_features(X, mirror=True))
         for chunks in zip(*views):
             s, e, F = chunks[0]
