@@ -588,7 +588,7 @@ class ConvexRFClassifier(_ParamsMixin):
     training images): ``polarity="split", threshold=0.25, penalty="l2"`` with ``beta`` chosen
     from a short list is much more accurate (CIFAR-10 62.7% -> 73.4% at ``n_filters=1600``;
     MNIST 97.2% -> 98.9%), and ``hflip=True`` adds about 2.5 points on CIFAR-10 (77.6% at
-    ``n_filters=3000`` in 23 minutes on 2 cores); the l1 output layer at a small ``beta`` is
+    ``n_filters=3000`` in 21 minutes on 2 cores); the l1 output layer at a small ``beta`` is
     much slower once the support has thousands of features (Newton directions by conjugate
     gradients above 3000, none above 8000).
 
