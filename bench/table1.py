@@ -66,14 +66,19 @@ def _flat01(X):
     return (np.asarray(X, dtype=np.float32) / 255.0).reshape(X.shape[0], -1)
 
 
+def _with_one(X):
+    """[X 1]: a constant column for the bias."""
+    return np.hstack([X, np.ones((X.shape[0], 1), np.float32)])
+
+
 def row_ls(Xa, ya, Xb, yb, args):
-    A = np.hstack([_flat01(Xa), np.ones((Xa.shape[0], 1), np.float32)]).astype(np.float64)
+    A = _with_one(_flat01(Xa)).astype(np.float64)
     classes, idx = np.unique(ya, return_inverse=True)
     Y = np.eye(classes.size)[idx]
     G = A.T @ A
     G[np.diag_indices_from(G)] += 1e-3 * A.shape[0]
     W = np.linalg.solve(G, A.T @ Y)
-    B = np.hstack([_flat01(Xb), np.ones((Xb.shape[0], 1), np.float32)]).astype(np.float64)
+    B = _with_one(_flat01(Xb)).astype(np.float64)
     return float(np.mean(classes[np.argmax(B @ W, axis=1)] == yb)), ""
 
 
@@ -182,7 +187,7 @@ def _oracle_neurons(X, Yc, width, per, lam, seed=0):
     images (near-duplicates, |cos| > 0.95, skipped); until ``width`` neurons."""
     rng = np.random.default_rng(seed)
     n = X.shape[0]
-    Xb = np.hstack([X, np.ones((n, 1), np.float32)])
+    Xb = _with_one(X)
     xm = X.mean(0)
 
     def starts(k):
@@ -223,25 +228,26 @@ def row_convex_oracle(Xa, ya, Xb, yb, args):
         Yc = (Yf - Yf.mean(0)).astype(np.float32)
         return _oracle_neurons(Xf, Yc, args.hidden, 200, lam_gen), Yc
 
-    def scores(U, Xf, Yc, Xe, lam):
-        W, mu, sd, _ = _ridge_output(np.maximum(_with_one(Xf) @ U, 0), Yc, lam)
-        return ((np.maximum(_with_one(Xe) @ U, 0) - mu) / sd) @ W
+    def scores(Phi, Yc, Phi_e, lam):
+        W, mu, sd, _ = _ridge_output(Phi, Yc, lam)
+        return ((Phi_e - mu) / sd) @ W
+
+    def hidden(U, Xf):
+        return np.maximum(_with_one(Xf) @ U, 0)
 
     perm = np.random.default_rng(0).permutation(X.shape[0])
     va, tr = perm[:X.shape[0] // 10], perm[X.shape[0] // 10:]
     lam_gen = min(args.beta_oracle)
     U, Yc = fit(X[tr], Y[tr], lam_gen)
-    val = {b: float(np.mean(np.argmax(scores(U, X[tr], Yc, X[va], b), 1) == idx[va]))
+    Phi, Phi_va = hidden(U, X[tr]), hidden(U, X[va])
+    val = {b: float(np.mean(np.argmax(scores(Phi, Yc, Phi_va, b), 1) == idx[va]))
            for b in args.beta_oracle}
     beta = max(sorted(val, reverse=True), key=lambda b: val[b])
     U, Yc = fit(X, Y, lam_gen)
-    acc = float(np.mean(classes[np.argmax(scores(U, X, Yc, Xt, beta), 1)] == yb))
+    acc = float(np.mean(classes[np.argmax(scores(hidden(U, X), Yc, hidden(U, Xt), beta), 1)]
+                        == yb))
     return acc, ("val acc " + ", ".join(f"{b:g}: {a:.4f}" for b, a in val.items())
                  + f"; {U.shape[1]} oracle neurons, ridge beta={beta:g}")
-
-
-def _with_one(X):
-    return np.hstack([X, np.ones((X.shape[0], 1), np.float32)])
 
 
 def row_convexrf(Xa, ya, Xb, yb, args):
