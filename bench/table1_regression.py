@@ -24,6 +24,10 @@ and scored by the relative test error ||yhat - y||^2 / ||y - mean(y)||^2 on the 
    (n = rows of the fit) chosen on the same validation split (lowest validation error over all
    route x beta pairs), then refit on the full training set with the chosen pair.
 
+4. (``--methods ...,reference``) reference models that are not two-layer networks, to show how
+   hard a split is: RBF kernel ridge (alpha, gamma by 5-fold cross-validation on the training
+   set), a random forest (500 trees) and gradient boosting (scikit-learn defaults).
+
 Selection uses only the validation split; the test split is touched once per model, for the
 reported number.  The whole validation grid (every route x beta) is written to the results file.
 
@@ -87,6 +91,40 @@ def ridge_fit_predict(X, y, Xt, lam_rel=1e-8):
     lam = lam_rel * len(y)
     w = np.linalg.solve(A.T @ A + lam * np.eye(A.shape[1]), A.T @ (y - ym))
     return (Xt - xm) @ w + ym
+
+
+# --------------------------------------------------------------------------- references
+REFERENCE_METHODS = ("reference: RBF kernel ridge (5-fold CV)", "reference: random forest",
+                     "reference: gradient boosting")
+
+
+def reference_rows(name, X, y, Xt, yt):
+    """Strong models that are not two-layer networks, fitted on the whole training set (kernel
+    ridge: alpha and gamma by 5-fold cross-validation on it): how hard the test split is."""
+    from sklearn.ensemble import GradientBoostingRegressor, RandomForestRegressor
+    from sklearn.kernel_ridge import KernelRidge
+    from sklearn.model_selection import GridSearchCV, KFold
+
+    d = X.shape[1]
+    models = (
+        GridSearchCV(KernelRidge(kernel="rbf"),
+                     {"alpha": [1e-3, 1e-2, 1e-1, 1.0],
+                      "gamma": [g / d for g in (0.1, 0.3, 1.0, 3.0)]},
+                     cv=KFold(5, shuffle=True, random_state=0)),
+        RandomForestRegressor(500, random_state=0, n_jobs=2),
+        GradientBoostingRegressor(random_state=0),
+    )
+    rows = []
+    for method, model in zip(REFERENCE_METHODS, models):
+        t = time.perf_counter()
+        model.fit(X, y)
+        err = rel_err(model.predict(Xt), yt)
+        notes = (f"alpha={model.best_params_['alpha']:g}, gamma={model.best_params_['gamma']:.3g}"
+                 if hasattr(model, "best_params_") else "scikit-learn defaults")
+        rows.append(dict(data=name, method=method, err=err, paper=None,
+                         time=time.perf_counter() - t, notes=notes))
+        print(f"  {method}: {err:.4f}", flush=True)
+    return rows
 
 
 # --------------------------------------------------------------------------- backprop
@@ -196,8 +234,14 @@ def main():
     ap.add_argument("--bp-epochs", type=int, default=300)
     ap.add_argument("--bp-budget", type=float, default=600.0,
                     help="s per data set for the backprop validation grid")
+    ap.add_argument("--methods", default="ls,convex,backprop",
+                    help="comma list of ls, convex, backprop (needs convex: same width), "
+                         "reference (kernel ridge, random forest, gradient boosting)")
     ap.add_argument("--out", default=str(HERE / "results" / "table1_regression.md"))
     args = ap.parse_args()
+    methods = args.methods.split(",")
+    if "backprop" in methods and "convex" not in methods:
+        ap.error("--methods backprop needs convex (backprop uses the convex model's width)")
     betas = [float(b) for b in args.betas.split(",")]
 
     import torch
@@ -218,12 +262,17 @@ def main():
         print(f"== {name}: {sub}, test {len(yt)}, d={X.shape[1]}", flush=True)
         paper = PAPER.get(name, (None, None, None))
 
-        # (1) least squares
-        t = time.perf_counter()
-        err = rel_err(ridge_fit_predict(X, y, Xt), yt)
-        rows.append(dict(data=name, method="one-layer least squares", err=err, paper=paper[0],
-                         time=time.perf_counter() - t, notes=f"ridge 1e-8*n; {sub}"))
-        print(f"  LS: {err:.4f}", flush=True)
+        if "reference" in methods:
+            rows.extend(reference_rows(name, X, y, Xt, yt))
+        if "ls" in methods:  # (1) least squares
+            t = time.perf_counter()
+            err = rel_err(ridge_fit_predict(X, y, Xt), yt)
+            rows.append(dict(data=name, method="one-layer least squares", err=err,
+                             paper=paper[0], time=time.perf_counter() - t,
+                             notes=f"ridge 1e-8*n; {sub}"))
+            print(f"  LS: {err:.4f}", flush=True)
+        if "convex" not in methods:
+            continue
 
         # (3) convex: validation grid over solver x beta
         t = time.perf_counter()
@@ -272,6 +321,8 @@ def main():
         print(f"  convex test: {err:.4f} ({solver}, beta={b:g}*n, {m} neurons, {conv})",
               flush=True)
 
+        if "backprop" not in methods:
+            continue
         # (2) backprop with the convex model's width
         t = time.perf_counter()
         (bverr, wd, lr, ep), tried = tune_backprop(Xa, ya, Xv, yv, m, args, args.bp_budget)
@@ -286,7 +337,8 @@ def main():
                    f"val err {bverr:.4f}; grid {tried} runs {t_grid:.0f} s")))
         print(f"  backprop test: {err:.4f} (lr={lr:g}, wd={wd:g}, {ep} epochs)", flush=True)
 
-    order = {"one-layer least squares": 0, "two-layer backprop": 1, "two-layer convex (ours)": 2}
+    order = {"one-layer least squares": 0, "two-layer backprop": 1, "two-layer convex (ours)": 2,
+             **{m: 3 + i for i, m in enumerate(REFERENCE_METHODS)}}
     rows.sort(key=lambda r: (args.datasets.split(",").index(r["data"]), order[r["method"]]))
     lines = ["| data | method | relative test error | paper | fit time (final) | notes |",
              "| --- | --- | --- | --- | --- | --- |"]
