@@ -208,6 +208,71 @@ def test_master_against_cvxpy(loss, intercept):
         assert np.all(ms.intercept == 0)
 
 
+@pytest.mark.parametrize("loss", ["squared", "huber", "softmax"])
+@pytest.mark.parametrize("intercept", [True, False])
+def test_fista_master_against_cvxpy(loss, intercept):
+    rng = np.random.default_rng(22)
+    n, m, o = 30, 12, 3
+    X = rng.standard_normal((n, 3))
+    U = rng.standard_normal((3, m))
+    U /= np.linalg.norm(U, axis=0)
+    Phi = _features(X, U, rng.standard_normal(m) * 0.5)
+    Y = np.eye(o)[rng.integers(0, o, n)] if loss == "softmax" else rng.standard_normal((n, o))
+    beta = 0.3
+    J_ref, _, _ = _cvx_group_lasso(Phi, Y, beta, loss, intercept)
+    ms = group_lasso_master(Phi, Y, loss=loss, beta=beta, intercept=intercept, tol=1e-8,
+                            max_epochs=20000, method="fista")
+    assert ms.converged
+    assert ms.gap <= 1e-8 * max(1.0, ms.objective)
+    assert ms.gap >= ms.objective - J_ref - 1e-7  # the gap bounds the true suboptimality
+    assert ms.objective == pytest.approx(J_ref, rel=1e-6, abs=1e-8)
+    # a capped run says it did not converge, and its gap is still a true bound
+    short = group_lasso_master(Phi, Y, loss=loss, beta=beta, intercept=intercept, tol=1e-12,
+                               max_epochs=3, method="fista")
+    assert not short.converged
+    assert short.gap >= short.objective - J_ref - 1e-9
+    if not intercept:
+        assert np.all(ms.intercept == 0)
+    with pytest.raises(ValueError, match="method"):
+        group_lasso_master(Phi, Y, loss=loss, beta=beta, method="newton")
+
+
+def test_ascent_oracle_keeps_the_certificate():
+    # the batched ascent only FINDS neurons: on 2-D data the final certificate is still the
+    # branch and bound over all patterns, so it bounds J - J* for the dense dictionary
+    X, Y, beta, J_dict = _2d_problem(11)
+    res = fit_weight_decay(X, Y, beta=beta, tol=1e-6, oracle="ascent", max_iter=60)
+    assert res.patterns_exact and math.isfinite(res.duality_gap)
+    assert res.objective - res.duality_gap <= J_dict + 1e-8 * J_dict
+    assert res.objective <= 1.02 * J_dict  # and it gets close to the optimum
+    with pytest.raises(ValueError, match="oracle"):
+        fit_weight_decay(X, Y, beta=beta, oracle="exact")
+    with pytest.raises(ValueError, match="max_new"):
+        fit_weight_decay(X, Y, beta=beta, max_new=0)
+
+
+def test_ascent_oracle_high_dimensional_softmax():
+    # d = 60 > 50: "auto" takes the ascent oracle and the first-order master; the loss falls
+    # far below the constant predictor's and the relaxation gap is reported (no certificate)
+    rng = np.random.default_rng(5)
+    n, d, K = 300, 60, 4
+    X = rng.standard_normal((n, d))
+    labels = np.argmax(np.maximum(X @ rng.standard_normal((d, 8)), 0) @ rng.standard_normal((8, K)),
+                       axis=1)
+    Y = np.eye(K)[labels]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = fit_weight_decay(X, Y, loss="softmax", beta=1.0, max_iter=15, random_state=0)
+    counts = np.bincount(labels)
+    J0 = -float(np.sum(counts * np.log(counts / n)))  # the best constant predictor's loss
+    assert not res.patterns_exact and res.duality_gap == math.inf
+    assert math.isfinite(res.relaxation_gap) and res.relaxation_gap >= 0
+    assert res.objective < 0.2 * J0
+    assert res.hidden_weights.shape[1] >= 10
+    F = np.maximum(X @ res.hidden_weights + res.hidden_bias, 0) @ res.output_weights + res.intercept
+    assert np.mean(F.argmax(axis=1) == labels) > 0.9
+
+
 # --------------------------------------------------------------------------- (e) bad input
 def test_bad_input():
     rng = np.random.default_rng(0)

@@ -48,7 +48,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import _core
-from ._losses import loss_gradient
+from ._losses import loss_gradient, loss_lipschitz
 from ._validation import ConvergenceWarning, check_bool
 
 __all__ = ["MasterResult", "WeightDecayFit", "group_lasso_master", "fit_weight_decay",
@@ -115,7 +115,7 @@ def _relu_features(X, U, b):
 
 
 def group_lasso_master(Phi, Y, *, loss="squared", beta, intercept=True, huber_delta=1.0,
-                       tol=1e-10, max_epochs=20000, W0=None, c0=None):
+                       tol=1e-10, max_epochs=20000, W0=None, c0=None, method="bcd"):
     r"""Group lasso over fixed features (the master of (48)):
 
     .. math::
@@ -123,7 +123,12 @@ def group_lasso_master(Phi, Y, *, loss="squared", beta, intercept=True, huber_de
         \min_{W, c}\ L(\Phi W + \mathbf 1 c^\top, Y) + \beta \sum_j \|w_j\|_2
 
     (:math:`c = 0` when ``intercept=False``), by block coordinate descent in C++ with
-    active-set sweeps, stopped at relative KKT residual ``tol``.
+    active-set sweeps and Newton steps on the active blocks, stopped at relative KKT residual
+    ``tol`` (``method="bcd"``), or by accelerated proximal gradient (``method="fista"``: FISTA
+    with backtracking and function-value restarts, two matrix products per iteration, stopped
+    when the duality gap below is at most ``tol * max(1, objective)``), which scales to many
+    neurons and samples where the Newton steps (a dense system of order
+    :math:`|S| o`) do not.
 
     The reported ``gap`` is exact for this restricted problem: :math:`G = \nabla L(F)` is
     moved into the domain of :math:`L^*` with :math:`\mathbf 1^\top G = 0`, scaled by
@@ -143,6 +148,7 @@ def group_lasso_master(Phi, Y, *, loss="squared", beta, intercept=True, huber_de
     W0 : ndarray (m, o), optional
     c0 : ndarray (o,), optional
         Warm start.
+    method : {"bcd", "fista"}, default="bcd"
 
     Returns
     -------
@@ -156,6 +162,11 @@ def group_lasso_master(Phi, Y, *, loss="squared", beta, intercept=True, huber_de
         Y = Y[:, None]
     W0 = np.zeros((0, 0)) if W0 is None else np.asfortranarray(W0, dtype=np.float64)
     c0 = np.zeros(0) if c0 is None else np.asarray(c0, dtype=np.float64)
+    if method == "fista":
+        return _group_lasso_fista(Phi, Y, loss, float(beta), bool(intercept), float(huber_delta),
+                                  float(tol), int(max_epochs), W0, c0)
+    if method != "bcd":
+        raise ValueError(f"method must be 'bcd' or 'fista', got {method!r}.")
     r = _core.group_lasso(Phi, Y, loss, float(beta), bool(intercept), float(tol),
                           int(max_epochs), float(huber_delta), W0, c0)
     W = np.asarray(r["W"]).reshape(Phi.shape[1], Y.shape[1])
@@ -167,6 +178,85 @@ def group_lasso_master(Phi, Y, *, loss="squared", beta, intercept=True, huber_de
         gap, dual = scaled_dual_gap(loss, G, Y, rho * (1.0 + 1e-12), beta, J, huber_delta)
     return MasterResult(W, np.asarray(r["c"]), np.asarray(r["F"]), J, float(gap), dual,
                         float(r["kkt"]), int(r["n_epochs"]), bool(r["converged"]))
+
+
+def _master_gap(Phi, Y, F, J, loss, beta, intercept, huber_delta):
+    """The restricted problem's duality gap at outputs ``F`` (see group_lasso_master) and the
+    dual point."""
+    from .certificates import _make_feasible, scaled_dual_gap
+
+    G = _make_feasible(loss, loss_gradient(F, Y, loss, huber_delta), Y, intercept, huber_delta)
+    if G is None or not np.all(np.isfinite(G)):
+        return math.inf, None
+    rho = float(np.max(np.linalg.norm(Phi.T @ G, axis=1))) if Phi.shape[1] else 0.0
+    return scaled_dual_gap(loss, G, Y, rho * (1.0 + 1e-12), beta, J, huber_delta)
+
+
+def _group_lasso_fista(Phi, Y, loss, beta, intercept, huber_delta, tol, max_iter, W0, c0):
+    r"""FISTA on the group lasso master: gradient step on :math:`L`, group soft-thresholding
+    :math:`w_j \leftarrow (1 - \tfrac{\beta/L}{\|w_j\|})_+ w_j` (the prox of
+    :math:`\tfrac\beta L\sum_j\|w_j\|`), unpenalized intercept; step :math:`1/L` by
+    backtracking on the quadratic upper bound (L may also shrink by 10% per step), momentum
+    restarted whenever the objective goes up.  The outputs of the extrapolated point are
+    extrapolated too, so an iteration costs one product with :math:`\Phi` and one with
+    :math:`\Phi^\top` (plus one every 25 iterations for the gap)."""
+    from ._losses import loss_value
+
+    n, m = Phi.shape
+    o = Y.shape[1]
+    W = W0.copy() if W0.shape == (m, o) else np.zeros((m, o))
+    c = c0.copy() if (intercept and c0.shape == (o,)) else np.zeros(o)
+    F = Phi @ W + c
+
+    def pen(W):
+        return beta * float(np.sum(np.linalg.norm(W, axis=1)))
+
+    J = loss_value(F, Y, loss, huber_delta) + pen(W)
+    # start from a power-iteration estimate of Lip * ||[Phi 1]||_2^2 (backtracking corrects it)
+    v = np.random.default_rng(0).standard_normal(m)
+    sq = 1.0
+    for _ in range(8):
+        w = Phi.T @ (Phi @ v)
+        sq = float(np.linalg.norm(w)) / max(float(np.linalg.norm(v)), 1e-300)
+        v = w / max(float(np.linalg.norm(w)), 1e-300)
+    Lc = max(loss_lipschitz(loss) * (sq + (n if intercept else 0.0)), 1e-12)
+    Zw, Zc, FZ, t = W, c, F, 1.0
+    gap, dual, it, converged = math.inf, None, 0, False
+    for it in range(1, max_iter + 1):
+        fZ = loss_value(FZ, Y, loss, huber_delta)
+        GZ = loss_gradient(FZ, Y, loss, huber_delta)
+        gW = Phi.T @ GZ
+        gc = GZ.sum(axis=0) if intercept else np.zeros(o)
+        while True:
+            A = Zw - gW / Lc
+            nr = np.linalg.norm(A, axis=1, keepdims=True)
+            Wn = A * np.maximum(0.0, 1.0 - (beta / Lc) / np.maximum(nr, 1e-300))
+            cn = Zc - gc / Lc
+            Fn = Phi @ Wn + cn
+            dW, dc = Wn - Zw, cn - Zc
+            fn = loss_value(Fn, Y, loss, huber_delta)
+            if fn <= fZ + float(np.sum(gW * dW) + gc @ dc) + 0.5 * Lc * float(
+                    np.sum(dW * dW) + dc @ dc) * (1.0 + 1e-12) + 1e-12 * abs(fZ):
+                break
+            Lc *= 2.0
+        Jn = fn + pen(Wn)
+        if Jn > J and t > 1.0:  # restart the momentum from the last iterate (a plain
+            Zw, Zc, FZ, t = W, c, F, 1.0  # step from it cannot go up but by rounding)
+            continue
+        t_new = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
+        mom = (t - 1.0) / t_new
+        Zw, Zc, FZ = Wn + mom * (Wn - W), cn + mom * (cn - c), Fn + mom * (Fn - F)
+        W, c, F, J, t = Wn, cn, Fn, Jn, t_new
+        Lc *= 0.9
+        if it % 25 == 0 or it == max_iter:
+            gap, dual = _master_gap(Phi, Y, F, J, loss, beta, intercept, huber_delta)
+            if gap <= tol * max(1.0, abs(J)):
+                converged = True
+                break
+    if not converged:
+        gap, dual = _master_gap(Phi, Y, F, J, loss, beta, intercept, huber_delta)
+        converged = gap <= tol * max(1.0, abs(J))
+    return MasterResult(W, c, F, float(J), float(gap), dual, math.nan, int(it), bool(converged))
 
 
 def _ascend_best(X, G, cu, cb, cv, bias):
@@ -225,7 +315,8 @@ def _local_ascent(X, G, u, b, bias, iters=40):
 
 def fit_weight_decay(X, Y, *, loss="squared", beta, bias=True, tol=1e-8, max_iter=100,
                      n_patterns=None, random_state=None, huber_delta=1.0, verbose=False,
-                     max_new=8, oracle_evals=60, certificate_evals=1000, n_seeds=0):
+                     max_new=None, oracle_evals=60, certificate_evals=1000, n_seeds=0,
+                     oracle="auto"):
     r"""Train a vector-output ReLU network with the weight-decay penalty (A.7, Lemma 1);
     see the module docstring for the method.
 
@@ -256,8 +347,8 @@ def fit_weight_decay(X, Y, *, loss="squared", beta, bias=True, tol=1e-8, max_ite
         :func:`fastconvexrelu._solver_arrangements.choose_patterns`.
     huber_delta : float, default=1.0
     verbose : bool, default=False
-    max_new : int, default=8
-        Neurons added per round at most.
+    max_new : int or None, default=None
+        Neurons added per round at most (None: 8 with the pattern oracle, 64 with the ascent).
     oracle_evals, certificate_evals : int
         Oracle passes of the branch and bound in each round / for the final certificate.
     n_seeds : int >= 0, default=0
@@ -300,12 +391,21 @@ def fit_weight_decay(X, Y, *, loss="squared", beta, bias=True, tol=1e-8, max_ite
     Y = check_targets(Y, loss, "Y")
     n, d = X.shape
     o = Y.shape[1]
+    if not isinstance(oracle, str) or oracle not in ("auto", "patterns", "ascent"):
+        raise ValueError(f"oracle must be 'auto', 'patterns' or 'ascent', got {oracle!r}.")
+    if max_new is not None and (isinstance(max_new, (bool, np.bool_))
+                                or not isinstance(max_new, (int, np.integer)) or max_new < 1):
+        raise ValueError(f"max_new must be None or an integer >= 1, got {max_new!r}.")
     pats = choose_patterns(X, bias, n_patterns, random_state)
+    if oracle == "auto":
+        oracle = "patterns" if (pats.exact or d <= 50) else "ascent"
+    if max_new is None:
+        max_new = 8 if oracle == "patterns" else 64
     if verbose:
         print(
             f"[weight_decay] column generation, {pats.count} "
             f"{'enumerated (all)' if pats.exact else 'sampled'} patterns, n={n} d={d} o={o} "
-            f"loss={loss} beta={beta:g}"
+            f"loss={loss} beta={beta:g} oracle={oracle}"
         )
     U = np.zeros((d, 0))
     b = np.zeros(0)
@@ -323,26 +423,33 @@ def fit_weight_decay(X, Y, *, loss="squared", beta, bias=True, tol=1e-8, max_ite
     it = 0
     thresh = beta * (1.0 + max(tol, 1e-9))
     # the master is solved loosely while the oracle still finds large violations
-    master_tol = 1e-6
+    # (the first-order master of the ascent oracle's many neurons: tolerances on its relative
+    # gap, at most 500 iterations per round)
+    fista = oracle == "ascent"
+    master_tol, final_master_tol = (1e-3, max(0.1 * tol, 1e-7)) if fista else (1e-6, min(1e-9, tol))
     for it in range(1, max_iter + 1):
         ms = group_lasso_master(_relu_features(X, U, b), Y, loss=loss, beta=beta,
                                 intercept=bias, huber_delta=huber_delta,
-                                tol=master_tol, W0=W, c0=c)
+                                tol=master_tol, W0=W, c0=c, method="fista" if fista else "bcd",
+                                max_epochs=500 if fista else 20000)
         W, c = ms.output_weights, ms.intercept
         G = _make_feasible(loss, loss_gradient(ms.outputs, Y, loss, huber_delta), Y, bias, huber_delta)
         if G is None:
             found_violation = False
             break
-        if pats.exact:
+        dn = None
+        if oracle == "ascent":
+            cu, cb, cv = _oracle_ascent(X, G, U, b, bias, rng, min(n, max(64, 4 * max_new)))
+        elif pats.exact:
             cu, cb, cv, dn = _oracle(X, G, pats.patterns, bias, 1e-4, oracle_evals)
         else:
             cu, cb, cv = _oracle_sampled(X, G, pats, bias, U, b, rng)
             dn = None
-        if (cv[0] if cv.size else 0.0) <= 1.01 * beta and master_tol > min(1e-9, tol):
+        if (cv[0] if cv.size else 0.0) <= 1.01 * beta and master_tol > final_master_tol:
             # near the end: re-solve the master accurately before trusting the oracle
-            master_tol = min(1e-9, tol)
+            master_tol = final_master_tol
             continue
-        if pats.exact and not (cv.size and cv[0] > thresh) and dn.upper > thresh:
+        if dn is not None and not (cv.size and cv[0] > thresh) and dn.upper > thresh:
             # nothing found by the cheap pass but not excluded: the full branch and bound
             cu, cb, cv, dn = _oracle(X, G, pats.patterns, bias, 0.1 * tol, certificate_evals,
                                      floor=beta, stop_above=beta * (1.0 + 10.0 * tol))
@@ -355,7 +462,7 @@ def fit_weight_decay(X, Y, *, loss="squared", beta, bias=True, tol=1e-8, max_ite
         if verbose:
             print(
                 f"  round {it:3d}  neurons={int(np.count_nonzero(np.any(W != 0, axis=1))):4d}  "
-                f"J={ms.objective:.10g}  master_gap={ms.gap:.2e}  oracle={best / beta:.6f} beta  "
+                f"J={ms.objective:.10g}  master_gap={ms.gap:.2e} ({ms.n_epochs} ep, kkt {ms.kkt:.1e})  oracle={best / beta:.6f} beta  "
                 f"relaxation_gap={relax_gap:.3e}"
             )
         add = [k for k in range(cv.size) if cv[k] > thresh]
@@ -463,6 +570,54 @@ def _oracle(X, G, patterns, bias, rel_tol, max_evals, floor=0.0, stop_above=math
     cu, cb, cv = dn.hidden_weights, dn.hidden_bias, dn.values
     cu, cb, cv = _ascend_best(X, G, cu, cb, cv, bias)
     return cu, cb, cv, dn
+
+
+def _oracle_ascent(X, G, U, b, bias, rng, n_starts, steps=25):
+    r"""Candidate neurons for high-dimensional data (a heuristic: it FINDS neurons, it
+    certifies nothing): projected gradient ascent of :math:`\tfrac12\|G^\top(Xu + b)_+\|_2^2`
+    over :math:`\|u\| = 1` (and :math:`b`), run for ``n_starts`` starts at once with matrix
+    products in float32 -- hyperplanes through the mean facing random samples, and
+    perturbations of the current neurons.  Steps are normalized gradient steps of decreasing
+    length, each followed by the rescaling :math:`(u, b)/\|u\|` (the value is positively
+    homogeneous).  Returns ``(U, b, values)``, best first, values recomputed in float64;
+    near-duplicates (:math:`|\cos| > 0.95` between the :math:`(u, b)` of two candidates) are
+    dropped."""
+    n, d = X.shape
+    xm = X.mean(axis=0)
+    k_data = max(1, n_starts - min(U.shape[1], n_starts // 4))
+    C = (X[rng.integers(0, n, k_data)] - xm).T
+    if U.shape[1]:
+        pick = rng.choice(U.shape[1], min(U.shape[1], n_starts - k_data), replace=False)
+        C = np.hstack([C, U[:, pick] + 0.1 * rng.standard_normal((d, pick.size))])
+    nc = np.linalg.norm(C, axis=0)
+    C = C[:, nc > 0] / nc[nc > 0]
+    cb = -(xm @ C) if bias else np.zeros(C.shape[1])
+    Xf, Gf = X.astype(np.float32), G.astype(np.float32)
+    T = np.vstack([C, cb[None, :]]).astype(np.float32)  # columns (u, b)
+    eta = 0.3
+    for _ in range(steps):
+        Z = Xf @ T[:d] + T[d]
+        R = (Z > 0) * (Gf @ (Gf.T @ np.maximum(Z, 0)))
+        g = np.vstack([Xf.T @ R, R.sum(axis=0)[None, :] if bias else np.zeros((1, T.shape[1]),
+                                                                             np.float32)])
+        g[:d] -= T[:d] * np.sum(T[:d] * g[:d], axis=0)  # tangent to the sphere in u
+        T = T + eta * np.linalg.norm(T, axis=0) * g / (np.linalg.norm(g, axis=0) + 1e-30)
+        nu = np.linalg.norm(T[:d], axis=0)
+        T = T[:, nu > 0] / nu[nu > 0]
+        eta *= 0.92
+    cu, cbias = T[:d].astype(np.float64), T[d].astype(np.float64)
+    nu = np.linalg.norm(cu, axis=0)
+    cu, cbias = cu / nu, cbias / nu
+    cv = np.linalg.norm(G.T @ np.maximum(X @ cu + cbias, 0.0), axis=0)
+    order = np.argsort(-cv)
+    E = np.vstack([cu, cbias[None, :]])[:, order]
+    E /= np.linalg.norm(E, axis=0)
+    keep = []
+    for j in range(order.size):
+        if not keep or np.max(np.abs(E[:, keep].T @ E[:, j])) <= 0.95:
+            keep.append(j)
+    order = order[keep]
+    return cu[:, order], cbias[order], cv[order]
 
 
 def _oracle_sampled(X, G, pats, bias, U, b, rng, n_random=200):
