@@ -757,7 +757,10 @@ class ConvexReLUClassifier(_BaseConvexReLU):
     targets, or one-vs-rest hinge on :math:`\pm 1` columns; ``predict`` takes the arg-max.
     Needs ``beta > 0``. Penalty (``penalty="auto"``): weight decay
     :math:`\beta\sum_j\|u_j\|_2\|w_j\|_2` (A.7, Lemma 1; column generation of
-    :mod:`fastconvexrelu.vector_outputs`) for the logistic/softmax and squared losses, and the
+    :mod:`fastconvexrelu.vector_outputs`; on high-dimensional inputs such as images, d > 50,
+    its oracle is a batched gradient ascent and its master a first-order group lasso, so the
+    fit scales to thousands of images, uncertified) for the logistic/softmax and squared
+    losses, and the
     l1 penalty :math:`\beta\sum_j\|u_j\|_2\|w_j\|_1` (A.7.3, ``"arrangements"``) for the
     hinge loss, whose weight-decay version is not implemented (``penalty="weight_decay"``
     with the hinge loss and more than two classes raises ``ValueError``).

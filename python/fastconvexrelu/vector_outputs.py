@@ -424,14 +424,16 @@ def fit_weight_decay(X, Y, *, loss="squared", beta, bias=True, tol=1e-8, max_ite
     thresh = beta * (1.0 + max(tol, 1e-9))
     # the master is solved loosely while the oracle still finds large violations
     # (the first-order master of the ascent oracle's many neurons: tolerances on its relative
-    # gap, at most 500 iterations per round)
+    # gap, at most 200 iterations per round while the oracle finds large violations, 2000
+    # once it is re-solved accurately)
     fista = oracle == "ascent"
     master_tol, final_master_tol = (1e-3, max(0.1 * tol, 1e-7)) if fista else (1e-6, min(1e-9, tol))
     for it in range(1, max_iter + 1):
         ms = group_lasso_master(_relu_features(X, U, b), Y, loss=loss, beta=beta,
                                 intercept=bias, huber_delta=huber_delta,
                                 tol=master_tol, W0=W, c0=c, method="fista" if fista else "bcd",
-                                max_epochs=500 if fista else 20000)
+                                max_epochs=(200 if master_tol > final_master_tol else 2000)
+                                if fista else 20000)
         W, c = ms.output_weights, ms.intercept
         G = _make_feasible(loss, loss_gradient(ms.outputs, Y, loss, huber_delta), Y, bias, huber_delta)
         if G is None:
