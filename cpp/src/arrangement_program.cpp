@@ -11,6 +11,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "fastconvexrelu/cone_projection.hpp"
@@ -250,7 +251,17 @@ Certificate certify(const Problem& pb, MatrixXd lam, std::vector<std::vector<Ind
     for (double v : smax) s = std::max(s, v);
     cert.max_s = s / pb.beta;
     if (!std::isfinite(s)) return cert;
-    const double tmax = s <= pb.beta ? 1.0 : pb.beta / s;
+    double tmax = s <= pb.beta ? 1.0 : pb.beta / s;
+    if (pb.loss.kind() == LossKind::Hinge && s > 0.0) {
+        // hinge: dom L^* is the box a = -y lam in [0, 1] and -L^*(t lam) = t sum a is linear, so
+        // the candidate may also be scaled up, to the first of s t = beta and max a t = 1 (for
+        // separable data the optimal dual is tiny, ~ beta, and a direction normalized to
+        // max a = 1 would otherwise be capped at t = 1)
+        double amax = 0.0;
+        for (Index j = 0; j < pb.n; ++j) amax = std::max(amax, -pb.Y(j, 0) * lam(j, 0));
+        tmax = pb.beta / s;
+        if (amax > 0.0) tmax = std::min(tmax, 1.0 / amax);
+    }
     // maximize the concave -L^*(t lam) over t in [0, tmax] (golden section + endpoints)
     auto Dv = [&](double t) { return pb.loss.dual_value(t * lam, pb.Y); };
     double a = 0.0, b = tmax;
@@ -286,6 +297,82 @@ Certificate certify(const Problem& pb, MatrixXd lam, std::vector<std::vector<Ind
     return cert;
 }
 
+
+// Hinge dual candidate from the stationarity (KKT) conditions of the support blocks.
+//
+// The ALM multiplier of the hinge split is the envelope gradient, zero wherever y_j F_j exceeds
+// 1 by more than |Lh_j| / rho_h.  On (nearly) separable data the optimal dual lam* = -y a* has
+// tiny entries (sum a* = optimum, ~beta * norm) on the margin points, so any iterate whose
+// margins are slightly above 1 gives Lh = 0 and the certificate -L^*(0) = 0 (gap = primal).
+// Here lam = -y a is fitted instead to the stationarity of every support block b = (i, k, s)
+// (v_b[:d] != 0, u_b = v_b[:d] / ||v_b[:d]||):
+//
+//   s_b Xt^T D_i lam + beta (u_b, 0) - Xt^T (S_i mu_b) = 0     (mu_b: cone multipliers),
+//
+// minimize sum_b ||.||^2 + w (y^T a)^2 (intercept: 1^T lam = 0) over a in [0, 1] on the rows
+// with margin y_j F_j <= 1 + tau (a_j = 0 above: complementary slackness), by coordinate
+// descent on the Gram matrix K = (Xt Xt^T) o (Dsupp Dsupp^T) o (y y^T) restricted to those rows.
+// Any a in [0, 1] is in dom L^*, and certify() centres and scales it, so the candidate only
+// affects the quality of the bound, never its validity.
+MatrixXd hinge_kkt_candidate(const Problem& pb, const MatrixXd& Th, const MatrixXd& F, const MatrixXd& mu,
+                             double tau) {
+    if (pb.o != 1) return MatrixXd();
+    std::vector<Index> supp;
+    for (Index b = 0; b < pb.m; ++b)
+        if (Th.col(b).head(pb.d).norm() > 0.0) supp.push_back(b);
+    if (supp.empty()) return MatrixXd();
+    std::vector<Index> rows;
+    for (Index j = 0; j < pb.n; ++j)
+        if (pb.Y(j, 0) * F(j, 0) <= 1.0 + tau) rows.push_back(j);
+    const Index ns = static_cast<Index>(rows.size()), nb = static_cast<Index>(supp.size());
+    if (ns == 0) return MatrixXd();
+    MatrixXd Xs(ns, pb.dp), Ds(ns, nb), Sg(ns, nb);
+    VectorXd ys(ns);
+    for (Index r = 0; r < ns; ++r) {
+        Xs.row(r) = pb.Xt.row(rows[static_cast<std::size_t>(r)]);
+        ys[r] = pb.Y(rows[static_cast<std::size_t>(r)], 0);
+    }
+    // c_b = beta (u_b, 0) - Xt^T (S_i mu_b); rhs_j = y_j sum_b s_b D_ij Xt_j . c_b
+    VectorXd rhs = VectorXd::Zero(ns);
+    for (Index t = 0; t < nb; ++t) {
+        const Index b = supp[static_cast<std::size_t>(t)], i = b % pb.P;
+        const double sg = (b / pb.P) % 2 == 0 ? 1.0 : -1.0;
+        VectorXd cb = VectorXd::Zero(pb.dp);
+        cb.head(pb.d) = pb.beta * Th.col(b).head(pb.d).normalized();
+        cb.noalias() -= pb.Xt.transpose() * (pb.S.col(i).array() * mu.col(b).array()).matrix();
+        const VectorXd xc = Xs * cb;
+        for (Index r = 0; r < ns; ++r) {
+            Ds(r, t) = pb.D(rows[static_cast<std::size_t>(r)], i);
+            rhs[r] += sg * ys[r] * Ds(r, t) * xc[r];
+        }
+    }
+    MatrixXd K = (Xs * Xs.transpose()).cwiseProduct(Ds * Ds.transpose());
+    K = K.cwiseProduct(ys * ys.transpose());
+    if (pb.fit_c) {
+        const double w = std::max(1e-300, K.diagonal().mean());
+        K.noalias() += w * ys * ys.transpose();
+    }
+    // box-constrained least squares min a^T K a / 2 - rhs^T a, 0 <= a <= 1: coordinate descent
+    VectorXd a = VectorXd::Zero(ns), Ka = VectorXd::Zero(ns);
+    for (int sweep = 0; sweep < 300; ++sweep) {
+        double moved = 0.0;
+        for (Index r = 0; r < ns; ++r) {
+            const double kk = K(r, r);
+            if (!(kk > 0)) continue;
+            const double an = std::clamp(a[r] - (Ka[r] - rhs[r]) / kk, 0.0, 1.0);
+            const double da = an - a[r];
+            if (da != 0.0) {
+                Ka.noalias() += da * K.col(r);
+                a[r] = an;
+                moved = std::max(moved, std::abs(da));
+            }
+        }
+        if (moved <= 1e-10 * std::max(1e-300, a.cwiseAbs().maxCoeff())) break;
+    }
+    MatrixXd lam = MatrixXd::Zero(pb.n, 1);
+    for (Index r = 0; r < ns; ++r) lam(rows[static_cast<std::size_t>(r)], 0) = -ys[r] * a[r];
+    return lam;
+}
 
 // Smooth part of the loss and its gradient at F.  For the hinge: Moreau envelope of the
 // augmented Lagrangian of F = z (multiplier Lh, penalty rh).
@@ -682,7 +769,7 @@ ArrangementProgramResult solve_arrangement_program(const Eigen::Ref<const Matrix
     MatrixXd Mx(n, m), Mxp(n, m), R(n, m), grad(dp, m), F(n, o), Fp(n, o), Fy(n, o), G(n, o), work;
     MatrixXd Thp, Thy(dp, m), Thn(dp, m);
     VectorXd cp, cy(o), cn(o);
-    std::vector<std::vector<Index>> warm(static_cast<std::size_t>(m)), act_all;
+    std::vector<std::vector<Index>> warm(static_cast<std::size_t>(m)), warm_kkt(static_cast<std::size_t>(m)), act_all;
 
     ArrangementProgramResult res;
     forward(pb, Th, c, Mx, F);
@@ -694,9 +781,10 @@ ArrangementProgramResult solve_arrangement_program(const Eigen::Ref<const Matrix
     double eps_in = 1e-2 * gscale;
     double prev_viol = kInf, prev_split = kInf, prev_primal = kInf;
     int total = 0, n_polish = 0, last_polish = -1000000;
-    Certificate cert;
+    Certificate cert, best_cert;
     double primal = kInf, viol = kInf, gap = kInf;
-    bool converged = false;
+    bool converged = false, stalled = false;
+    std::vector<std::pair<int, double>> gap_hist;  // (FISTA iterations, gap) per outer iteration (hinge)
     std::string why = "maximum number of iterations reached";
 
     for (int outer = 0; total < opt.max_iter; ++outer) {
@@ -844,6 +932,31 @@ ArrangementProgramResult solve_arrangement_program(const Eigen::Ref<const Matrix
             cert = certify(pb, lam, warm);
             gap = cert.ok ? primal - cert.dual_value : kInf;
         }
+        if (!loss.smooth()) {
+            // hinge: the multiplier Lh vanishes at margins > 1 (see hinge_kkt_candidate); also
+            // certify the stationarity candidates and the subgradient at F, and keep the best
+            // dual value seen in any outer iteration (each is a valid lower bound on the
+            // optimum of this program, whatever the current primal iterate)
+            std::vector<MatrixXd> cands;
+            for (double tau : {0.1, 1.0}) cands.push_back(hinge_kkt_candidate(pb, Th, F, mu, tau));
+            MatrixXd sub(n, 1);  // subgradient -y a, a = 1 (margin < 1), 1/2 (= 1), 0 (> 1)
+            for (Index j = 0; j < n; ++j) {
+                const double mj = Y(j, 0) * F(j, 0);
+                sub(j, 0) = -Y(j, 0) * (std::abs(mj - 1.0) <= 1e-9 ? 0.5 : (mj < 1.0 ? 1.0 : 0.0));
+            }
+            cands.push_back(sub);
+            for (std::size_t q = 0; q < cands.size(); ++q) {
+                if (cands[q].size() == 0) continue;
+                Certificate ck = certify(pb, cands[q], warm_kkt);
+                if (opt.verbose)
+                    std::fprintf(stderr, "[arrangements]   dual candidate %d: dual %.15g (multiplier %.15g) max_s/beta %.6f\n",
+                                 static_cast<int>(q), ck.dual_value, cert.dual_value, ck.max_s);
+                if (ck.ok && (!cert.ok || ck.dual_value > cert.dual_value)) cert = std::move(ck);
+            }
+            if (cert.ok && (!best_cert.ok || cert.dual_value > best_cert.dual_value)) best_cert = cert;
+            if (best_cert.ok) cert = best_cert;
+            gap = cert.ok ? primal - cert.dual_value : kInf;
+        }
         if (opt.verbose)
             std::fprintf(stderr,
                          "[arrangements] outer %d  iters %d  primal %.15g  dual %.15g  gap %.3e  viol %.3e  "
@@ -853,6 +966,28 @@ ArrangementProgramResult solve_arrangement_program(const Eigen::Ref<const Matrix
             converged = true;
             why = "converged: relative duality gap and cone violation <= tol";
             break;
+        }
+        if (!loss.smooth()) {
+            // hinge stall stop: on (nearly) separable data with a small beta the first-order
+            // iterate shrinks towards the optimum very slowly (step 1 / Lip against a penalty
+            // beta); when the certified gap has decreased by less than kStallDrop over the last
+            // kStallWindow FISTA iterations, stop (not converged) instead of running to max_iter
+            gap_hist.emplace_back(total, gap);
+            constexpr int kStallWindow = 4000;
+            constexpr double kStallDrop = 0.05;
+            for (auto it = gap_hist.rbegin(); it != gap_hist.rend(); ++it)
+                if (it->first <= total - kStallWindow) {
+                    if (std::isfinite(it->second) && gap > (1.0 - kStallDrop) * it->second) {
+                        stalled = true;
+                        std::ostringstream w;
+                        w << "stalled: the duality gap decreased by less than " << 100 * kStallDrop << "% (from "
+                          << it->second << " at iteration " << it->first << ") over the last " << total - it->first
+                          << " FISTA iterations";
+                        why = w.str();
+                    }
+                    break;
+                }
+            if (stalled) break;
         }
         // ---- penalty updates
         // a larger cone penalty slows FISTA (Lip grows with rho): at most 16 x the initial value
