@@ -363,12 +363,15 @@ class _BaseConvexReLU(_ParamsMixin):
                 stacklevel=4,
             )
         elif not self.converged_:
+            stalled = "stalled" in (message or "")
             warnings.warn(
-                f"{type(self).__name__}: solver '{used}' did not converge within "
-                f"max_iter={max_iter} iterations (certified duality gap "
-                f"{self.duality_gap_:.3e}, tol={tol:g})"
+                f"{type(self).__name__}: solver '{used}' did not converge "
+                + ("(it stalled before max_iter)" if stalled
+                   else f"within max_iter={max_iter} iterations")
+                + f" (certified duality gap {self.duality_gap_:.3e}, tol={tol:g})"
                 + (f": {message}" if message else "")
-                + ". Increase max_iter or tol.",
+                + (". A larger beta or tol converges faster." if stalled
+                   else ". Increase max_iter or tol."),
                 ConvergenceWarning,
                 stacklevel=4,
             )
