@@ -154,7 +154,6 @@ def group_lasso_master(Phi, Y, *, loss="squared", beta, intercept=True, huber_de
     -------
     MasterResult
     """
-    from .certificates import _make_feasible, scaled_dual_gap
 
     Phi = np.asfortranarray(Phi, dtype=np.float64)
     Y = np.asarray(Y, dtype=np.float64)
@@ -171,21 +170,17 @@ def group_lasso_master(Phi, Y, *, loss="squared", beta, intercept=True, huber_de
                           int(max_epochs), float(huber_delta), W0, c0)
     W = np.asarray(r["W"]).reshape(Phi.shape[1], Y.shape[1])
     J = float(r["primal"])
-    G = _make_feasible(loss, r["grad"], Y, intercept, huber_delta)
-    gap, dual = math.inf, None
-    if G is not None and np.all(np.isfinite(G)):
-        rho = float(np.max(np.linalg.norm(Phi.T @ G, axis=1))) if Phi.shape[1] else 0.0
-        gap, dual = scaled_dual_gap(loss, G, Y, rho * (1.0 + 1e-12), beta, J, huber_delta)
+    gap, dual = _master_gap(Phi, Y, r["grad"], J, loss, beta, intercept, huber_delta)
     return MasterResult(W, np.asarray(r["c"]), np.asarray(r["F"]), J, float(gap), dual,
                         float(r["kkt"]), int(r["n_epochs"]), bool(r["converged"]))
 
 
-def _master_gap(Phi, Y, F, J, loss, beta, intercept, huber_delta):
-    """The restricted problem's duality gap at outputs ``F`` (see group_lasso_master) and the
-    dual point."""
+def _master_gap(Phi, Y, grad, J, loss, beta, intercept, huber_delta):
+    """The restricted problem's duality gap (see group_lasso_master) from the loss gradient
+    ``grad`` at the outputs, and the dual point."""
     from .certificates import _make_feasible, scaled_dual_gap
 
-    G = _make_feasible(loss, loss_gradient(F, Y, loss, huber_delta), Y, intercept, huber_delta)
+    G = _make_feasible(loss, grad, Y, intercept, huber_delta)
     if G is None or not np.all(np.isfinite(G)):
         return math.inf, None
     rho = float(np.max(np.linalg.norm(Phi.T @ G, axis=1))) if Phi.shape[1] else 0.0
@@ -249,12 +244,14 @@ def _group_lasso_fista(Phi, Y, loss, beta, intercept, huber_delta, tol, max_iter
         W, c, F, J, t = Wn, cn, Fn, Jn, t_new
         Lc *= 0.9
         if it % 25 == 0 or it == max_iter:
-            gap, dual = _master_gap(Phi, Y, F, J, loss, beta, intercept, huber_delta)
+            gap, dual = _master_gap(Phi, Y, loss_gradient(F, Y, loss, huber_delta), J, loss,
+                                    beta, intercept, huber_delta)
             if gap <= tol * max(1.0, abs(J)):
                 converged = True
                 break
     if not converged:
-        gap, dual = _master_gap(Phi, Y, F, J, loss, beta, intercept, huber_delta)
+        gap, dual = _master_gap(Phi, Y, loss_gradient(F, Y, loss, huber_delta), J, loss, beta,
+                                intercept, huber_delta)
         converged = gap <= tol * max(1.0, abs(J))
     return MasterResult(W, c, F, float(J), float(gap), dual, math.nan, int(it), bool(converged))
 
