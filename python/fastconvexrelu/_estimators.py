@@ -773,6 +773,10 @@ class ConvexReLUClassifier(_BaseConvexReLU):
     beta : float, default=1e-3
         Regularization strength (>= 0; > 0 for the logistic loss).
     loss : {"hinge", "logistic", "squared"}, default="hinge"
+        For many classes on high-dimensional inputs (e.g. images) prefer ``"logistic"``:
+        its weight-decay column generation fits thousands of images in minutes, while the
+        hinge's first-order program makes slow progress at small ``beta`` there (it stops
+        with a ConvergenceWarning when it stalls; see ``bench/RESULTS.md``).
     solver : {"auto", "extreme_points", "arrangements", "cutting_plane"}, default="auto"
         ``"extreme_points"`` (exact, certified) needs scalar outputs, d = 1 or samples on one
         line (through the origin when ``bias=False``); ``"auto"`` picks it when it applies,
