@@ -325,7 +325,9 @@ MatrixXd hinge_kkt_candidate(const Problem& pb, const MatrixXd& Th, const Matrix
     for (Index j = 0; j < pb.n; ++j)
         if (pb.Y(j, 0) * F(j, 0) <= 1.0 + tau) rows.push_back(j);
     const Index ns = static_cast<Index>(rows.size()), nb = static_cast<Index>(supp.size());
-    if (ns == 0) return MatrixXd();
+    // K below is dense ns x ns: skip the candidate (the others remain) for many margin rows
+    constexpr Index kMaxRows = 4000;
+    if (ns == 0 || ns > kMaxRows) return MatrixXd();
     MatrixXd Xs(ns, pb.dp), Ds(ns, nb), Sg(ns, nb);
     VectorXd ys(ns);
     for (Index r = 0; r < ns; ++r) {
