@@ -424,6 +424,7 @@ def fit_weight_decay(X, Y, *, loss="squared", beta, bias=True, tol=1e-8, max_ite
     # gap, at most 200 iterations per round while the oracle finds large violations, 2000
     # once it is re-solved accurately)
     fista = oracle == "ascent"
+    Xf = X.astype(np.float32) if fista else None  # the ascent's working copy, made once
     master_tol, final_master_tol = (1e-3, max(0.1 * tol, 1e-7)) if fista else (1e-6, min(1e-9, tol))
     for it in range(1, max_iter + 1):
         ms = group_lasso_master(_relu_features(X, U, b), Y, loss=loss, beta=beta,
@@ -438,12 +439,12 @@ def fit_weight_decay(X, Y, *, loss="squared", beta, bias=True, tol=1e-8, max_ite
             break
         dn = None
         if oracle == "ascent":
-            cu, cb, cv = _oracle_ascent(X, G, U, b, bias, rng, min(n, max(64, 4 * max_new)))
+            cu, cb, cv = _oracle_ascent(X, Xf, G, U, b, bias, rng,
+                                        min(n, max(64, 4 * max_new)))
         elif pats.exact:
             cu, cb, cv, dn = _oracle(X, G, pats.patterns, bias, 1e-4, oracle_evals)
         else:
             cu, cb, cv = _oracle_sampled(X, G, pats, bias, U, b, rng)
-            dn = None
         if (cv[0] if cv.size else 0.0) <= 1.01 * beta and master_tol > final_master_tol:
             # near the end: re-solve the master accurately before trusting the oracle
             master_tol = final_master_tol
@@ -571,7 +572,7 @@ def _oracle(X, G, patterns, bias, rel_tol, max_evals, floor=0.0, stop_above=math
     return cu, cb, cv, dn
 
 
-def _oracle_ascent(X, G, U, b, bias, rng, n_starts, steps=25):
+def _oracle_ascent(X, Xf, G, U, b, bias, rng, n_starts, steps=25):
     r"""Candidate neurons for high-dimensional data (a heuristic: it FINDS neurons, it
     certifies nothing): projected gradient ascent of :math:`\tfrac12\|G^\top(Xu + b)_+\|_2^2`
     over :math:`\|u\| = 1` (and :math:`b`), run for ``n_starts`` starts at once with matrix
@@ -580,7 +581,7 @@ def _oracle_ascent(X, G, U, b, bias, rng, n_starts, steps=25):
     length, each followed by the rescaling :math:`(u, b)/\|u\|` (the value is positively
     homogeneous).  Returns ``(U, b, values)``, best first, values recomputed in float64;
     near-duplicates (:math:`|\cos| > 0.95` between the :math:`(u, b)` of two candidates) are
-    dropped."""
+    dropped. ``Xf`` is ``X`` in float32."""
     n, d = X.shape
     xm = X.mean(axis=0)
     k_data = max(1, n_starts - min(U.shape[1], n_starts // 4))
@@ -591,7 +592,7 @@ def _oracle_ascent(X, G, U, b, bias, rng, n_starts, steps=25):
     nc = np.linalg.norm(C, axis=0)
     C = C[:, nc > 0] / nc[nc > 0]
     cb = -(xm @ C) if bias else np.zeros(C.shape[1])
-    Xf, Gf = X.astype(np.float32), G.astype(np.float32)
+    Gf = G.astype(np.float32)
     T = np.vstack([C, cb[None, :]]).astype(np.float32)  # columns (u, b)
     eta = 0.3
     for _ in range(steps):
