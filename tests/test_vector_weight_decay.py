@@ -293,7 +293,7 @@ def test_hinge_multiclass_auto_keeps_l1():
     rng = np.random.default_rng(2)
     X = rng.standard_normal((9, 1))
     labels = np.arange(9) % 3
-    est = ConvexReLUClassifier(beta=0.1).fit(X, labels)
+    est = ConvexReLUClassifier(beta=0.1, loss="hinge").fit(X, labels)
     assert est.penalty_ == "l1"
     assert est.solver_ == "arrangements"
 

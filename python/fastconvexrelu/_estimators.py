@@ -29,7 +29,7 @@ from ._validation import (
 
 __all__ = ["ConvexReLURegressor", "ConvexReLUClassifier"]
 
-_VALID_SOLVERS = ("auto", "extreme_points", "cutting_plane", "arrangements")
+_VALID_SOLVERS = ("auto", "extreme_points", "cutting_plane", "arrangements", "seeded")
 _VALID_PENALTIES = ("auto", "weight_decay", "l1")
 # losses of the weight-decay vector-output solver (fastconvexrelu.vector_outputs); the
 # classifier's "logistic" is the softmax for several classes
@@ -150,9 +150,22 @@ class _BaseConvexReLU(_ParamsMixin):
     _estimator_type: str = ""
 
     # -- fitting ----------------------------------------------------------------------
-    def _check_params(self):
+    #: beta="auto" is this rate times the number of samples (the objective sums the losses)
+    _auto_beta_rate = 1e-3
+
+    def _resolve_beta(self, n_samples):
+        """``beta`` with "auto" resolved to ``_auto_beta_rate * n_samples``; sets ``beta_``."""
+        beta = self.beta
+        if isinstance(beta, str):
+            if beta != "auto":
+                raise ValueError(f"beta must be 'auto' or a finite real number >= 0, got {beta!r}.")
+            beta = self._auto_beta_rate * n_samples
+        self.beta_ = float(beta)
+        return beta
+
+    def _check_params(self, n_samples=1):
         beta, loss, tol, max_iter_, bias, verbose = check_params(
-            beta=self.beta,
+            beta=self._resolve_beta(n_samples),
             loss=self.loss,
             valid_losses=self._valid_losses,
             tol=self.tol,
@@ -251,6 +264,58 @@ class _BaseConvexReLU(_ParamsMixin):
         self._warn_if_not_converged("cutting_plane", max_iter, tol, res.message)
         return self
 
+    def _use_seeded(self, X, y, params):
+        """solver="seeded", or "auto" for the cross-entropy classifier when neither the exact
+        1-D route nor the enumerated arrangement applies (and no pattern options are set)."""
+        if params.solver == "seeded":
+            if self._estimator_type != "classifier" or params.loss != "logistic":
+                raise ValueError(
+                    "solver='seeded' is the cross-entropy classification route: it needs "
+                    "ConvexReLUClassifier with loss='logistic'."
+                )
+            if params.beta == 0:
+                raise ValueError("solver='seeded' needs beta > 0.")
+            return True
+        if (params.solver != "auto" or self._estimator_type != "classifier"
+                or params.loss != "logistic" or params.patterns != "auto"
+                or params.n_patterns is not None):
+            return False
+        from ._solver_arrangements import arrangement_is_small
+
+        if y.ndim == 1 and line_parametrization(X, params.bias)[0] is not None:
+            return False  # exact extreme-point route (d = 1 or samples on a line)
+        return not arrangement_is_small(X, params.bias, None)
+
+    def _fit_weight_decay_seeded(self, X, y, params):
+        """The seeded weight-decay route (:mod:`fastconvexrelu.weight_decay_seeded`)."""
+        from .weight_decay_seeded import fit_weight_decay_seeded
+
+        Y = y[:, None] if y.ndim == 1 else y
+        loss = "logistic" if Y.shape[1] == 1 else "softmax"
+        res = fit_weight_decay_seeded(X, Y, loss=loss, beta=params.beta, bias=params.bias,
+                                      tol=max(params.tol, 1e-6), random_state=params.random_state,
+                                      verbose=params.verbose)
+        self.penalty_ = "weight_decay"
+        self._store(res, "seeded", X)
+        self.relaxation_gap_ = float(res.relaxation_gap)
+        self.restricted_gap_ = float(res.restricted_gap)
+        self.n_patterns_ = int(res.n_patterns)
+        self.patterns_exact_ = False
+        if params.verbose:
+            print(f"[{type(self).__name__}] seeded weight decay: objective={self.objective_:.10g} "
+                  f"restricted_gap={self.restricted_gap_:.3e} active_neurons={self.n_active_} "
+                  f"({res.message})")
+        if not self.converged_:
+            warnings.warn(
+                f"{type(self).__name__}: solver 'seeded': the convex master over the seed "
+                f"neurons stopped at restricted gap {self.restricted_gap_:.3e} (objective "
+                f"{self.objective_:.6g}, tol={params.tol:g}); the network is not certified "
+                "(duality_gap_ = inf). A larger beta converges faster.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+        return self
+
     def _fit_network(self, X, y, params):
         beta, loss, tol, max_iter, bias, verbose, solver = params[:7]
         vector = y.ndim == 2
@@ -260,6 +325,8 @@ class _BaseConvexReLU(_ParamsMixin):
                 "patterns='seeded' supports scalar outputs only (y of shape (n,)); use "
                 "patterns='auto', 'enumerate' or 'sample' for vector outputs / multiclass."
             )
+        if self._use_seeded(X, y, params):
+            return self._fit_weight_decay_seeded(X, y, params)
         if vector and y.shape[1] > 1 and self.penalty_ == "weight_decay":
             # (one output column: both penalties are the same problem, the l1 path solves it)
             return self._fit_weight_decay(X, y, params)
@@ -660,10 +727,11 @@ class ConvexReLURegressor(_BaseConvexReLU):
 
     _valid_losses = ("squared", "huber")
     _estimator_type = "regressor"
+    _auto_beta_rate = 1e-3
 
     def __init__(
         self,
-        beta=1e-3,
+        beta="auto",
         loss="squared",
         solver="auto",
         bias=True,
@@ -706,8 +774,8 @@ class ConvexReLURegressor(_BaseConvexReLU):
                 f"loss={self.loss!r} is a classification loss; ConvexReLURegressor supports "
                 "only loss='squared' (use ConvexReLUClassifier for hinge/logistic)."
             )
-        params = self._check_params()
         X, y = check_X_Y(X, y)
+        params = self._check_params(X.shape[0])
         return self._fit_network(X, y, params)
 
     def predict(self, X):
@@ -856,11 +924,12 @@ class ConvexReLUClassifier(_BaseConvexReLU):
 
     _valid_losses = ("hinge", "logistic", "squared")
     _estimator_type = "classifier"
+    _auto_beta_rate = 1e-4
 
     def __init__(
         self,
-        beta=1e-3,
-        loss="hinge",
+        beta="auto",
+        loss="logistic",
         solver="auto",
         bias=True,
         tol=1e-8,
@@ -896,8 +965,8 @@ class ConvexReLUClassifier(_BaseConvexReLU):
         -------
         self
         """
-        params = self._check_params()
         X = check_X(X)
+        params = self._check_params(X.shape[0])
         classes, y_enc = check_labels(y, X.shape[0], multiclass=True)
         if classes.shape[0] > 2:
             if params.beta == 0:

@@ -32,7 +32,8 @@ from ._objective import network_objective
 from ._validation import _is_real, check_X_Y, check_bool
 from .hull_neurons import _check_n_jobs  # None -> the cores this process may use
 
-__all__ = ["SeedFit", "fit_nonconvex_seeds", "refine_network", "seed_program_start"]
+__all__ = ["SeedFit", "fit_nonconvex_seeds", "fit_minibatch_seeds", "refine_network",
+           "seed_program_start"]
 
 _SEED_LOSSES = ("squared", "huber", "logistic", "hinge", "softmax")
 
@@ -262,3 +263,57 @@ def seed_program_start(X, fit, bias=True):
             theta[d, col] += abs(w[j]) * b[j]
     return D, theta, float(fit.intercept)
 
+
+
+def fit_minibatch_seeds(X, Y, *, beta, loss="softmax", n_seeds=2, width=256, epochs=10,
+                        batch_size=128, lr=1e-3, lr_final=0.01, bias=True, random_state=None,
+                        starts=None):
+    r"""Mini-batch fits of the weight-decay cross-entropy problem (classification seeds).
+
+    Each fit minimizes :math:`\sum_i \ell(f(x_i), y_i) + \frac{\beta}{2}(\|U\|_F^2 +
+    \|W\|_F^2)` (softmax cross-entropy for one-hot ``Y`` with :math:`o \ge 2` columns, the
+    logistic loss for one column of :math:`\pm 1` labels) by Adam on mini-batches in float32
+    (C++ kernel ``_core.minibatch_fit``; the fits run in parallel threads, one per core), from
+    a He initialization, for ``epochs`` passes over the data with a cosine-decayed learning
+    rate; then rebalances :math:`\|w_j\| = \|u_j\|` and drops dead neurons (as
+    :func:`fit_nonconvex_seeds`). X, Y must be validated float64 arrays (Y as the loss sees
+    it, shape (n, o)).
+
+    ``starts``: optional list of ``(U, b, W, c)`` networks to continue from (local descent),
+    instead of ``n_seeds`` random initializations.
+
+    Returns
+    -------
+    list of SeedFit
+        Sorted by increasing ``objective``.
+    """
+    from . import _core
+
+    n, d = X.shape
+    o = Y.shape[1]
+    labels = (np.argmax(Y, axis=1) if loss == "softmax" else (Y[:, 0] > 0)).astype(np.int32)
+    rng = random_state if isinstance(random_state, np.random.Generator) else \
+        np.random.default_rng(random_state)
+    if starts is None:
+        seeds = rng.integers(0, 2**31 - 1, int(n_seeds))
+        starts = []
+        for s in seeds:
+            U0, b0, W0, c0 = _he_start(np.random.default_rng(int(s)), d, int(width), Y, loss, bias)
+            starts.append((U0, b0, W0, c0))
+    else:
+        seeds = rng.integers(0, 2**31 - 1, len(starts))
+    f32 = [[np.asarray(a, dtype=np.float32).reshape(shape) for a, shape in
+            zip(s, ((d, -1), (-1,), (-1, o), (o,)))] for s in starts]
+    Xf = np.ascontiguousarray(X, dtype=np.float32)
+    res = _core.minibatch_fit(Xf, labels, np.zeros(0, np.float32), [s[0] for s in f32],
+                              [s[1] for s in f32], [s[2] for s in f32], [s[3] for s in f32],
+                              [int(s) for s in seeds], loss=loss, beta=float(beta), bias=bool(bias),
+                              epochs=int(epochs), batch_size=int(batch_size), lr=float(lr),
+                              lr_final=float(lr_final), n_threads=_check_n_jobs(None))
+    Yl = Y if loss == "softmax" else Y[:, 0]
+    fits = []
+    for s, r in zip(seeds, res):
+        U, b, w, c, J = _rebalanced(X, Yl, r["U"], r["b"], r["w"], r["c"], beta, loss, bias, 1.0)
+        fits.append(SeedFit(U, b, w, c, J, int(r["n_steps"]), int(s)))
+    fits.sort(key=lambda f: f.objective)
+    return fits
