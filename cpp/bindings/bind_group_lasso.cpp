@@ -62,4 +62,54 @@ Returns
 dict with W (m, o), c (o,), F (Phi W + 1 c^T), grad (grad L(F)), primal, kkt, n_epochs,
 converged, message.
 )doc");
+
+    m.def(
+        "group_lasso_fista",
+        [](Eigen::Ref<const Eigen::MatrixXd> Phi, Eigen::Ref<const Eigen::MatrixXd> Y, const std::string& loss,
+           double beta, bool intercept, int n_iter, double huber_delta, int n_threads, py::dict state) {
+            const fcr::LossFunction lf(fcr::loss_kind_from_string(loss), huber_delta);
+            fcr::GroupLassoFistaState st;
+            auto get_m = [&](const char* k) {
+                return state.contains(k) ? state[k].cast<Eigen::MatrixXd>() : Eigen::MatrixXd();
+            };
+            auto get_v = [&](const char* k) {
+                return state.contains(k) ? state[k].cast<Eigen::VectorXd>() : Eigen::VectorXd();
+            };
+            st.W = get_m("W");
+            st.Zw = get_m("Zw");
+            st.F = get_m("F");
+            st.FZ = get_m("FZ");
+            st.c = get_v("c");
+            st.Zc = get_v("Zc");
+            if (state.contains("t")) st.t = state["t"].cast<double>();
+            if (state.contains("Lc")) st.Lc = state["Lc"].cast<double>();
+            if (state.contains("objective")) st.objective = state["objective"].cast<double>();
+            if (state.contains("n_iter")) st.n_iter = state["n_iter"].cast<int>();
+            {
+                py::gil_scoped_release release;
+                fcr::group_lasso_fista(Phi, Y, lf, beta, intercept, n_iter, n_threads, st);
+            }
+            py::dict d;
+            d["W"] = st.W;
+            d["Zw"] = st.Zw;
+            d["c"] = st.c;
+            d["Zc"] = st.Zc;
+            d["F"] = st.F;
+            d["FZ"] = st.FZ;
+            d["t"] = st.t;
+            d["Lc"] = st.Lc;
+            d["objective"] = st.objective;
+            d["n_iter"] = st.n_iter;
+            return d;
+        },
+        py::arg("Phi"), py::arg("Y"), py::arg("loss"), py::arg("beta"), py::arg("intercept"),
+        py::arg("n_iter"), py::arg("huber_delta") = 1.0, py::arg("n_threads") = 1, py::arg("state") = py::dict(),
+        R"doc(n_iter FISTA iterations on the group lasso over fixed neurons (A.7, (48)),
+min_{W, c} L(Phi W + 1 c^T, Y) + beta sum_j ||w_j||_2, from and returning the state dict
+(W, c: iterate; Zw, Zc, FZ: extrapolated point and its outputs; F = Phi W + 1 c^T; t: momentum;
+Lc: inverse step; objective; n_iter).  An empty state starts at W = 0 (or state W, c only).
+Backtracking on the quadratic upper bound, momentum restarts when the objective goes up; the
+row blocks of the products with Phi run in n_threads threads (results do not depend on it).
+The duality gap is left to the caller (fastconvexrelu.vector_outputs).
+)doc");
 }

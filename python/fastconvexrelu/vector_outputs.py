@@ -48,7 +48,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import _core
-from ._losses import loss_gradient, loss_lipschitz
+from ._losses import loss_gradient
 from ._validation import ConvergenceWarning, check_bool
 
 __all__ = ["MasterResult", "WeightDecayFit", "group_lasso_master", "fit_weight_decay",
@@ -188,72 +188,47 @@ def _master_gap(Phi, Y, grad, J, loss, beta, intercept, huber_delta):
 
 
 def _group_lasso_fista(Phi, Y, loss, beta, intercept, huber_delta, tol, max_iter, W0, c0):
-    r"""FISTA on the group lasso master: gradient step on :math:`L`, group soft-thresholding
-    :math:`w_j \leftarrow (1 - \tfrac{\beta/L}{\|w_j\|})_+ w_j` (the prox of
-    :math:`\tfrac\beta L\sum_j\|w_j\|`), unpenalized intercept; step :math:`1/L` by
-    backtracking on the quadratic upper bound (L may also shrink by 10% per step), momentum
+    r"""FISTA on the group lasso master (C++ ``_core.group_lasso_fista``): gradient step on
+    :math:`L`, group soft-thresholding :math:`w_j \leftarrow (1 - \tfrac{\beta/L}{\|w_j\|})_+ w_j`
+    (the prox of :math:`\tfrac\beta L\sum_j\|w_j\|`), unpenalized intercept; step :math:`1/L`
+    by backtracking on the quadratic upper bound (L may also shrink by 10% per step), momentum
     restarted whenever the objective goes up.  The outputs of the extrapolated point are
     extrapolated too, so an iteration costs one product with :math:`\Phi` and one with
-    :math:`\Phi^\top` (plus one every 25 iterations for the gap)."""
-    from ._losses import loss_value
+    :math:`\Phi^\top` (row blocks in parallel threads); the duality gap is checked here every
+    25 iterations."""
+    from .hull_neurons import _check_n_jobs
 
     n, m = Phi.shape
     o = Y.shape[1]
-    W = W0.copy() if W0.shape == (m, o) else np.zeros((m, o))
-    c = c0.copy() if (intercept and c0.shape == (o,)) else np.zeros(o)
-    F = Phi @ W + c
-
-    def pen(W):
-        return beta * float(np.sum(np.linalg.norm(W, axis=1)))
-
-    J = loss_value(F, Y, loss, huber_delta) + pen(W)
-    # start from a power-iteration estimate of Lip * ||[Phi 1]||_2^2 (backtracking corrects it)
-    v = np.random.default_rng(0).standard_normal(m)
-    sq = 1.0
-    for _ in range(8):
-        w = Phi.T @ (Phi @ v)
-        sq = float(np.linalg.norm(w)) / max(float(np.linalg.norm(v)), 1e-300)
-        v = w / max(float(np.linalg.norm(w)), 1e-300)
-    Lc = max(loss_lipschitz(loss) * (sq + (n if intercept else 0.0)), 1e-12)
-    Zw, Zc, FZ, t = W, c, F, 1.0
+    state = {}
+    if W0.shape == (m, o):
+        state["W"] = W0
+    if intercept and c0.shape == (o,):
+        state["c"] = c0
+    nt = _check_n_jobs(None)
     gap, dual, it, converged = math.inf, None, 0, False
-    for it in range(1, max_iter + 1):
-        fZ = loss_value(FZ, Y, loss, huber_delta)
-        GZ = loss_gradient(FZ, Y, loss, huber_delta)
-        gW = Phi.T @ GZ
-        gc = GZ.sum(axis=0) if intercept else np.zeros(o)
-        while True:
-            A = Zw - gW / Lc
-            nr = np.linalg.norm(A, axis=1, keepdims=True)
-            Wn = A * np.maximum(0.0, 1.0 - (beta / Lc) / np.maximum(nr, 1e-300))
-            cn = Zc - gc / Lc
-            Fn = Phi @ Wn + cn
-            dW, dc = Wn - Zw, cn - Zc
-            fn = loss_value(Fn, Y, loss, huber_delta)
-            if fn <= fZ + float(np.sum(gW * dW) + gc @ dc) + 0.5 * Lc * float(
-                    np.sum(dW * dW) + dc @ dc) * (1.0 + 1e-12) + 1e-12 * abs(fZ):
-                break
-            Lc *= 2.0
-        Jn = fn + pen(Wn)
-        if Jn > J and t > 1.0:  # restart the momentum from the last iterate (a plain
-            Zw, Zc, FZ, t = W, c, F, 1.0  # step from it cannot go up but by rounding)
-            continue
-        t_new = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
-        mom = (t - 1.0) / t_new
-        Zw, Zc, FZ = Wn + mom * (Wn - W), cn + mom * (cn - c), Fn + mom * (Fn - F)
-        W, c, F, J, t = Wn, cn, Fn, Jn, t_new
-        Lc *= 0.9
-        if it % 25 == 0 or it == max_iter:
-            gap, dual = _master_gap(Phi, Y, loss_gradient(F, Y, loss, huber_delta), J, loss,
-                                    beta, intercept, huber_delta)
-            if gap <= tol * max(1.0, abs(J)):
-                converged = True
-                break
-    if not converged:
-        gap, dual = _master_gap(Phi, Y, loss_gradient(F, Y, loss, huber_delta), J, loss, beta,
-                                intercept, huber_delta)
-        converged = gap <= tol * max(1.0, abs(J))
-    return MasterResult(W, c, F, float(J), float(gap), dual, math.nan, int(it), bool(converged))
+    while it < max_iter:
+        k = min(25, max_iter - it)
+        state = _core.group_lasso_fista(Phi, Y, loss, beta, bool(intercept), int(k),
+                                        huber_delta=huber_delta, n_threads=nt, state=state)
+        it += k
+        F = np.asarray(state["F"])
+        gap, dual = _master_gap(Phi, Y, loss_gradient(F, Y, loss, huber_delta),
+                                float(state["objective"]), loss, beta, intercept, huber_delta)
+        if gap <= tol * max(1.0, abs(float(state["objective"]))):
+            converged = True
+            break
+    if "F" not in state:  # max_iter = 0: the start itself
+        state = _core.group_lasso_fista(Phi, Y, loss, beta, bool(intercept), 0,
+                                        huber_delta=huber_delta, n_threads=nt, state=state)
+        F = np.asarray(state["F"])
+        gap, dual = _master_gap(Phi, Y, loss_gradient(F, Y, loss, huber_delta),
+                                float(state["objective"]), loss, beta, intercept, huber_delta)
+        converged = gap <= tol * max(1.0, abs(float(state["objective"])))
+    J = float(state["objective"])
+    c = np.asarray(state["c"]) if intercept else np.zeros(o)
+    return MasterResult(np.asarray(state["W"]), c, np.asarray(state["F"]), J, float(gap), dual,
+                        math.nan, int(it), bool(converged))
 
 
 def _ascend_best(X, G, cu, cb, cv, bias):

@@ -59,3 +59,31 @@ GroupLassoResult group_lasso(const Eigen::Ref<const Eigen::MatrixXd>& Phi,
                              const Eigen::Ref<const Eigen::VectorXd>& c0);
 
 }  // namespace fcr
+
+namespace fcr {
+
+// The same problem by accelerated proximal gradient (FISTA; Beck & Teboulle), which scales to
+// many neurons and samples where the Newton steps of group_lasso do not: a gradient step on L,
+// group soft-thresholding w_j <- (1 - (beta/Lc) / ||z_j||)_+ z_j (the prox of (beta/Lc) sum_j
+// ||w_j||), the intercept unpenalized; Lc by backtracking on the quadratic upper bound (and
+// shrunk by 10% per accepted step); momentum restarted whenever the objective goes up.  The
+// outputs of the extrapolated point are extrapolated too, so an iteration costs one product
+// with Phi and one with Phi^T (row blocks in parallel threads).  `n_iter` iterations from the
+// state (W, c, Zw, Zc, t, Lc), which is updated in place, so that the caller can check the
+// duality gap between calls; returns the objective P(W, c).
+struct GroupLassoFistaState {
+    Eigen::MatrixXd W, Zw;  // iterate and extrapolated point (m, o)
+    Eigen::VectorXd c, Zc;  // (o)
+    Eigen::MatrixXd F, FZ;  // Phi W + 1 c^T and Phi Zw + 1 Zc^T (n, o), kept up to date
+    double t = 1.0;         // momentum
+    double Lc = 0.0;        // step 1 / Lc (<= 0: estimate it)
+    double objective = 0.0; // P(W, c)
+    int n_iter = 0;         // total iterations so far
+};
+
+void group_lasso_fista(const Eigen::Ref<const Eigen::MatrixXd>& Phi,
+                       const Eigen::Ref<const Eigen::MatrixXd>& Y, const LossFunction& loss,
+                       double beta, bool intercept, int n_iter, int n_threads,
+                       GroupLassoFistaState& state);
+
+}  // namespace fcr
