@@ -47,13 +47,26 @@ struct Knots {
 
 Knots group_samples(const Eigen::Ref<const Eigen::VectorXd>& x, const Eigen::Ref<const Eigen::VectorXd>& y) {
     const int n = static_cast<int>(x.size());
-    std::vector<int> order(n);
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](int i, int j) { return x[i] < x[j]; });
+    // the stable order of x: sort (x_i, i) pairs (contiguous keys, no indirect compares); on large
+    // inputs the two halves are sorted on two threads and merged
+    std::vector<std::pair<double, int>> xi(n), merged;
+    for (int i = 0; i < n; ++i) xi[i] = {x[i], i};
+    if (n >= (1 << 16)) {
+        const auto mid = xi.begin() + n / 2;
+        auto half = std::async(std::launch::async, [&] { std::sort(xi.begin(), mid); });
+        std::sort(mid, xi.end());
+        half.get();
+        merged.resize(n);
+        std::merge(xi.begin(), mid, mid, xi.end(), merged.begin());
+        xi.swap(merged);
+        std::vector<std::pair<double, int>>().swap(merged);
+    } else {
+        std::sort(xi.begin(), xi.end());
+    }
     Knots k;
     k.group_of.assign(n, 0);
     for (int r = 0; r < n; ++r) {
-        const int i = order[r];
+        const int i = xi[r].second;
         if (r == 0 || x[i] != k.a.back()) {
             k.a.push_back(x[i]);
             k.m.push_back(0.0);
@@ -119,12 +132,12 @@ struct BandedA {
 };
 
 // z'_j = sum_i v_i (a_i - a_j)_+ evaluated directly from v (suffix recursion), for certificates.
-void right_ramp_correlations(const std::vector<double>& h, const Eigen::VectorXd& v, Eigen::VectorXd& z) {
+// Writes z_0 .. z_{G-2} into z (z_{G-1} = 0 is not written).
+void right_ramp_correlations_into(const std::vector<double>& h, const Eigen::VectorXd& v, double* z) {
     // Both running sums are compensated (Neumaier, with the product's rounding error recovered
     // by fma): z_j is O(beta) while its terms can be far larger, and the certificate and the
     // interior-point slacks are only as good as z is accurate.
     const int G = static_cast<int>(v.size());
-    z.setZero(G);
     double V = 0.0, cV = 0.0;  // sum_{i > j} v_i, and its compensation
     double Z = 0.0, cZ = 0.0;
     for (int j = G - 2; j >= 0; --j) {
@@ -140,6 +153,12 @@ void right_ramp_correlations(const std::vector<double>& h, const Eigen::VectorXd
         Z = u;
         z[j] = Z + cZ;
     }
+}
+
+void right_ramp_correlations(const std::vector<double>& h, const Eigen::VectorXd& v, Eigen::VectorXd& z) {
+    const int G = static_cast<int>(v.size());
+    z.setZero(G);
+    right_ramp_correlations_into(h, v, z.data());
 }
 
 // Block-tridiagonal solver with 3x3 blocks (block LU, explicit 3x3 inverses).  Used for the
@@ -628,6 +647,7 @@ class SplineDualIPM {
     std::vector<double> tc_buf_, rhs_buf_;
     std::vector<double> col0_, x1_;
     Eigen::VectorXd hs_, hst_, htt_, Dz_, E_;
+    Eigen::VectorXd gs_buf_, qt_buf_, qz_buf_;  // solve() work space, reused every iteration
     double den_ = 1.0;
 
     void slacks(const Eigen::VectorXd& z, const Eigen::VectorXd& s, const Eigen::VectorXd& tau, Eigen::VectorXd* S) const;
@@ -656,9 +676,8 @@ class SplineDualIPM {
     // z (first p entries of K_right^T v) from v by the stable suffix recursion: keeps z and v
     // consistent to rounding, which matters when beta is tiny
     void derive_z(const Eigen::VectorXd& v, Eigen::VectorXd& z) const {
-        Eigen::VectorXd zz;
-        right_ramp_correlations(k_.h, v, zz);
-        z = zz.head(p_);
+        z.resize(p_);  // (no reallocation once sized: the hot loop allocates nothing)
+        right_ramp_correlations_into(k_.h, v, z.data());
     }
 };
 
@@ -791,10 +810,10 @@ void SplineDualIPM::factor() {
 
 void SplineDualIPM::solve(const Eigen::VectorXd* rho, Eigen::VectorXd& dz, Eigen::VectorXd& ds, Eigen::VectorXd& dtau) {
     // rhs = -(grad f0 + G^T rho): the s-part (gs) enters through B^T, the z-part directly
-    Eigen::VectorXd gs;
+    Eigen::VectorXd& gs = gs_buf_;
     double dummy = 0;
     grad(s_, gs, dummy);
-    Eigen::VectorXd qt;
+    Eigen::VectorXd& qt = qt_buf_;
     if (hinge()) {
         qt.resize(G_);
         for (int g = 0; g < G_; ++g) {
@@ -805,7 +824,8 @@ void SplineDualIPM::solve(const Eigen::VectorXd* rho, Eigen::VectorXd& dz, Eigen
     }
     if (hard())
         for (int g = 0; g < G_; ++g) gs[g] += ysign(g) * rho[DU][g];
-    Eigen::VectorXd qz = rho[BU] - rho[BL];
+    Eigen::VectorXd& qz = qz_buf_;
+    qz = rho[BU] - rho[BL];
     if (used(AU))
         for (int j = 1; j < p_; ++j) {
             const double w = rho[AU][j - 1] - rho[AL][j - 1];
@@ -1031,7 +1051,7 @@ Spline1DResult SplineDualIPM::run(const Spline1DOptions& opt, const Eigen::Ref<c
     };
 
     const double tol = opt.tol;
-    Eigen::VectorXd dz, ds, dtau, dza, dsa, dtaua;
+    Eigen::VectorXd dz, ds, dtau, dza, dsa, dtaua, s_old, taun;
     Eigen::VectorXd rho[NFAM], gdx[NFAM], gdxa[NFAM], dlam[NFAM], dlama[NFAM], zero_rho[NFAM], gdxv[NFAM], dzv;
     double t_cert = 0, t_fac = 0;
     const auto t_start = std::chrono::steady_clock::now();
@@ -1106,12 +1126,12 @@ Spline1DResult SplineDualIPM::run(const Spline1DOptions& opt, const Eigen::Ref<c
         }
         if (!(step > 1e-14)) { stalled = true; break; }
         // take the step; z is re-derived from v, so rounding can cost a sliver of slack: back off
-        const Eigen::VectorXd s_old = s_;
+        s_old = s_;
         bool feasible = false;
         for (int tries = 0; tries < 40 && !feasible; ++tries, step *= 0.5) {
             s_ = s_old + step * ds;
             derive_z(s_, z_);  // v = s is the master variable; z = K_right^T v, computed stably
-            Eigen::VectorXd taun = hinge() ? Eigen::VectorXd(tau_ + step * dtau) : tau_;
+            if (hinge()) taun = tau_ + step * dtau; else taun = tau_;
             bool okf[NFAM];
             par_fam([&](int f) { slack_fam(f, z_, s_, taun, sl_[f]); okf[f] = (sl_[f].array() > 0).all(); });
             feasible = true;
@@ -1141,8 +1161,9 @@ Spline1DResult SplineDualIPM::run(const Spline1DOptions& opt, const Eigen::Ref<c
             const auto tc0 = std::chrono::steady_clock::now();
             // a quick certificate (unpruned network) first; the full one (pruning, polish) only
             // when it is within reach of the tolerance
-            certify(cur, false);
-            if (cur.gap <= 1e2 * tol * std::max(std::abs(cur.primal), 1e-12 * scale)) certify(cur, true);
+            // (after a certified iteration the full one directly: it contains the quick one)
+            if (extra == 0) certify(cur, false);
+            if (extra > 0 || cur.gap <= 1e2 * tol * std::max(std::abs(cur.primal), 1e-12 * scale)) certify(cur, true);
             t_cert += std::chrono::duration<double>(std::chrono::steady_clock::now() - tc0).count();
             res.history_gap.push_back(cur.gap);
             const double thresh = tol * std::max(std::abs(cur.primal), 1e-12 * scale);
