@@ -141,15 +141,18 @@ void right_ramp_correlations_into(const std::vector<double>& h, const Eigen::Vec
     double V = 0.0, cV = 0.0;  // sum_{i > j} v_i, and its compensation
     double Z = 0.0, cZ = 0.0;
     for (int j = G - 2; j >= 0; --j) {
+        // (branch-free TwoSum: the same exact rounding errors as Neumaier's ordered Fast2Sum)
         const double x = v[j + 1];
         const double t = V + x;
-        cV += (std::abs(V) >= std::abs(x)) ? (V - t) + x : (x - t) + V;
+        const double xv = t - V;
+        cV += (V - (t - xv)) + (x - xv);
         V = t;
         const double Vc = V + cV;
         const double p = h[j] * Vc;
         const double pe = std::fma(h[j], Vc, -p);  // exact rounding error of the product
         const double u = Z + p;
-        cZ += ((std::abs(Z) >= std::abs(p)) ? (Z - u) + p : (p - u) + Z) + pe;
+        const double pz = u - Z;
+        cZ += ((Z - (u - pz)) + (p - pz)) + pe;
         Z = u;
         z[j] = Z + cZ;
     }
@@ -166,58 +169,72 @@ void right_ramp_correlations(const std::vector<double>& h, const Eigen::VectorXd
 // matrices of truncated problems and hence nonsingular.  Block j holds unknowns (z_j, u_j, y_j)
 // and couples to block j+1 only through (u_j, u_{j+1}) = t_{j+1} and (y_j, z_{j+1}) = 1.
 struct BlockTri {
+    // The matrix is symmetric, hence so are the S_j and their inverses (exactly: the cofactor
+    // products below commute), so only the upper triangle (6 doubles) of S_j^{-1} is stored and no
+    // copy of the matrix is kept: the blocks come from a callback during the factorization.
+    // Memory traffic per solve is then 2 x 48 bytes per knot, which is what bounds its speed.
     int p = 0;
-    std::vector<std::array<double, 9>> sinv;  // inverses of the Schur complements S_j
+    std::vector<std::array<double, 6>> sinv;  // S_j^{-1}: (00, 01, 02, 11, 12, 22)
     std::vector<double> t;                    // t[j] couples u_{j-1} and u_j
-    static bool inv3(const std::array<double, 9>& m, std::array<double, 9>& r) {
+    static bool inv3(const std::array<double, 9>& m, std::array<double, 6>& r) {
         const double c00 = m[4] * m[8] - m[5] * m[7], c01 = m[5] * m[6] - m[3] * m[8], c02 = m[3] * m[7] - m[4] * m[6];
         const double det = m[0] * c00 + m[1] * c01 + m[2] * c02;
         if (!(std::abs(det) > 0) || !std::isfinite(det)) return false;
         const double id = 1.0 / det;
         r[0] = c00 * id; r[1] = (m[2] * m[7] - m[1] * m[8]) * id; r[2] = (m[1] * m[5] - m[2] * m[4]) * id;
-        r[3] = c01 * id; r[4] = (m[0] * m[8] - m[2] * m[6]) * id; r[5] = (m[2] * m[3] - m[0] * m[5]) * id;
-        r[6] = c02 * id; r[7] = (m[1] * m[6] - m[0] * m[7]) * id; r[8] = (m[0] * m[4] - m[1] * m[3]) * id;
+        r[3] = (m[0] * m[8] - m[2] * m[6]) * id; r[4] = (m[2] * m[3] - m[0] * m[5]) * id;
+        r[5] = (m[0] * m[4] - m[1] * m[3]) * id;
         return true;
     }
-    // diag[j]: 3x3 diagonal block (row-major, order z,u,y); tc[j] (j >= 1): the u-u coupling
-    bool factor(std::vector<std::array<double, 9>>& diag, std::vector<double>& tc) {
-        p = static_cast<int>(diag.size());
-        t.swap(tc);
+    // block(j, m, tj): the 3x3 diagonal block j (row-major, order z,u,y) and the u-u coupling t_j
+    // (j >= 1).  If w != nullptr, the forward sweep of solve() is applied to w on the way (the
+    // blocks are still in cache); finish it with solve_backward(w).
+    template <class Block>
+    bool factor(int p_in, Block&& block, double* w = nullptr) {
+        p = p_in;
+        t.assign(p, 0.0);
         sinv.resize(p);
+        bool ok = true;
+        std::array<double, 9> m;
         for (int j = 0; j < p; ++j) {
-            std::array<double, 9>& m = diag[j];
+            block(j, m, t[j]);
             if (j >= 1) {
-                const std::array<double, 9>& a = sinv[j - 1];
+                const std::array<double, 6>& a = sinv[j - 1];
                 const double tj = t[j];
-                m[0] -= a[8];           // (z,z) -= a_yy
-                m[1] -= tj * a[7];      // (z,u) -= a_yu t
-                m[3] -= tj * a[5];      // (u,z) -= t a_uy
-                m[4] -= tj * tj * a[4]; // (u,u) -= t^2 a_uu
+                m[0] -= a[5];           // (z,z) -= a_yy
+                m[1] -= tj * a[4];      // (z,u) -= a_yu t
+                m[3] -= tj * a[4];      // (u,z) -= t a_uy
+                m[4] -= tj * tj * a[3]; // (u,u) -= t^2 a_uu
+                if (w) forward_step(j, w);
             }
-            if (!inv3(m, sinv[j])) return false;
+            if (!inv3(m, sinv[j])) ok = false;
         }
-        return true;
+        return ok;
     }
-    void solve(double* x) const {  // in place, 3p entries
-        for (int j = 1; j < p; ++j) {  // forward: w_j -= C^T S_{j-1}^{-1} w_{j-1}
-            const std::array<double, 9>& a = sinv[j - 1];
-            const double* w = x + 3 * (j - 1);
-            const double qu = a[3] * w[0] + a[4] * w[1] + a[5] * w[2];
-            const double qy = a[6] * w[0] + a[7] * w[1] + a[8] * w[2];
-            x[3 * j] -= qy;
-            x[3 * j + 1] -= t[j] * qu;
-        }
+    void forward_step(int j, double* x) const {  // w_j -= C^T S_{j-1}^{-1} w_{j-1}
+        const std::array<double, 6>& a = sinv[j - 1];
+        const double* w = x + 3 * (j - 1);
+        const double qu = a[1] * w[0] + a[3] * w[1] + a[4] * w[2];
+        const double qy = a[2] * w[0] + a[4] * w[1] + a[5] * w[2];
+        x[3 * j] -= qy;
+        x[3 * j + 1] -= t[j] * qu;
+    }
+    void solve_backward(double* x) const {  // x_j = S_j^{-1} (w_j - C_j x_{j+1})
         double nz = 0, nu = 0;  // z_{j+1}, u_{j+1} of the solution
-        for (int j = p - 1; j >= 0; --j) {  // backward: x_j = S_j^{-1} (w_j - C_j x_{j+1})
+        for (int j = p - 1; j >= 0; --j) {
             double* w = x + 3 * j;
             const double r0 = w[0], r1 = w[1] - (j + 1 < p ? t[j + 1] * nu : 0.0), r2 = w[2] - (j + 1 < p ? nz : 0.0);
-            const std::array<double, 9>& a = sinv[j];
+            const std::array<double, 6>& a = sinv[j];
             w[0] = a[0] * r0 + a[1] * r1 + a[2] * r2;
-            w[1] = a[3] * r0 + a[4] * r1 + a[5] * r2;
-            w[2] = a[6] * r0 + a[7] * r1 + a[8] * r2;
+            w[1] = a[1] * r0 + a[3] * r1 + a[4] * r2;
+            w[2] = a[2] * r0 + a[4] * r1 + a[5] * r2;
             nz = w[0];
             nu = w[1];
         }
+    }
+    void solve(double* x) const {  // in place, 3p entries
+        for (int j = 1; j < p; ++j) forward_step(j, x);
+        solve_backward(x);
     }
 };
 
@@ -643,8 +660,7 @@ class SplineDualIPM {
     // factorization data
     BlockTri blk_;
     bool factor_ok_ = true;
-    std::vector<std::array<double, 9>> diag_buf_;
-    std::vector<double> tc_buf_, rhs_buf_;
+    std::vector<double> rhs_buf_;
     std::vector<double> col0_, x1_;
     Eigen::VectorXd hs_, hst_, htt_, Dz_, E_;
     Eigen::VectorXd gs_buf_, qt_buf_, qz_buf_;  // solve() work space, reused every iteration
@@ -783,26 +799,21 @@ void SplineDualIPM::factor() {
     // T = B^T diag(hs) B.  No 1/h appears, so near-duplicate knots do not ruin the conditioning.
     // Interleaved unknowns: u_j -> 3j, y_j -> 3j+1, z_j -> 3j-1 (j >= 1); z_0 by a Schur complement.
     // block j = (z_j, u_j, y_j); z_0 is handled by a Schur complement, its slot is a dummy
-    std::vector<std::array<double, 9>>& diag = diag_buf_;
-    std::vector<double>& tc = tc_buf_;
-    diag.resize(p_);
-    tc.assign(p_, 0.0);
-    for (int j = 0; j < p_; ++j) {
-        std::array<double, 9>& m = diag[j];
-        m.fill(0.0);
-        m[0] = (j >= 1) ? Dz_[j] + E_[j] : 1.0;
-        m[4] = hs_[j] + hs_[j + 1];
-        m[5] = m[7] = k_.h[j];
-        if (j >= 1) m[2] = m[6] = -1.0;
-        if (j >= 1) tc[j] = -hs_[j];
-    }
-    factor_ok_ = blk_.factor(diag, tc);  // (tc is swapped into the factorization)
     const int N = 3 * p_;
     col0_.assign(N, 0.0);
     col0_[2] = -1.0;  // (y_0, z_0)
     for (int j = 1; j < p_; ++j) col0_[3 * j] = -E_[j];
     x1_ = col0_;
-    blk_.solve(x1_.data());
+    // x1 = K^{-1} col0: its forward sweep runs inside the factorization
+    factor_ok_ = blk_.factor(p_, [&](int j, std::array<double, 9>& m, double& tj) {
+        m.fill(0.0);
+        m[0] = (j >= 1) ? Dz_[j] + E_[j] : 1.0;
+        m[4] = hs_[j] + hs_[j + 1];
+        m[5] = m[7] = k_.h[j];
+        if (j >= 1) m[2] = m[6] = -1.0;
+        tj = (j >= 1) ? -hs_[j] : 0.0;
+    }, x1_.data());
+    blk_.solve_backward(x1_.data());
     den_ = Dz_[0];
     for (int j = 1; j < p_; ++j) den_ += E_[j];
     for (int i = 0; i < N; ++i) den_ -= col0_[i] * x1_[i];
