@@ -47,13 +47,26 @@ struct Knots {
 
 Knots group_samples(const Eigen::Ref<const Eigen::VectorXd>& x, const Eigen::Ref<const Eigen::VectorXd>& y) {
     const int n = static_cast<int>(x.size());
-    std::vector<int> order(n);
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](int i, int j) { return x[i] < x[j]; });
+    // the stable order of x: sort (x_i, i) pairs (contiguous keys, no indirect compares); on large
+    // inputs the two halves are sorted on two threads and merged
+    std::vector<std::pair<double, int>> xi(n), merged;
+    for (int i = 0; i < n; ++i) xi[i] = {x[i], i};
+    if (n >= (1 << 16)) {
+        const auto mid = xi.begin() + n / 2;
+        auto half = std::async(std::launch::async, [&] { std::sort(xi.begin(), mid); });
+        std::sort(mid, xi.end());
+        half.get();
+        merged.resize(n);
+        std::merge(xi.begin(), mid, mid, xi.end(), merged.begin());
+        xi.swap(merged);
+        std::vector<std::pair<double, int>>().swap(merged);
+    } else {
+        std::sort(xi.begin(), xi.end());
+    }
     Knots k;
     k.group_of.assign(n, 0);
     for (int r = 0; r < n; ++r) {
-        const int i = order[r];
+        const int i = xi[r].second;
         if (r == 0 || x[i] != k.a.back()) {
             k.a.push_back(x[i]);
             k.m.push_back(0.0);
@@ -119,27 +132,36 @@ struct BandedA {
 };
 
 // z'_j = sum_i v_i (a_i - a_j)_+ evaluated directly from v (suffix recursion), for certificates.
-void right_ramp_correlations(const std::vector<double>& h, const Eigen::VectorXd& v, Eigen::VectorXd& z) {
+// Writes z_0 .. z_{G-2} into z (z_{G-1} = 0 is not written).
+void right_ramp_correlations_into(const std::vector<double>& h, const Eigen::VectorXd& v, double* z) {
     // Both running sums are compensated (Neumaier, with the product's rounding error recovered
     // by fma): z_j is O(beta) while its terms can be far larger, and the certificate and the
     // interior-point slacks are only as good as z is accurate.
     const int G = static_cast<int>(v.size());
-    z.setZero(G);
     double V = 0.0, cV = 0.0;  // sum_{i > j} v_i, and its compensation
     double Z = 0.0, cZ = 0.0;
     for (int j = G - 2; j >= 0; --j) {
+        // (branch-free TwoSum: the same exact rounding errors as Neumaier's ordered Fast2Sum)
         const double x = v[j + 1];
         const double t = V + x;
-        cV += (std::abs(V) >= std::abs(x)) ? (V - t) + x : (x - t) + V;
+        const double xv = t - V;
+        cV += (V - (t - xv)) + (x - xv);
         V = t;
         const double Vc = V + cV;
         const double p = h[j] * Vc;
         const double pe = std::fma(h[j], Vc, -p);  // exact rounding error of the product
         const double u = Z + p;
-        cZ += ((std::abs(Z) >= std::abs(p)) ? (Z - u) + p : (p - u) + Z) + pe;
+        const double pz = u - Z;
+        cZ += ((Z - (u - pz)) + (p - pz)) + pe;
         Z = u;
         z[j] = Z + cZ;
     }
+}
+
+void right_ramp_correlations(const std::vector<double>& h, const Eigen::VectorXd& v, Eigen::VectorXd& z) {
+    const int G = static_cast<int>(v.size());
+    z.setZero(G);
+    right_ramp_correlations_into(h, v, z.data());
 }
 
 // Block-tridiagonal solver with 3x3 blocks (block LU, explicit 3x3 inverses).  Used for the
@@ -147,58 +169,72 @@ void right_ramp_correlations(const std::vector<double>& h, const Eigen::VectorXd
 // matrices of truncated problems and hence nonsingular.  Block j holds unknowns (z_j, u_j, y_j)
 // and couples to block j+1 only through (u_j, u_{j+1}) = t_{j+1} and (y_j, z_{j+1}) = 1.
 struct BlockTri {
+    // The matrix is symmetric, hence so are the S_j and their inverses (exactly: the cofactor
+    // products below commute), so only the upper triangle (6 doubles) of S_j^{-1} is stored and no
+    // copy of the matrix is kept: the blocks come from a callback during the factorization.
+    // Memory traffic per solve is then 2 x 48 bytes per knot, which is what bounds its speed.
     int p = 0;
-    std::vector<std::array<double, 9>> sinv;  // inverses of the Schur complements S_j
+    std::vector<std::array<double, 6>> sinv;  // S_j^{-1}: (00, 01, 02, 11, 12, 22)
     std::vector<double> t;                    // t[j] couples u_{j-1} and u_j
-    static bool inv3(const std::array<double, 9>& m, std::array<double, 9>& r) {
+    static bool inv3(const std::array<double, 9>& m, std::array<double, 6>& r) {
         const double c00 = m[4] * m[8] - m[5] * m[7], c01 = m[5] * m[6] - m[3] * m[8], c02 = m[3] * m[7] - m[4] * m[6];
         const double det = m[0] * c00 + m[1] * c01 + m[2] * c02;
         if (!(std::abs(det) > 0) || !std::isfinite(det)) return false;
         const double id = 1.0 / det;
         r[0] = c00 * id; r[1] = (m[2] * m[7] - m[1] * m[8]) * id; r[2] = (m[1] * m[5] - m[2] * m[4]) * id;
-        r[3] = c01 * id; r[4] = (m[0] * m[8] - m[2] * m[6]) * id; r[5] = (m[2] * m[3] - m[0] * m[5]) * id;
-        r[6] = c02 * id; r[7] = (m[1] * m[6] - m[0] * m[7]) * id; r[8] = (m[0] * m[4] - m[1] * m[3]) * id;
+        r[3] = (m[0] * m[8] - m[2] * m[6]) * id; r[4] = (m[2] * m[3] - m[0] * m[5]) * id;
+        r[5] = (m[0] * m[4] - m[1] * m[3]) * id;
         return true;
     }
-    // diag[j]: 3x3 diagonal block (row-major, order z,u,y); tc[j] (j >= 1): the u-u coupling
-    bool factor(std::vector<std::array<double, 9>>& diag, std::vector<double>& tc) {
-        p = static_cast<int>(diag.size());
-        t.swap(tc);
+    // block(j, m, tj): the 3x3 diagonal block j (row-major, order z,u,y) and the u-u coupling t_j
+    // (j >= 1).  If w != nullptr, the forward sweep of solve() is applied to w on the way (the
+    // blocks are still in cache); finish it with solve_backward(w).
+    template <class Block>
+    bool factor(int p_in, Block&& block, double* w = nullptr) {
+        p = p_in;
+        t.assign(p, 0.0);
         sinv.resize(p);
+        bool ok = true;
+        std::array<double, 9> m;
         for (int j = 0; j < p; ++j) {
-            std::array<double, 9>& m = diag[j];
+            block(j, m, t[j]);
             if (j >= 1) {
-                const std::array<double, 9>& a = sinv[j - 1];
+                const std::array<double, 6>& a = sinv[j - 1];
                 const double tj = t[j];
-                m[0] -= a[8];           // (z,z) -= a_yy
-                m[1] -= tj * a[7];      // (z,u) -= a_yu t
-                m[3] -= tj * a[5];      // (u,z) -= t a_uy
-                m[4] -= tj * tj * a[4]; // (u,u) -= t^2 a_uu
+                m[0] -= a[5];           // (z,z) -= a_yy
+                m[1] -= tj * a[4];      // (z,u) -= a_yu t
+                m[3] -= tj * a[4];      // (u,z) -= t a_uy
+                m[4] -= tj * tj * a[3]; // (u,u) -= t^2 a_uu
+                if (w) forward_step(j, w);
             }
-            if (!inv3(m, sinv[j])) return false;
+            if (!inv3(m, sinv[j])) ok = false;
         }
-        return true;
+        return ok;
     }
-    void solve(double* x) const {  // in place, 3p entries
-        for (int j = 1; j < p; ++j) {  // forward: w_j -= C^T S_{j-1}^{-1} w_{j-1}
-            const std::array<double, 9>& a = sinv[j - 1];
-            const double* w = x + 3 * (j - 1);
-            const double qu = a[3] * w[0] + a[4] * w[1] + a[5] * w[2];
-            const double qy = a[6] * w[0] + a[7] * w[1] + a[8] * w[2];
-            x[3 * j] -= qy;
-            x[3 * j + 1] -= t[j] * qu;
-        }
+    void forward_step(int j, double* x) const {  // w_j -= C^T S_{j-1}^{-1} w_{j-1}
+        const std::array<double, 6>& a = sinv[j - 1];
+        const double* w = x + 3 * (j - 1);
+        const double qu = a[1] * w[0] + a[3] * w[1] + a[4] * w[2];
+        const double qy = a[2] * w[0] + a[4] * w[1] + a[5] * w[2];
+        x[3 * j] -= qy;
+        x[3 * j + 1] -= t[j] * qu;
+    }
+    void solve_backward(double* x) const {  // x_j = S_j^{-1} (w_j - C_j x_{j+1})
         double nz = 0, nu = 0;  // z_{j+1}, u_{j+1} of the solution
-        for (int j = p - 1; j >= 0; --j) {  // backward: x_j = S_j^{-1} (w_j - C_j x_{j+1})
+        for (int j = p - 1; j >= 0; --j) {
             double* w = x + 3 * j;
             const double r0 = w[0], r1 = w[1] - (j + 1 < p ? t[j + 1] * nu : 0.0), r2 = w[2] - (j + 1 < p ? nz : 0.0);
-            const std::array<double, 9>& a = sinv[j];
+            const std::array<double, 6>& a = sinv[j];
             w[0] = a[0] * r0 + a[1] * r1 + a[2] * r2;
-            w[1] = a[3] * r0 + a[4] * r1 + a[5] * r2;
-            w[2] = a[6] * r0 + a[7] * r1 + a[8] * r2;
+            w[1] = a[1] * r0 + a[3] * r1 + a[4] * r2;
+            w[2] = a[2] * r0 + a[4] * r1 + a[5] * r2;
             nz = w[0];
             nu = w[1];
         }
+    }
+    void solve(double* x) const {  // in place, 3p entries
+        for (int j = 1; j < p; ++j) forward_step(j, x);
+        solve_backward(x);
     }
 };
 
@@ -624,10 +660,10 @@ class SplineDualIPM {
     // factorization data
     BlockTri blk_;
     bool factor_ok_ = true;
-    std::vector<std::array<double, 9>> diag_buf_;
-    std::vector<double> tc_buf_, rhs_buf_;
+    std::vector<double> rhs_buf_;
     std::vector<double> col0_, x1_;
     Eigen::VectorXd hs_, hst_, htt_, Dz_, E_;
+    Eigen::VectorXd gs_buf_, qt_buf_, qz_buf_;  // solve() work space, reused every iteration
     double den_ = 1.0;
 
     void slacks(const Eigen::VectorXd& z, const Eigen::VectorXd& s, const Eigen::VectorXd& tau, Eigen::VectorXd* S) const;
@@ -656,9 +692,8 @@ class SplineDualIPM {
     // z (first p entries of K_right^T v) from v by the stable suffix recursion: keeps z and v
     // consistent to rounding, which matters when beta is tiny
     void derive_z(const Eigen::VectorXd& v, Eigen::VectorXd& z) const {
-        Eigen::VectorXd zz;
-        right_ramp_correlations(k_.h, v, zz);
-        z = zz.head(p_);
+        z.resize(p_);  // (no reallocation once sized: the hot loop allocates nothing)
+        right_ramp_correlations_into(k_.h, v, z.data());
     }
 };
 
@@ -764,26 +799,21 @@ void SplineDualIPM::factor() {
     // T = B^T diag(hs) B.  No 1/h appears, so near-duplicate knots do not ruin the conditioning.
     // Interleaved unknowns: u_j -> 3j, y_j -> 3j+1, z_j -> 3j-1 (j >= 1); z_0 by a Schur complement.
     // block j = (z_j, u_j, y_j); z_0 is handled by a Schur complement, its slot is a dummy
-    std::vector<std::array<double, 9>>& diag = diag_buf_;
-    std::vector<double>& tc = tc_buf_;
-    diag.resize(p_);
-    tc.assign(p_, 0.0);
-    for (int j = 0; j < p_; ++j) {
-        std::array<double, 9>& m = diag[j];
-        m.fill(0.0);
-        m[0] = (j >= 1) ? Dz_[j] + E_[j] : 1.0;
-        m[4] = hs_[j] + hs_[j + 1];
-        m[5] = m[7] = k_.h[j];
-        if (j >= 1) m[2] = m[6] = -1.0;
-        if (j >= 1) tc[j] = -hs_[j];
-    }
-    factor_ok_ = blk_.factor(diag, tc);  // (tc is swapped into the factorization)
     const int N = 3 * p_;
     col0_.assign(N, 0.0);
     col0_[2] = -1.0;  // (y_0, z_0)
     for (int j = 1; j < p_; ++j) col0_[3 * j] = -E_[j];
     x1_ = col0_;
-    blk_.solve(x1_.data());
+    // x1 = K^{-1} col0: its forward sweep runs inside the factorization
+    factor_ok_ = blk_.factor(p_, [&](int j, std::array<double, 9>& m, double& tj) {
+        m.fill(0.0);
+        m[0] = (j >= 1) ? Dz_[j] + E_[j] : 1.0;
+        m[4] = hs_[j] + hs_[j + 1];
+        m[5] = m[7] = k_.h[j];
+        if (j >= 1) m[2] = m[6] = -1.0;
+        tj = (j >= 1) ? -hs_[j] : 0.0;
+    }, x1_.data());
+    blk_.solve_backward(x1_.data());
     den_ = Dz_[0];
     for (int j = 1; j < p_; ++j) den_ += E_[j];
     for (int i = 0; i < N; ++i) den_ -= col0_[i] * x1_[i];
@@ -791,10 +821,10 @@ void SplineDualIPM::factor() {
 
 void SplineDualIPM::solve(const Eigen::VectorXd* rho, Eigen::VectorXd& dz, Eigen::VectorXd& ds, Eigen::VectorXd& dtau) {
     // rhs = -(grad f0 + G^T rho): the s-part (gs) enters through B^T, the z-part directly
-    Eigen::VectorXd gs;
+    Eigen::VectorXd& gs = gs_buf_;
     double dummy = 0;
     grad(s_, gs, dummy);
-    Eigen::VectorXd qt;
+    Eigen::VectorXd& qt = qt_buf_;
     if (hinge()) {
         qt.resize(G_);
         for (int g = 0; g < G_; ++g) {
@@ -805,7 +835,8 @@ void SplineDualIPM::solve(const Eigen::VectorXd* rho, Eigen::VectorXd& dz, Eigen
     }
     if (hard())
         for (int g = 0; g < G_; ++g) gs[g] += ysign(g) * rho[DU][g];
-    Eigen::VectorXd qz = rho[BU] - rho[BL];
+    Eigen::VectorXd& qz = qz_buf_;
+    qz = rho[BU] - rho[BL];
     if (used(AU))
         for (int j = 1; j < p_; ++j) {
             const double w = rho[AU][j - 1] - rho[AL][j - 1];
@@ -1031,7 +1062,7 @@ Spline1DResult SplineDualIPM::run(const Spline1DOptions& opt, const Eigen::Ref<c
     };
 
     const double tol = opt.tol;
-    Eigen::VectorXd dz, ds, dtau, dza, dsa, dtaua;
+    Eigen::VectorXd dz, ds, dtau, dza, dsa, dtaua, s_old, taun;
     Eigen::VectorXd rho[NFAM], gdx[NFAM], gdxa[NFAM], dlam[NFAM], dlama[NFAM], zero_rho[NFAM], gdxv[NFAM], dzv;
     double t_cert = 0, t_fac = 0;
     const auto t_start = std::chrono::steady_clock::now();
@@ -1106,12 +1137,12 @@ Spline1DResult SplineDualIPM::run(const Spline1DOptions& opt, const Eigen::Ref<c
         }
         if (!(step > 1e-14)) { stalled = true; break; }
         // take the step; z is re-derived from v, so rounding can cost a sliver of slack: back off
-        const Eigen::VectorXd s_old = s_;
+        s_old = s_;
         bool feasible = false;
         for (int tries = 0; tries < 40 && !feasible; ++tries, step *= 0.5) {
             s_ = s_old + step * ds;
             derive_z(s_, z_);  // v = s is the master variable; z = K_right^T v, computed stably
-            Eigen::VectorXd taun = hinge() ? Eigen::VectorXd(tau_ + step * dtau) : tau_;
+            if (hinge()) taun = tau_ + step * dtau; else taun = tau_;
             bool okf[NFAM];
             par_fam([&](int f) { slack_fam(f, z_, s_, taun, sl_[f]); okf[f] = (sl_[f].array() > 0).all(); });
             feasible = true;
@@ -1141,8 +1172,9 @@ Spline1DResult SplineDualIPM::run(const Spline1DOptions& opt, const Eigen::Ref<c
             const auto tc0 = std::chrono::steady_clock::now();
             // a quick certificate (unpruned network) first; the full one (pruning, polish) only
             // when it is within reach of the tolerance
-            certify(cur, false);
-            if (cur.gap <= 1e2 * tol * std::max(std::abs(cur.primal), 1e-12 * scale)) certify(cur, true);
+            // (after a certified iteration the full one directly: it contains the quick one)
+            if (extra == 0) certify(cur, false);
+            if (extra > 0 || cur.gap <= 1e2 * tol * std::max(std::abs(cur.primal), 1e-12 * scale)) certify(cur, true);
             t_cert += std::chrono::duration<double>(std::chrono::steady_clock::now() - tc0).count();
             res.history_gap.push_back(cur.gap);
             const double thresh = tol * std::max(std::abs(cur.primal), 1e-12 * scale);
