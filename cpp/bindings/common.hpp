@@ -41,3 +41,4 @@ void bind_arrangement_program(pybind11::module_& m);
 void bind_patch_features(pybind11::module_& m);
 void bind_group_lasso(pybind11::module_& m);
 void bind_nonconvex_fit(pybind11::module_& m);
+void bind_dual_oracle(pybind11::module_& m);

@@ -27,4 +27,5 @@ PYBIND11_MODULE(FASTCONVEXRELU_MODULE_NAME, m) {
     bind_patch_features(m);
     bind_group_lasso(m);
     bind_nonconvex_fit(m);
+    bind_dual_oracle(m);
 }
