@@ -531,12 +531,18 @@ class _BaseConvexReLU(_ParamsMixin):
                     f"{self.n_features_in_}."
                 )
         W = np.asarray(self.output_weights_, dtype=np.float64)
+        # the solver's own dual (when it is one vector per sample) is a second candidate
+        dual = getattr(self, "dual_coef_", None)
+        dual = None if dual is None else np.asarray(dual, dtype=np.float64).ravel()
+        if dual is not None and not np.all(np.isfinite(dual)):
+            dual = None
         if np.ndim(y_enc) == 1 and W.ndim == 1 and params.beta > 0:
             cert = certify_network(
                 X, y_enc, self.hidden_weights_, self.hidden_bias_, W, self.intercept_,
                 beta=params.beta, loss=params.loss, bias=params.bias,
                 huber_delta=params.huber_delta, time_limit=time_limit, node_limit=node_limit,
                 rel_tol=rel_tol, n_threads=n_threads, verbose=verbose,
+                dual=dual if dual is not None and dual.shape == (X.shape[0],) else None,
             )
         else:
             from .network_certificate import _not_certified

@@ -365,21 +365,37 @@ def certify_network(X, y, hidden_weights, hidden_bias, output_weights, intercept
             raise ValueError(f"dual must be a finite array of shape ({n},).")
         cands.append(dv)
     tl = _check_limit(time_limit, "time_limit")
-    best = None
-    for g0 in cands:
-        g = _make_feasible(loss, g0[:, None], Y2, bias, huber_delta)
-        if g is None:
-            continue
-        g = g[:, 0]
-        if bias:
-            g = _exact_zero_sum(g, lo, hi)
+    points = []
+    for k, g0 in enumerate(cands):
+        # a solver's dual may use either sign convention: keep the sign with the larger D
+        # (before scaling; the gradient itself is taken as is)
+        best_pt = None
+        for sgn in ((1.0,) if k == 0 else (1.0, -1.0)):
+            g = _make_feasible(loss, sgn * g0[:, None], Y2, bias, huber_delta)
             if g is None:
                 continue
-        if not np.any(g != 0):
-            continue
-        remaining = tl - (time.perf_counter() - t0) if math.isfinite(tl) else None
-        if remaining is not None and remaining <= 0:
-            break
+            g = g[:, 0]
+            if bias:
+                g = _exact_zero_sum(g, lo, hi)
+                if g is None:
+                    continue
+            if not np.any(g != 0):
+                continue
+            Dg = dual_objective(loss, g[:, None], Y2, huber_delta)
+            if math.isfinite(Dg) and (best_pt is None or Dg > best_pt[0]):
+                best_pt = (Dg, g)
+        if best_pt is not None:
+            points.append(best_pt[1])
+    best = None
+    points_done = 0
+    for g in points:
+        # the time limit is shared equally by the candidates still to run
+        remaining = None
+        if math.isfinite(tl):
+            remaining = (tl - (time.perf_counter() - t0)) / (len(points) - points_done)
+            if remaining <= 0:
+                break
+        points_done += 1
         orc = dual_norm(X, g, bias=bias, time_limit=remaining, node_limit=node_limit,
                         rel_tol=rel_tol, floor=beta, candidates=(U, b), n_threads=n_threads,
                         verbose=verbose)
