@@ -42,3 +42,4 @@ void bind_patch_features(pybind11::module_& m);
 void bind_group_lasso(pybind11::module_& m);
 void bind_nonconvex_fit(pybind11::module_& m);
 void bind_minibatch_fit(pybind11::module_& m);
+void bind_dual_oracle(pybind11::module_& m);

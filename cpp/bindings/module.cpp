@@ -28,4 +28,5 @@ PYBIND11_MODULE(FASTCONVEXRELU_MODULE_NAME, m) {
     bind_group_lasso(m);
     bind_nonconvex_fit(m);
     bind_minibatch_fit(m);
+    bind_dual_oracle(m);
 }

@@ -23,6 +23,7 @@ from .path import RegularizationPath, regularization_path
 from .convex_rf import ConvexRF, ConvexRFClassifier
 from .nonconvex_seed import SeedFit, fit_nonconvex_seeds
 from .vector_outputs import WeightDecayFit, fit_weight_decay, group_lasso_master
+from .network_certificate import NetworkCertificate, certify_network, dual_norm, DualNormBound
 
 __all__ = [
     "__version__",
@@ -68,4 +69,8 @@ __all__ = [
     "fit_weight_decay",
     "group_lasso_master",
     "WeightDecayFit",
+    "certify_network",
+    "NetworkCertificate",
+    "dual_norm",
+    "DualNormBound",
 ]

@@ -398,3 +398,40 @@ def nonconvex_fit(
 
     y: (n,) or (n, o); w0[k]: (m_k,) or (m_k, o); c0[k]: (o,).
     Keys: U (d, m), b (m,), w (m, o), c (o,), objective, n_iter, n_evals."""
+
+# ------------------------------------------------------------------------ dual oracle (17)
+class _DualOracleResult(TypedDict):
+    # Stub-only type: the dict returned by dual_oracle.
+    upper: float
+    lower: float
+    u: _F64
+    b: float
+    sign: int
+    nodes: int
+    open: int
+    seconds: float
+    converged: bool
+    status: str
+
+def dual_oracle(
+    X: ArrayLike,
+    v: ArrayLike,
+    cand_U: ArrayLike,
+    cand_b: ArrayLike,
+    bias: bool = True,
+    time_limit: float = ...,
+    node_limit: int = 20000000,
+    max_open: int = 4000000,
+    rel_tol: float = 1e-6,
+    floor: float = 0.0,
+    stop_above: float = ...,
+    n_random: int = 2000,
+    seed: int = 0,
+    n_threads: int = 0,
+    progress_interval: float = 0.0,
+    progress: Optional[Any] = None,
+) -> _DualOracleResult:
+    """Branch and bound for sigma(v) = max_{||u|| <= 1, b} |v^T (X u + b 1)_+| (bias=True,
+    1^T v = 0) or max_{||u|| <= 1} |v^T (X u)_+|; upper >= sigma (and >= floor), lower the value
+    of the returned neuron (u unit norm, b, sign). cand_U (k, d), cand_b (k,): candidates.
+    progress(nodes, open, lower, upper, seconds) every progress_interval seconds."""

@@ -9,6 +9,7 @@ trailing underscore, ``__sklearn_tags__``) so that ``clone``, ``Pipeline``,
 from __future__ import annotations
 
 import inspect
+import math
 import numbers
 import warnings
 from typing import Any, NamedTuple
@@ -548,6 +549,83 @@ class _BaseConvexReLU(_ParamsMixin):
             regressor_tags=None if is_clf else RegressorTags(),
             input_tags=InputTags(two_d_array=True, allow_nan=False),
         )
+
+    # -- certificate on general data (issue 17) --------------------------------------------
+    def certify(self, X, y, time_limit=None, node_limit=None, rel_tol=1e-4, n_threads=0,
+                verbose=False):
+        r"""Prove how far the fitted network is from the global optimum on ``(X, y)``: the
+        exact, anytime dual oracle of :func:`fastconvexrelu.certify_network` (branch and bound
+        for :math:`\sigma(g) = \max_{\|u\|\le1, b}|g^\top(Xu + b\mathbf 1)_+|`).
+
+        Sets ``dual_`` (the feasible dual point, shape (n,); :math:`\mathbf 1^\top` ``dual_``
+        = 0 exactly with ``bias=True``), ``lower_bound_`` (:math:`D` at it, a lower bound on
+        the optimum), ``duality_gap_ = objective_ - lower_bound_`` (a proven bound; ``inf``
+        with ``certificate_.message`` saying why when nothing could be certified, e.g. vector
+        outputs) and ``certificate_`` (the full :class:`NetworkCertificate`). A time or node
+        limit gives a larger, still true, gap.
+
+        Parameters
+        ----------
+        X, y : the training data of ``fit``
+        time_limit : float or None
+            Seconds for the dual oracle (None: until it converges).
+        node_limit : int or None
+        rel_tol : float, default=1e-4
+            Relative accuracy of the bound on :math:`\sigma`.
+        n_threads : int, default=0 (all cores)
+        verbose : bool or float
+
+        Returns
+        -------
+        self
+        """
+        from .network_certificate import certify_network
+
+        check_is_fitted(self, _FITTED_ATTRS)
+        params = self._check_params()
+        if self._estimator_type == "classifier":
+            X = check_X(X, self.n_features_in_)
+            classes, y_enc = check_labels(y, X.shape[0], multiclass=True)
+            if classes.shape[0] != self.classes_.shape[0] or not np.all(
+                classes.astype(object) == np.asarray(self.classes_).astype(object)
+            ):
+                raise ValueError("y: its classes differ from the fitted classes_.")
+        else:
+            X, y_enc = check_X_Y(X, y)
+            if X.shape[1] != self.n_features_in_:
+                raise ValueError(
+                    f"X has {X.shape[1]} features, but the estimator was fitted with "
+                    f"{self.n_features_in_}."
+                )
+        W = np.asarray(self.output_weights_, dtype=np.float64)
+        # the solver's own dual (when it is one vector per sample) is a second candidate
+        dual = getattr(self, "dual_coef_", None)
+        dual = None if dual is None else np.asarray(dual, dtype=np.float64).ravel()
+        if dual is not None and not np.all(np.isfinite(dual)):
+            dual = None
+        if np.ndim(y_enc) == 1 and W.ndim == 1 and params.beta > 0:
+            cert = certify_network(
+                X, y_enc, self.hidden_weights_, self.hidden_bias_, W, self.intercept_,
+                beta=params.beta, loss=params.loss, bias=params.bias,
+                huber_delta=params.huber_delta, time_limit=time_limit, node_limit=node_limit,
+                rel_tol=rel_tol, n_threads=n_threads, verbose=verbose,
+                dual=dual if dual is not None and dual.shape == (X.shape[0],) else None,
+            )
+        else:
+            from .network_certificate import _not_certified
+
+            why = ("beta = 0 (the minimum-norm problem) is not certified by the dual oracle"
+                   if params.beta == 0 else
+                   "vector outputs / more than two classes are not certified by the dual "
+                   "oracle (one output column only)")
+            cert = _not_certified(self.objective_, None, why)
+        self.certificate_ = cert
+        self.dual_ = cert.dual
+        self.lower_bound_ = float(cert.lower_bound)
+        # the recomputed J of the arrays and the solver's objective_ differ by rounding only
+        self.duality_gap_ = (max(float(self.objective_), float(cert.objective)) - self.lower_bound_
+                             if math.isfinite(cert.duality_gap) else math.inf)
+        return self
 
 
 _OBJECTIVE_DOC = r"""
