@@ -376,6 +376,43 @@ def group_lasso(
 ) -> _GroupLassoResult:
     """``min_{W,c} L(Phi W + 1 c^T, Y) + beta sum_j ||w_j||_2`` by block coordinate descent."""
 
+def group_lasso_fista(
+    Phi: ArrayLike,
+    Y: ArrayLike,
+    loss: str,
+    beta: float,
+    intercept: bool,
+    n_iter: int,
+    huber_delta: float = 1.0,
+    n_threads: int = 1,
+    state: dict[str, Any] = ...,
+) -> dict[str, Any]:
+    """``n_iter`` FISTA iterations on the same group lasso from/returning the state dict
+    (W, c, Zw, Zc, F, FZ, t, Lc, objective, n_iter)."""
+
+def minibatch_fit(
+    X: ArrayLike,
+    labels: ArrayLike,
+    sample_weight: ArrayLike,
+    U0: list[ArrayLike],
+    b0: list[ArrayLike],
+    w0: list[ArrayLike],
+    c0: list[ArrayLike],
+    seeds: list[int],
+    loss: str = "softmax",
+    beta: float = 1e-3,
+    bias: bool = True,
+    epochs: int = 10,
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    lr_final: float = 0.01,
+    n_threads: int = 1,
+) -> list[dict[str, Any]]:
+    """Mini-batch Adam fits (float32) of the weight-decay cross-entropy problem, one per thread.
+
+    X: (n, d) float32 C order; labels: int32 (0..o-1 softmax, 0/1 logistic); sample_weight:
+    float32 (n,) or (0,).  Keys: U, b, w, c (float32), n_steps."""
+
 def nonconvex_fit(
     X: ArrayLike,
     y: ArrayLike,
