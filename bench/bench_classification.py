@@ -153,7 +153,6 @@ def run_torch(Xtr, ytr, Xte, yte, beta, classes, seed, epochs):
 def run_pyscnn(Xtr, ytr, Xte, yte, classes):
     from scnn.models import ConvexGatedReLU
     from scnn.optimize import optimize_model
-    from scnn.private.utils.data import gen_classification_data  # noqa: F401  (import check)
     from scnn.regularizers import NeuronGL1
     from scnn.solvers import RFISTA
     from scnn.activations import sample_gate_vectors
