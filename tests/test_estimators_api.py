@@ -360,6 +360,8 @@ def test_get_set_params_roundtrip(Est):
                 "random_state": None, "patterns": "auto", "penalty": "auto"}
     if Est is ConvexReLURegressor:
         expected["huber_delta"] = 1.0
+    else:
+        expected["class_weight"] = None
     assert params == expected
     other = Est().set_params(**params)
     assert other.get_params() == params

@@ -98,8 +98,9 @@ rho_hinge (for warm starts; a warm-start intercept is ignored when c = 0 is fixe
 
     m.def(
         "loss_eval",
-        [](const std::string& loss, ColRef F, ColRef Y, double huber_delta) {
-            const fcr::LossFunction lf(fcr::loss_kind_from_string(loss), huber_delta);
+        [](const std::string& loss, ColRef F, ColRef Y, double huber_delta, const Eigen::VectorXd& sample_weight) {
+            fcr::LossFunction lf(fcr::loss_kind_from_string(loss), huber_delta);
+            if (sample_weight.size()) lf.set_sample_weight(sample_weight);
             lf.check_targets(Y);
             py::dict d;
             d["value"] = lf.value(F, Y);
@@ -112,15 +113,20 @@ rho_hinge (for warm starts; a warm-start intercept is ignored when c = 0 is fixe
             return d;
         },
         py::arg("loss"), py::arg("F"), py::arg("Y"), py::arg("huber_delta") = 1.0,
-        "Loss value, gradient (smooth losses) and gradient Lipschitz constant (fcr::LossFunction).");
+        py::arg("sample_weight") = Eigen::VectorXd(),
+        "Loss value, gradient (smooth losses) and gradient Lipschitz constant (fcr::LossFunction;\n"
+        "sample_weight (n,), empty for none, weights the rows).");
     m.def(
         "loss_conjugate",
-        [](const std::string& loss, ColRef Lam, ColRef Y, double huber_delta) {
-            const fcr::LossFunction lf(fcr::loss_kind_from_string(loss), huber_delta);
+        [](const std::string& loss, ColRef Lam, ColRef Y, double huber_delta, const Eigen::VectorXd& sample_weight) {
+            fcr::LossFunction lf(fcr::loss_kind_from_string(loss), huber_delta);
+            if (sample_weight.size()) lf.set_sample_weight(sample_weight);
             return lf.conjugate(Lam, Y);
         },
         py::arg("loss"), py::arg("Lam"), py::arg("Y"), py::arg("huber_delta") = 1.0,
-        "Fenchel conjugate L^*(Lam) of the loss (+inf outside its domain).");
+        py::arg("sample_weight") = Eigen::VectorXd(),
+        "Fenchel conjugate L^*(Lam) of the loss (+inf outside its domain; with sample_weight s:\n"
+        "sum_j s_j l^*(Lam_j / s_j), rows with s_j = 0 must be zero).");
     m.def(
         "loss_prox",
         [](const std::string& loss, ColRef Z, ColRef Y, double t, double huber_delta) {

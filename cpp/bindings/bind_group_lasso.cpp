@@ -66,8 +66,14 @@ converged, message.
     m.def(
         "group_lasso_fista",
         [](Eigen::Ref<const Eigen::MatrixXd> Phi, Eigen::Ref<const Eigen::MatrixXd> Y, const std::string& loss,
-           double beta, bool intercept, int n_iter, double huber_delta, int n_threads, py::dict state) {
-            const fcr::LossFunction lf(fcr::loss_kind_from_string(loss), huber_delta);
+           double beta, bool intercept, int n_iter, double huber_delta, int n_threads, py::dict state,
+           const Eigen::VectorXd& sample_weight) {
+            fcr::LossFunction lf(fcr::loss_kind_from_string(loss), huber_delta);
+            if (sample_weight.size() != 0) {
+                if (sample_weight.size() != Phi.rows())
+                    throw std::invalid_argument("group_lasso_fista: sample_weight must be empty or have one entry per row of Phi");
+                lf.set_sample_weight(sample_weight);
+            }
             fcr::GroupLassoFistaState st;
             auto get_m = [&](const char* k) {
                 return state.contains(k) ? state[k].cast<Eigen::MatrixXd>() : Eigen::MatrixXd();
@@ -104,12 +110,14 @@ converged, message.
         },
         py::arg("Phi"), py::arg("Y"), py::arg("loss"), py::arg("beta"), py::arg("intercept"),
         py::arg("n_iter"), py::arg("huber_delta") = 1.0, py::arg("n_threads") = 1, py::arg("state") = py::dict(),
+        py::arg("sample_weight") = Eigen::VectorXd(),
         R"doc(n_iter FISTA iterations on the group lasso over fixed neurons (A.7, (48)),
 min_{W, c} L(Phi W + 1 c^T, Y) + beta sum_j ||w_j||_2, from and returning the state dict
 (W, c: iterate; Zw, Zc, FZ: extrapolated point and its outputs; F = Phi W + 1 c^T; t: momentum;
 Lc: inverse step; objective; n_iter).  An empty state starts at W = 0 (or state W, c only).
 Backtracking on the quadratic upper bound, momentum restarts when the objective goes up; the
 row blocks of the products with Phi run in n_threads threads (results do not depend on it).
+sample_weight (n,), empty for none: the loss is sum_i s_i l(F_i, Y_i) (s_i >= 0).
 The duality gap is left to the caller (fastconvexrelu.vector_outputs).
 )doc");
 }

@@ -54,12 +54,24 @@ LossFunction::LossFunction(LossKind kind, double huber_delta) : kind_(kind), del
         throw std::invalid_argument("huber_delta must be a finite number > 0");
 }
 
+void LossFunction::set_sample_weight(const Eigen::Ref<const Eigen::VectorXd>& s) {
+    if (s.size() && (!s.allFinite() || s.minCoeff() < 0.0))
+        throw std::invalid_argument("sample_weight must be finite and >= 0");
+    weights_ = s;
+}
+
+void LossFunction::check_weights(Index n) const {
+    if (weights_.size() && weights_.size() != n)
+        throw std::invalid_argument("loss: sample_weight must have one entry per row");
+}
+
 double LossFunction::gradient_lipschitz() const {
+    const double smax = weights_.size() ? weights_.maxCoeff() : 1.0;
     switch (kind_) {
-        case LossKind::Squared: return 1.0;
-        case LossKind::Logistic: return 0.25;
-        case LossKind::Softmax: return 0.5;
-        case LossKind::Huber: return 1.0;
+        case LossKind::Squared: return smax;
+        case LossKind::Logistic: return 0.25 * smax;
+        case LossKind::Softmax: return 0.5 * smax;
+        case LossKind::Huber: return smax;
         case LossKind::Hinge: return kInf;
     }
     return kInf;
@@ -90,21 +102,25 @@ void LossFunction::check_targets(const Eigen::Ref<const MatrixXd>& Y) const {
 
 double LossFunction::value(const Eigen::Ref<const MatrixXd>& F, const Eigen::Ref<const MatrixXd>& Y) const {
     check_same_shape(F, Y, "F");
+    check_weights(F.rows());
     const Index n = F.rows(), o = F.cols();
     double s = 0.0;
     switch (kind_) {
-        case LossKind::Squared: return 0.5 * (F - Y).squaredNorm();
+        case LossKind::Squared:
+            if (!weighted()) return 0.5 * (F - Y).squaredNorm();
+            for (Index j = 0; j < n; ++j) s += weights_[j] * (F.row(j) - Y.row(j)).squaredNorm();
+            return 0.5 * s;
         case LossKind::Logistic:
-            for (Index j = 0; j < n; ++j) s += log1pexp(-Y(j, 0) * F(j, 0));
+            for (Index j = 0; j < n; ++j) s += row_weight(j) * log1pexp(-Y(j, 0) * F(j, 0));
             return s;
         case LossKind::Hinge:
-            for (Index j = 0; j < n; ++j) s += std::max(0.0, 1.0 - Y(j, 0) * F(j, 0));
+            for (Index j = 0; j < n; ++j) s += row_weight(j) * std::max(0.0, 1.0 - Y(j, 0) * F(j, 0));
             return s;
         case LossKind::Huber:
             for (Index k = 0; k < o; ++k)
                 for (Index j = 0; j < n; ++j) {
                     const double r = std::abs(F(j, k) - Y(j, k));
-                    s += r <= delta_ ? 0.5 * r * r : delta_ * (r - 0.5 * delta_);
+                    s += row_weight(j) * (r <= delta_ ? 0.5 * r * r : delta_ * (r - 0.5 * delta_));
                 }
             return s;
         case LossKind::Softmax:
@@ -112,14 +128,14 @@ double LossFunction::value(const Eigen::Ref<const MatrixXd>& F, const Eigen::Ref
                 const double mx = F.row(j).maxCoeff();
                 double e = 0.0;
                 for (Index k = 0; k < o; ++k) e += std::exp(F(j, k) - mx);
-                s += mx + std::log(e) - F.row(j).dot(Y.row(j));
+                s += row_weight(j) * (mx + std::log(e) - F.row(j).dot(Y.row(j)));
             }
             return s;
     }
     return kInf;
 }
 
-double LossFunction::value_and_gradient(const Eigen::Ref<const MatrixXd>& F, const Eigen::Ref<const MatrixXd>& Y,
+double LossFunction::value_and_gradient_unweighted(const Eigen::Ref<const MatrixXd>& F, const Eigen::Ref<const MatrixXd>& Y,
                                         MatrixXd& G) const {
     check_same_shape(F, Y, "F");
     const Index n = F.rows(), o = F.cols();
@@ -158,25 +174,35 @@ double LossFunction::value_and_gradient(const Eigen::Ref<const MatrixXd>& F, con
     throw std::logic_error("the hinge loss is not differentiable; use prox");
 }
 
+double LossFunction::value_and_gradient(const Eigen::Ref<const MatrixXd>& F, const Eigen::Ref<const MatrixXd>& Y,
+                                        MatrixXd& G) const {
+    check_weights(F.rows());
+    if (!weighted()) return value_and_gradient_unweighted(F, Y, G);
+    value_and_gradient_unweighted(F, Y, G);
+    G.array().colwise() *= weights_.array();
+    return value(F, Y);
+}
+
 void LossFunction::hessian_weights(const Eigen::Ref<const MatrixXd>& F, const Eigen::Ref<const MatrixXd>& Y,
                                    MatrixXd& W) const {
     check_same_shape(F, Y, "F");
+    check_weights(F.rows());
     const Index n = F.rows(), o = F.cols();
     W = MatrixXd::Zero(n, o * o);
     switch (kind_) {
         case LossKind::Squared:
             for (Index k = 0; k < o; ++k) W.col(k * o + k).setOnes();
-            return;
+            break;
         case LossKind::Huber:
             for (Index k = 0; k < o; ++k)
                 for (Index j = 0; j < n; ++j) W(j, k * o + k) = std::abs(F(j, k) - Y(j, k)) < delta_ ? 1.0 : 0.0;
-            return;
+            break;
         case LossKind::Logistic:
             for (Index j = 0; j < n; ++j) {
                 const double s = sigmoid_neg(Y(j, 0) * F(j, 0));
                 W(j, 0) = s * (1.0 - s);
             }
-            return;
+            break;
         case LossKind::Softmax:
             for (Index j = 0; j < n; ++j) {
                 const double mx = F.row(j).maxCoeff();
@@ -185,13 +211,32 @@ void LossFunction::hessian_weights(const Eigen::Ref<const MatrixXd>& F, const Ei
                 for (Index k = 0; k < o; ++k)
                     for (Index l = 0; l < o; ++l) W(j, k * o + l) = (k == l ? p[k] : 0.0) - p[k] * p[l];
             }
-            return;
-        case LossKind::Hinge: break;
+            break;
+        case LossKind::Hinge: throw std::logic_error("the hinge loss has no Hessian");
     }
-    throw std::logic_error("the hinge loss has no Hessian");
+    if (weighted()) W.array().colwise() *= weights_.array();
 }
 
 double LossFunction::conjugate(const Eigen::Ref<const MatrixXd>& L, const Eigen::Ref<const MatrixXd>& Y) const {
+    check_same_shape(L, Y, "Lambda");
+    check_weights(L.rows());
+    if (!weighted()) return conjugate_unweighted(L, Y);
+    // sum_j s_j l^*(Lam_j / s_j); a row with s_j = 0 must be zero (l_j does not count)
+    double total = 0.0;
+    for (Index j = 0; j < L.rows(); ++j) {
+        const double sj = weights_[j];
+        if (sj == 0.0) {
+            if (L.row(j).cwiseAbs().maxCoeff() > 0.0) return kInf;
+            continue;
+        }
+        const double v = conjugate_unweighted(L.row(j) / sj, Y.row(j));
+        if (!std::isfinite(v)) return kInf;
+        total += sj * v;
+    }
+    return total;
+}
+
+double LossFunction::conjugate_unweighted(const Eigen::Ref<const MatrixXd>& L, const Eigen::Ref<const MatrixXd>& Y) const {
     check_same_shape(L, Y, "Lambda");
     const Index n = L.rows(), o = L.cols();
     double s = 0.0;
@@ -234,6 +279,7 @@ double LossFunction::conjugate(const Eigen::Ref<const MatrixXd>& L, const Eigen:
 void LossFunction::prox(const Eigen::Ref<const MatrixXd>& Z, const Eigen::Ref<const MatrixXd>& Y, double t,
                         MatrixXd& out) const {
     check_same_shape(Z, Y, "Z");
+    if (weighted()) throw std::logic_error("LossFunction::prox: sample weights are not supported");
     const Index n = Z.rows(), o = Z.cols();
     out.resize(n, o);
     switch (kind_) {
@@ -319,6 +365,7 @@ void LossFunction::prox(const Eigen::Ref<const MatrixXd>& Z, const Eigen::Ref<co
 }
 
 bool LossFunction::center_columns(MatrixXd& L, const Eigen::Ref<const MatrixXd>& Y) const {
+    if (weighted()) throw std::logic_error("LossFunction::center_columns: sample weights are not supported");
     const Index n = L.rows(), o = L.cols();
     if (kind_ == LossKind::Squared) {
         L.rowwise() -= L.colwise().mean();

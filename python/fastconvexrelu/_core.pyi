@@ -295,10 +295,12 @@ def arrangement_program(
 ) -> _ArrangementProgramResult:
     """Convex program over fixed activation patterns (AL + FISTA + active-set Newton polish)."""
 
-def loss_eval(loss: str, F: ArrayLike, Y: ArrayLike, huber_delta: float = 1.0) -> Dict[str, Any]:
+def loss_eval(loss: str, F: ArrayLike, Y: ArrayLike, huber_delta: float = 1.0,
+              sample_weight: ArrayLike = ...) -> Dict[str, Any]:
     """Loss value, gradient (smooth losses) and gradient Lipschitz constant."""
 
-def loss_conjugate(loss: str, Lam: ArrayLike, Y: ArrayLike, huber_delta: float = 1.0) -> float:
+def loss_conjugate(loss: str, Lam: ArrayLike, Y: ArrayLike, huber_delta: float = 1.0,
+                   sample_weight: ArrayLike = ...) -> float:
     """Fenchel conjugate ``L^*(Lam)`` (+inf outside its domain)."""
 
 def loss_prox(loss: str, Z: ArrayLike, Y: ArrayLike, t: float, huber_delta: float = 1.0) -> NDArray[np.float64]:
@@ -386,9 +388,11 @@ def group_lasso_fista(
     huber_delta: float = 1.0,
     n_threads: int = 1,
     state: dict[str, Any] = ...,
+    sample_weight: ArrayLike = ...,
 ) -> dict[str, Any]:
     """``n_iter`` FISTA iterations on the same group lasso from/returning the state dict
-    (W, c, Zw, Zc, F, FZ, t, Lc, objective, n_iter)."""
+    (W, c, Zw, Zc, F, FZ, t, Lc, objective, n_iter); ``sample_weight`` (n,) weights the rows
+    of the loss (empty: none)."""
 
 def minibatch_fit(
     X: ArrayLike,

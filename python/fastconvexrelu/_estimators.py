@@ -265,9 +265,10 @@ class _BaseConvexReLU(_ParamsMixin):
         self._warn_if_not_converged("cutting_plane", max_iter, tol, res.message)
         return self
 
-    def _use_seeded(self, X, y, params):
+    def _use_seeded(self, X, y, params, weighted=False):
         """solver="seeded", or "auto" for the cross-entropy classifier when neither the exact
-        1-D route nor the enumerated arrangement applies (and no pattern options are set)."""
+        1-D route nor the enumerated arrangement applies (and no pattern options are set);
+        with sample weights always under "auto" (the one weighted route)."""
         if params.solver == "seeded":
             if self._estimator_type != "classifier" or params.loss != "logistic":
                 raise ValueError(
@@ -281,13 +282,15 @@ class _BaseConvexReLU(_ParamsMixin):
                 or params.loss != "logistic" or params.patterns != "auto"
                 or params.n_patterns is not None):
             return False
+        if weighted:
+            return True
         from ._solver_arrangements import arrangement_is_small
 
         if y.ndim == 1 and line_parametrization(X, params.bias)[0] is not None:
             return False  # exact extreme-point route (d = 1 or samples on a line)
         return not arrangement_is_small(X, params.bias, None)
 
-    def _fit_weight_decay_seeded(self, X, y, params):
+    def _fit_weight_decay_seeded(self, X, y, params, sample_weight=None):
         """The seeded weight-decay route (:mod:`fastconvexrelu.weight_decay_seeded`)."""
         from .weight_decay_seeded import fit_weight_decay_seeded
 
@@ -295,7 +298,7 @@ class _BaseConvexReLU(_ParamsMixin):
         loss = "logistic" if Y.shape[1] == 1 else "softmax"
         res = fit_weight_decay_seeded(X, Y, loss=loss, beta=params.beta, bias=params.bias,
                                       tol=max(params.tol, 1e-6), random_state=params.random_state,
-                                      verbose=params.verbose)
+                                      verbose=params.verbose, sample_weight=sample_weight)
         self.penalty_ = "weight_decay"
         self._store(res, "seeded", X)
         self.relaxation_gap_ = float(res.relaxation_gap)
@@ -317,7 +320,7 @@ class _BaseConvexReLU(_ParamsMixin):
             )
         return self
 
-    def _fit_network(self, X, y, params):
+    def _fit_network(self, X, y, params, sample_weight=None):
         beta, loss, tol, max_iter, bias, verbose, solver = params[:7]
         vector = y.ndim == 2
         self.penalty_ = self._resolve_penalty(loss, vector)
@@ -326,8 +329,15 @@ class _BaseConvexReLU(_ParamsMixin):
                 "patterns='seeded' supports scalar outputs only (y of shape (n,)); use "
                 "patterns='auto', 'enumerate' or 'sample' for vector outputs / multiclass."
             )
-        if self._use_seeded(X, y, params):
-            return self._fit_weight_decay_seeded(X, y, params)
+        if self._use_seeded(X, y, params, weighted=sample_weight is not None):
+            return self._fit_weight_decay_seeded(X, y, params, sample_weight)
+        if sample_weight is not None:
+            raise ValueError(
+                "sample_weight is supported by the seeded cross-entropy route only "
+                "(ConvexReLUClassifier with loss='logistic' and solver='auto' or 'seeded', "
+                f"patterns='auto'); got solver={solver!r}, loss={loss!r}, "
+                f"patterns={params.patterns!r}."
+            )
         if vector and y.shape[1] > 1 and self.penalty_ == "weight_decay":
             # (one output column: both penalties are the same problem, the l1 path solves it)
             return self._fit_weight_decay(X, y, params)
@@ -649,6 +659,41 @@ _OBJECTIVE_DOC = r"""
     many extreme points with kinks at the samples (paper, Lemma 2.6, Corollaries 3.2 and
     3.4), and the finite convex program over them is solved with a certified duality gap.
 """
+
+
+def _class_sample_weight(class_weight, classes, y_enc, sample_weight, n):
+    """Per-sample weights from ``sample_weight`` times ``class_weight`` (None, "balanced":
+    :math:`n / (K n_k)`, or a dict label -> weight, missing labels 1); None when both are
+    None.  ``ValueError`` naming the argument for bad values."""
+    from ._losses import check_sample_weight
+
+    s = check_sample_weight(sample_weight, n)
+    if class_weight is None:
+        return s
+    K = classes.shape[0]
+    idx = np.asarray(y_enc)
+    idx = (idx > 0).astype(np.intp) if K == 2 else idx.astype(np.intp)
+    if isinstance(class_weight, str):
+        if class_weight != "balanced":
+            raise ValueError(f"class_weight must be None, 'balanced' or a dict, got {class_weight!r}.")
+        counts = np.bincount(idx, minlength=K)  # as scikit-learn: unweighted class counts
+        cw = n / (K * np.maximum(counts, 1))
+    elif isinstance(class_weight, dict):
+        cw = np.ones(K)
+        known = {c: k for k, c in enumerate(classes.tolist())}
+        for label, w in class_weight.items():
+            key = label.item() if isinstance(label, np.generic) else label
+            if key not in known:
+                raise ValueError(f"class_weight has a label {label!r} that is not in y (classes: {classes.tolist()}).")
+            if not _is_real(w) or not np.isfinite(w) or w < 0:
+                raise ValueError(f"class_weight[{label!r}] must be a finite number >= 0, got {w!r}.")
+            cw[known[key]] = float(w)
+    else:
+        raise ValueError(f"class_weight must be None, 'balanced' or a dict, got {class_weight!r}.")
+    s = cw[idx] if s is None else s * cw[idx]
+    if not np.any(s > 0):
+        raise ValueError("class_weight and sample_weight leave no sample with a positive weight.")
+    return s
 
 
 class ConvexReLURegressor(_BaseConvexReLU):
@@ -975,6 +1020,11 @@ class ConvexReLUClassifier(_BaseConvexReLU):
         Seed of the pattern sampling and of the non-convex fits.
     penalty : {"auto", "weight_decay", "l1"}, default="auto"
         Penalty for more than two classes (see above); identical for two classes.
+    class_weight : None, "balanced" or dict, default=None
+        Weights of the classes in the loss, multiplied into ``sample_weight`` of ``fit``:
+        ``"balanced"`` gives class :math:`k` the weight :math:`n / (K n_k)` (as scikit-learn),
+        a dict maps labels to weights (missing labels: 1). Supported by the seeded
+        cross-entropy route, like ``sample_weight``.
 
     Attributes
     ----------
@@ -1017,6 +1067,7 @@ class ConvexReLUClassifier(_BaseConvexReLU):
         random_state=None,
         patterns="auto",
         penalty="auto",
+        class_weight=None,
     ):
         self.beta = beta
         self.loss = loss
@@ -1029,15 +1080,21 @@ class ConvexReLUClassifier(_BaseConvexReLU):
         self.random_state = random_state
         self.patterns = patterns
         self.penalty = penalty
+        self.class_weight = class_weight
 
-    def fit(self, X, y):
-        """Train the classifier to global optimality.
+    def fit(self, X, y, sample_weight=None):
+        r"""Train the classifier.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
-            Exactly two distinct labels.
+            Two or more distinct labels (numbers, strings, ...), or a one-hot 0/1 matrix.
+        sample_weight : array-like of shape (n_samples,), optional
+            Weights :math:`s_i \ge 0` of the samples: the loss becomes
+            :math:`\sum_i s_i\,\ell(f(x_i), y_i)` (multiplied by ``class_weight``). Supported
+            by the seeded cross-entropy route (``loss="logistic"``, ``solver="auto"`` or
+            ``"seeded"``), which ``solver="auto"`` then takes on any data.
 
         Returns
         -------
@@ -1046,6 +1103,8 @@ class ConvexReLUClassifier(_BaseConvexReLU):
         X = check_X(X)
         params = self._check_params(X.shape[0])
         classes, y_enc = check_labels(y, X.shape[0], multiclass=True)
+        sample_weight = _class_sample_weight(self.class_weight, classes, y_enc, sample_weight,
+                                             X.shape[0])
         if classes.shape[0] > 2:
             if params.beta == 0:
                 raise ValueError("beta must be > 0 for more than two classes.")
@@ -1056,9 +1115,9 @@ class ConvexReLUClassifier(_BaseConvexReLU):
             Y[np.arange(X.shape[0]), y_enc] = 1.0
             if params.loss == "hinge":
                 Y = 2.0 * Y - 1.0
-            self._fit_network(X, Y, params)
+            self._fit_network(X, Y, params, sample_weight)
         else:
-            self._fit_network(X, y_enc, params)
+            self._fit_network(X, y_enc, params, sample_weight)
         self.classes_ = classes
         return self
 

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["LOSSES", "loss_value", "loss_gradient", "loss_conjugate", "loss_lipschitz", "check_targets"]
+__all__ = ["LOSSES", "loss_value", "loss_gradient", "loss_conjugate", "loss_lipschitz", "check_targets",
+           "check_sample_weight"]
 
 LOSSES = ("squared", "logistic", "softmax", "huber", "hinge")
 _SLACK = 1e-12
@@ -60,41 +61,89 @@ def check_targets(Y, loss, name="Y"):
     return Y
 
 
-def loss_value(F, Y, loss, huber_delta=1.0):
-    """:math:`L(F)` as a Python float (``F``, ``Y`` of shape (n,) or (n, o))."""
-    _check_loss(loss)
+def check_sample_weight(sample_weight, n, name="sample_weight"):
+    """``None`` or a float64 vector of ``n`` finite weights >= 0, not all zero (``ValueError``
+    naming ``name`` otherwise)."""
+    if sample_weight is None:
+        return None
+    try:
+        s = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be an array of numbers.") from None
+    if s.ndim == 0:
+        s = np.full(int(n), float(s))
+    if s.shape != (int(n),):
+        raise ValueError(f"{name} must have shape ({int(n)},) (one weight per sample), got {s.shape}.")
+    if not np.all(np.isfinite(s)):
+        raise ValueError(f"{name} contains NaN or infinity; all weights must be finite.")
+    if np.any(s < 0):
+        raise ValueError(f"{name} must be >= 0.")
+    if not np.any(s > 0):
+        raise ValueError(f"{name} must have at least one positive weight.")
+    return np.ascontiguousarray(s)
+
+
+def _pair(F, Y, name="F"):
     F, Y = _as2d(F), _as2d(Y)
     if F.shape != Y.shape:
-        raise ValueError(f"F and Y must have the same shape, got {F.shape} and {Y.shape}.")
+        raise ValueError(f"{name} and Y must have the same shape, got {F.shape} and {Y.shape}.")
+    return F, Y
+
+
+def _weights(sample_weight, n):
+    if sample_weight is None:
+        return None
+    s = np.asarray(sample_weight, dtype=np.float64).ravel()
+    if s.shape != (n,):
+        raise ValueError(f"sample_weight must have shape ({n},), got {s.shape}.")
+    return s
+
+
+def _row_values(F, Y, loss, huber_delta):
+    r""":math:`\ell(F_j, Y_j)` per row, shape (n,)."""
     if loss == "squared":
-        return float(0.5 * np.sum((F - Y) ** 2))
+        return 0.5 * np.sum((F - Y) ** 2, axis=1)
     if loss == "logistic":
-        return float(np.sum(np.logaddexp(0.0, -Y * F)))
+        return np.logaddexp(0.0, -Y * F)[:, 0]
     if loss == "hinge":
-        return float(np.sum(np.maximum(0.0, 1.0 - Y * F)))
+        return np.maximum(0.0, 1.0 - Y * F)[:, 0]
     if loss == "huber":
         r = np.abs(F - Y)
         d = float(huber_delta)
-        return float(np.sum(np.where(r <= d, 0.5 * r * r, d * (r - 0.5 * d))))
+        return np.sum(np.where(r <= d, 0.5 * r * r, d * (r - 0.5 * d)), axis=1)
     mx = F.max(axis=1, keepdims=True)  # softmax
     lse = mx[:, 0] + np.log(np.exp(F - mx).sum(axis=1))
-    return float(np.sum(lse) - np.sum(F * Y))
+    return lse - np.sum(F * Y, axis=1)
 
 
-def loss_gradient(F, Y, loss, huber_delta=1.0):
-    r""":math:`\nabla L(F)` (shape (n, o)); ``ValueError`` for the non-differentiable hinge."""
+def loss_value(F, Y, loss, huber_delta=1.0, sample_weight=None):
+    r""":math:`L(F) = \sum_j s_j\,\ell(F_j, Y_j)` as a Python float (``F``, ``Y`` of shape (n,)
+    or (n, o); :math:`s_j = 1` without ``sample_weight``)."""
+    _check_loss(loss)
+    F, Y = _pair(F, Y)
+    s = _weights(sample_weight, F.shape[0])
+    v = _row_values(F, Y, loss, huber_delta)
+    return float(np.sum(v) if s is None else np.dot(s, v))
+
+
+def loss_gradient(F, Y, loss, huber_delta=1.0, sample_weight=None):
+    r""":math:`\nabla L(F)` (shape (n, o), rows scaled by :math:`s_j`); ``ValueError`` for the
+    non-differentiable hinge."""
     _check_loss(loss)
     F, Y = _as2d(F), _as2d(Y)
     if loss == "squared":
-        return F - Y
-    if loss == "logistic":
-        return -Y / (1.0 + np.exp(np.clip(Y * F, -700, 700)))
-    if loss == "huber":
-        return np.clip(F - Y, -huber_delta, huber_delta)
-    if loss == "softmax":
+        G = F - Y
+    elif loss == "logistic":
+        G = -Y / (1.0 + np.exp(np.clip(Y * F, -700, 700)))
+    elif loss == "huber":
+        G = np.clip(F - Y, -huber_delta, huber_delta)
+    elif loss == "softmax":
         E = np.exp(F - F.max(axis=1, keepdims=True))
-        return E / E.sum(axis=1, keepdims=True) - Y
-    raise ValueError("loss 'hinge' is not differentiable; it has no gradient.")
+        G = E / E.sum(axis=1, keepdims=True) - Y
+    else:
+        raise ValueError("loss 'hinge' is not differentiable; it has no gradient.")
+    s = _weights(sample_weight, G.shape[0])
+    return G if s is None else G * s[:, None]
 
 
 def _xlogx(a):
@@ -103,29 +152,44 @@ def _xlogx(a):
         return np.where(a > 0, a * np.log(np.where(a > 0, a, 1.0)), 0.0)
 
 
-def loss_conjugate(Lam, Y, loss, huber_delta=1.0):
-    r"""Fenchel conjugate :math:`L^*(\Lambda)`; ``inf`` outside its domain (rounding slack 1e-12)."""
-    _check_loss(loss)
-    L, Y = _as2d(Lam), _as2d(Y)
-    if L.shape != Y.shape:
-        raise ValueError(f"Lam and Y must have the same shape, got {L.shape} and {Y.shape}.")
+def _row_conjugates(L, Y, loss, huber_delta):
+    r""":math:`\ell^*(\Lambda_j)` per row, shape (n,), or ``None`` outside the domain."""
     if loss == "squared":
-        return float(0.5 * np.sum(L * L) + np.sum(L * Y))
+        return 0.5 * np.sum(L * L, axis=1) + np.sum(L * Y, axis=1)
     if loss in ("logistic", "hinge"):
         a = -Y * L
         if np.any(a < -_SLACK) or np.any(a > 1 + _SLACK):
-            return float("inf")
-        a = np.clip(a, 0.0, 1.0)
-        return float(-np.sum(a)) if loss == "hinge" else float(np.sum(_xlogx(a) + _xlogx(1.0 - a)))
+            return None
+        a = np.clip(a, 0.0, 1.0)[:, 0]
+        return -a if loss == "hinge" else _xlogx(a) + _xlogx(1.0 - a)
     if loss == "huber":
         if np.any(np.abs(L) > huber_delta * (1 + _SLACK)):
-            return float("inf")
+            return None
         L = np.clip(L, -huber_delta, huber_delta)
-        return float(np.sum(L * Y) + 0.5 * np.sum(L * L))
+        return np.sum(L * Y, axis=1) + 0.5 * np.sum(L * L, axis=1)
     P = L + Y  # softmax
     if np.any(P < -_SLACK) or np.any(P > 1 + _SLACK) or np.any(np.abs(P.sum(axis=1) - 1) > 1e-10):
+        return None
+    return np.sum(_xlogx(P), axis=1)
+
+
+def loss_conjugate(Lam, Y, loss, huber_delta=1.0, sample_weight=None):
+    r"""Fenchel conjugate :math:`L^*(\Lambda)`; ``inf`` outside its domain (rounding slack 1e-12).
+
+    With weights :math:`s` (:math:`L = \sum_j s_j\ell_j`):
+    :math:`L^*(\Lambda) = \sum_{s_j > 0} s_j\,\ell_j^*(\Lambda_j / s_j)`, and rows with
+    :math:`s_j = 0` must be zero."""
+    _check_loss(loss)
+    L, Y = _pair(Lam, Y, "Lam")
+    s = _weights(sample_weight, L.shape[0])
+    if s is None:
+        v = _row_conjugates(L, Y, loss, huber_delta)
+        return float("inf") if v is None else float(np.sum(v))
+    pos = s > 0
+    if np.any(L[~pos] != 0):
         return float("inf")
-    return float(np.sum(_xlogx(P)))
+    v = _row_conjugates(L[pos] / s[pos, None], Y[pos], loss, huber_delta)
+    return float("inf") if v is None else float(np.dot(s[pos], v))
 
 
 def loss_lipschitz(loss):

@@ -37,7 +37,7 @@ __all__ = ["network_objective", "network_output", "_loss_value"]
 _LOSSES = ("squared", "hinge", "logistic", "huber", "softmax")
 
 
-def _loss_value(f, y, loss, huber_delta=1.0):
+def _loss_value(f, y, loss, huber_delta=1.0, sample_weight=None):
     """Data-fit term ``L(f, y)`` (a Python float).
 
     Parameters
@@ -47,8 +47,10 @@ def _loss_value(f, y, loss, huber_delta=1.0):
         softmax).
     loss : {"squared", "hinge", "logistic", "huber", "softmax"}
     huber_delta : float, default=1.0
+    sample_weight : array-like of shape (n,), optional
+        Row weights of the loss.
     """
-    if loss in ("huber", "softmax") or np.ndim(f) == 2:
+    if loss in ("huber", "softmax") or np.ndim(f) == 2 or sample_weight is not None:
         from ._losses import loss_value
 
         f2 = np.asarray(f, dtype=np.float64)
@@ -59,7 +61,9 @@ def _loss_value(f, y, loss, huber_delta=1.0):
             raise ValueError(f"f and y must have the same shape, got {f2.shape} and {y2.shape}.")
         if loss not in _LOSSES:
             raise ValueError(f"loss must be one of {_LOSSES}, got {loss!r}.")
-        return loss_value(f2, y2, loss, huber_delta)
+        if f2.ndim == 1:
+            f2, y2 = f2[:, None], y2[:, None]
+        return loss_value(f2, y2, loss, huber_delta, sample_weight)
     f = np.asarray(f, dtype=np.float64).ravel()
     y = np.asarray(y, dtype=np.float64).ravel()
     if f.shape != y.shape:
@@ -156,6 +160,7 @@ def network_objective(
     feasibility_tol=1e-6,
     huber_delta=1.0,
     penalty="l2",
+    sample_weight=None,
 ):
     r"""Objective ``J`` of a two-layer ReLU network, exactly as every solver reports it.
 
@@ -195,6 +200,9 @@ def network_objective(
         For ``output_weights`` of shape (m, o): ``||w_j||_2`` (weight decay, A.7 Lemma 1;
         ``"weight_decay"`` is an alias) or ``||w_j||_1`` (A.7.3) times ``||u_j||_2``
         (identical for 1-D output weights).
+    sample_weight : array-like of shape (n_samples,), optional
+        Weights :math:`s_i \ge 0` of the samples in the loss, :math:`\sum_i s_i\ell_i`
+        (``beta > 0`` only).
 
     Returns
     -------
@@ -211,6 +219,8 @@ def network_objective(
         penalty = "l2"
     if penalty not in ("l2", "l1"):
         raise ValueError(f"penalty must be 'l2' ('weight_decay') or 'l1', got {penalty!r}.")
+    if sample_weight is not None and beta == 0:
+        raise ValueError("sample_weight needs beta > 0 (beta = 0 is the hard-constrained problem).")
     W2 = np.asarray(output_weights, dtype=np.float64)
     if W2.ndim == 2:
         Y2 = np.asarray(y, dtype=np.float64)
@@ -222,7 +232,7 @@ def network_objective(
         U2 = U2.reshape(-1, W2.shape[0]) if U2.ndim == 1 else U2
         wn = np.linalg.norm(W2, axis=1) if penalty == "l2" else np.abs(W2).sum(axis=1)
         norm2 = float(np.sum(wn * np.linalg.norm(U2, axis=0))) if W2.size else 0.0
-        return _loss_value(F2, Y2, loss, huber_delta) + beta * norm2
+        return _loss_value(F2, Y2, loss, huber_delta, sample_weight) + beta * norm2
     y = np.asarray(y, dtype=np.float64).ravel()
     f = network_output(X, hidden_weights, hidden_bias, output_weights, intercept)
     if f.shape != y.shape:
@@ -233,7 +243,7 @@ def network_objective(
         U = U.reshape(-1, w.shape[0])
     norm = float(np.sum(np.abs(w) * np.linalg.norm(U, axis=0))) if w.size else 0.0
     if beta > 0:
-        return _loss_value(f, y, loss, huber_delta) + beta * norm
+        return _loss_value(f, y, loss, huber_delta, sample_weight) + beta * norm
     # beta == 0: minimum-norm problem with hard constraints
     if loss == "squared":
         scale = max(1.0, float(np.max(np.abs(y)))) if y.size else 1.0

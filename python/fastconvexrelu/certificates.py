@@ -51,10 +51,11 @@ from ._losses import loss_conjugate, loss_gradient
 
 __all__ = ["dual_objective", "certified_gap", "weight_decay_dual_norm", "DualNorm"]
 
-def dual_objective(loss, G, Y, huber_delta=1.0):
+def dual_objective(loss, G, Y, huber_delta=1.0, sample_weight=None):
     r"""The dual objective :math:`D(G) = -L^*(G)` (``-inf`` outside the domain of
-    :math:`L^*`), from the loss interface :mod:`fastconvexrelu._losses`."""
-    return -loss_conjugate(G, Y, loss, huber_delta)
+    :math:`L^*`), from the loss interface :mod:`fastconvexrelu._losses` (weighted loss
+    :math:`\sum_j s_j\ell_j` with ``sample_weight``)."""
+    return -loss_conjugate(G, Y, loss, huber_delta, sample_weight=sample_weight)
 
 
 def _loss_gradient(loss, F, Y, huber_delta):
@@ -68,16 +69,18 @@ def _loss_gradient(loss, F, Y, huber_delta):
     return loss_gradient(F, Y, loss, huber_delta)
 
 
-def _zero_sum_box(g, lo, hi):
-    """Closest-by-shift point of {1^T g = 0} in the box: clip(g - t, lo, hi), bisection on t."""
+def _zero_sum_box(g, lo, hi, w=None):
+    """Closest-by-shift point of {w^T g = 0} in the box: clip(g - t, lo, hi), bisection on t
+    (w: nonnegative weights, default all ones)."""
     if lo.size == 0:
         return g
-    if np.sum(lo) > 0 or np.sum(hi) < 0:
+    w = np.ones_like(g) if w is None else w
+    if np.dot(w, lo) > 0 or np.dot(w, hi) < 0:
         return None
     a, b = float(np.min(g - hi)) - 1.0, float(np.max(g - lo)) + 1.0  # sum >= 0 at a, <= 0 at b
     for _ in range(200):
         t = 0.5 * (a + b)
-        if np.sum(np.clip(g - t, lo, hi)) > 0:
+        if np.dot(w, np.clip(g - t, lo, hi)) > 0:
             a = t
         else:
             b = t
@@ -85,21 +88,38 @@ def _zero_sum_box(g, lo, hi):
             break
     out = np.clip(g - 0.5 * (a + b), lo, hi)
     # remove the last rounding residual on the coordinates strictly inside the box
-    free = (out > lo) & (out < hi)
+    free = (out > lo) & (out < hi) & (w > 0)
     if np.any(free):
-        out[free] -= np.sum(out) / np.count_nonzero(free)
+        out[free] -= np.dot(w, out) / np.sum(w[free])
         out = np.clip(out, lo, hi)
     return out
 
 
-def _make_feasible(loss, G, Y, intercept=True, huber_delta=1.0):
+def _make_feasible(loss, G, Y, intercept=True, huber_delta=1.0, sample_weight=None):
     r"""Adjust a dual candidate ``G`` (e.g. :math:`\nabla L(F)`) to lie in the domain of
     :math:`L^*` and, with an intercept, to satisfy :math:`\mathbf 1^\top G_k = 0`.
+
+    With ``sample_weight`` :math:`s` (loss :math:`\sum_j s_j\ell_j`, ``G`` its gradient, rows
+    scaled by :math:`s_j`) the candidate is :math:`G = s\circ A` with every row :math:`A_j` in
+    the domain of :math:`\ell^*` (rows with :math:`s_j = 0` are zero).
 
     Returns ``None`` when no such adjustment exists (then nothing can be certified).
     """
     G = np.asarray(G, dtype=np.float64)
     Y = np.asarray(Y, dtype=np.float64)
+    if sample_weight is None:
+        return _make_feasible_rows(loss, G, Y, intercept, huber_delta, None)
+    s = np.asarray(sample_weight, dtype=np.float64).ravel()
+    pos = s > 0
+    A = np.zeros_like(G)
+    A[pos] = G[pos] / s[pos, None]
+    A = _make_feasible_rows(loss, A, Y, intercept, huber_delta, s)
+    return None if A is None else A * s[:, None]
+
+
+def _make_feasible_rows(loss, G, Y, intercept, huber_delta, w):
+    """:func:`_make_feasible` for the rows ``A`` of ``G = w o A``: each row in the domain of
+    the loss's row conjugate, ``w^T A = 0`` with an intercept (``w=None``: all ones)."""
     if not intercept:
         if loss == "softmax":
             return None if dual_objective(loss, G, Y) == -math.inf else G
@@ -110,17 +130,17 @@ def _make_feasible(loss, G, Y, intercept=True, huber_delta=1.0):
         lo = np.where(Y > 0, -1.0, 0.0)
         hi = np.where(Y > 0, 0.0, 1.0)
         return np.clip(G, lo, hi)
+    wn = None if w is None else w / np.sum(w)  # weights of the (weighted) column means
     if loss == "squared":
-        return G - G.mean(axis=0, keepdims=True)
+        return G - (G.mean(axis=0, keepdims=True) if wn is None else (wn @ G)[None, :])
     if loss == "softmax":
-        # P = G + Y must stay row-stochastic and get column sums n_k: shift the column means,
-        # then mix with the constant predictor 1 pi^T (exact marginals, strictly positive).
-        n = Y.shape[0]
+        # P = G + Y must stay row-stochastic with (weighted) column means pi: shift the column
+        # means, then mix with the constant predictor 1 pi^T (exact marginals, >= 0).
         P = G + Y
-        pi = Y.mean(axis=0)
+        pi = Y.mean(axis=0) if wn is None else wn @ Y
         if np.any(pi <= 0):
             return None
-        P = P - P.mean(axis=0, keepdims=True) + pi[None, :]
+        P = P - (P.mean(axis=0, keepdims=True) if wn is None else (wn @ P)[None, :]) + pi[None, :]
         neg = P < 0
         if np.any(neg):
             # largest t with (1 - t) P + t 1 pi^T >= 0
@@ -128,7 +148,6 @@ def _make_feasible(loss, G, Y, intercept=True, huber_delta=1.0):
             t = float(np.max(ratios))
             P = (1.0 - t) * P + t * pi[None, :]
             P = np.maximum(P, 0.0)
-        del n
         return P - Y
     # box domains: g_i = -y_i a_i, a in [0, 1] (logistic, hinge); |g_i| <= delta (Huber)
     out = np.empty_like(G)
@@ -140,7 +159,7 @@ def _make_feasible(loss, G, Y, intercept=True, huber_delta=1.0):
             y = Y[:, k]
             lo = np.where(y > 0, -1.0, 0.0)
             hi = np.where(y > 0, 0.0, 1.0)
-        col = _zero_sum_box(G[:, k].copy(), lo, hi)
+        col = _zero_sum_box(G[:, k].copy(), lo, hi, w)
         if col is None:
             return None
         out[:, k] = col
@@ -279,7 +298,7 @@ def _rho_l1(X, G, patterns, bias, margin):
     return rho
 
 
-def scaled_dual_gap(loss, G, Y2, rho, beta, objective, huber_delta=1.0):
+def scaled_dual_gap(loss, G, Y2, rho, beta, objective, huber_delta=1.0, sample_weight=None):
     r"""``objective - max_{0 <= s <= min(1, beta/rho)} D(s G)`` and the maximizing ``s G``.
 
     ``G`` must already lie in the domain of :math:`L^*` (and satisfy the intercept's
@@ -291,7 +310,7 @@ def scaled_dual_gap(loss, G, Y2, rho, beta, objective, huber_delta=1.0):
     s_max = 1.0 if rho <= beta else beta / rho
 
     def D(s):
-        return dual_objective(loss, s * G, Y2, huber_delta)
+        return dual_objective(loss, s * G, Y2, huber_delta, sample_weight)
 
     # D(s G) is concave in s: golden-section search on [0, s_max] (D(0) = -L*(0) is finite)
     a, b = 0.0, s_max

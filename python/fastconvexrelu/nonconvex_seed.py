@@ -64,7 +64,7 @@ class SeedFit(NamedTuple):
     seed: int
 
 
-def _rebalanced(X, y, U, b, w, c, beta, loss, bias, huber_delta):
+def _rebalanced(X, y, U, b, w, c, beta, loss, bias, huber_delta, sample_weight=None):
     """Rebalance :math:`\\|w_j\\| = \\|u_j\\|` (f unchanged, penalty
     :math:`\\beta\\sum_j\\|w_j\\|\\|u_j\\|`), drop neurons that are zero or never active on the
     data; ``(U, b, w, c, J)``.  Scalar outputs: ``w`` (m,), ``c`` float; vector outputs (y of
@@ -87,7 +87,7 @@ def _rebalanced(X, y, U, b, w, c, beta, loss, bias, huber_delta):
     w = w / (t[:, None] if vector else t)
     c = c.copy() if vector else float(c[0])
     J = network_objective(X, y, U, b, w, c, beta, loss, huber_delta=huber_delta,
-                          penalty="weight_decay")
+                          penalty="weight_decay", sample_weight=sample_weight)
     return U, b, w, c, float(J)
 
 
@@ -267,7 +267,7 @@ def seed_program_start(X, fit, bias=True):
 
 def fit_minibatch_seeds(X, Y, *, beta, loss="softmax", n_seeds=2, width=256, epochs=10,
                         batch_size=128, lr=1e-3, lr_final=0.01, bias=True, random_state=None,
-                        starts=None):
+                        starts=None, sample_weight=None):
     r"""Mini-batch fits of the weight-decay cross-entropy problem (classification seeds).
 
     Each fit minimizes :math:`\sum_i \ell(f(x_i), y_i) + \frac{\beta}{2}(\|U\|_F^2 +
@@ -280,7 +280,8 @@ def fit_minibatch_seeds(X, Y, *, beta, loss="softmax", n_seeds=2, width=256, epo
     it, shape (n, o)).
 
     ``starts``: optional list of ``(U, b, W, c)`` networks to continue from (local descent),
-    instead of ``n_seeds`` random initializations.
+    instead of ``n_seeds`` random initializations. ``sample_weight`` (n,): weights
+    :math:`s_i \ge 0` of the samples in the loss, :math:`\sum_i s_i\ell_i`.
 
     Returns
     -------
@@ -305,7 +306,9 @@ def fit_minibatch_seeds(X, Y, *, beta, loss="softmax", n_seeds=2, width=256, epo
     f32 = [[np.asarray(a, dtype=np.float32).reshape(shape) for a, shape in
             zip(s, ((d, -1), (-1,), (-1, o), (o,)))] for s in starts]
     Xf = np.ascontiguousarray(X, dtype=np.float32)
-    res = _core.minibatch_fit(Xf, labels, np.zeros(0, np.float32), [s[0] for s in f32],
+    sw = np.zeros(0, np.float32) if sample_weight is None else \
+        np.ascontiguousarray(sample_weight, dtype=np.float32)
+    res = _core.minibatch_fit(Xf, labels, sw, [s[0] for s in f32],
                               [s[1] for s in f32], [s[2] for s in f32], [s[3] for s in f32],
                               [int(s) for s in seeds], loss=loss, beta=float(beta), bias=bool(bias),
                               epochs=int(epochs), batch_size=int(batch_size), lr=float(lr),
@@ -313,7 +316,8 @@ def fit_minibatch_seeds(X, Y, *, beta, loss="softmax", n_seeds=2, width=256, epo
     Yl = Y if loss == "softmax" else Y[:, 0]
     fits = []
     for s, r in zip(seeds, res):
-        U, b, w, c, J = _rebalanced(X, Yl, r["U"], r["b"], r["w"], r["c"], beta, loss, bias, 1.0)
+        U, b, w, c, J = _rebalanced(X, Yl, r["U"], r["b"], r["w"], r["c"], beta, loss, bias, 1.0,
+                                    sample_weight)
         fits.append(SeedFit(U, b, w, c, J, int(r["n_steps"]), int(s)))
     fits.sort(key=lambda f: f.objective)
     return fits

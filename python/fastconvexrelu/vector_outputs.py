@@ -115,7 +115,8 @@ def _relu_features(X, U, b):
 
 
 def group_lasso_master(Phi, Y, *, loss="squared", beta, intercept=True, huber_delta=1.0,
-                       tol=1e-10, max_epochs=20000, W0=None, c0=None, method="bcd"):
+                       tol=1e-10, max_epochs=20000, W0=None, c0=None, method="bcd",
+                       sample_weight=None):
     r"""Group lasso over fixed features (the master of (48)):
 
     .. math::
@@ -149,6 +150,9 @@ def group_lasso_master(Phi, Y, *, loss="squared", beta, intercept=True, huber_de
     c0 : ndarray (o,), optional
         Warm start.
     method : {"bcd", "fista"}, default="bcd"
+    sample_weight : ndarray (n,), optional
+        Row weights :math:`s_i \ge 0` of the loss, :math:`L = \sum_i s_i\ell(F_i, Y_i)`
+        (``method="fista"`` only).
 
     Returns
     -------
@@ -161,11 +165,16 @@ def group_lasso_master(Phi, Y, *, loss="squared", beta, intercept=True, huber_de
         Y = Y[:, None]
     W0 = np.zeros((0, 0)) if W0 is None else np.asfortranarray(W0, dtype=np.float64)
     c0 = np.zeros(0) if c0 is None else np.asarray(c0, dtype=np.float64)
+    if sample_weight is not None:
+        sample_weight = np.ascontiguousarray(sample_weight, dtype=np.float64)
     if method == "fista":
         return _group_lasso_fista(Phi, Y, loss, float(beta), bool(intercept), float(huber_delta),
-                                  float(tol), int(max_epochs), W0, c0)
+                                  float(tol), int(max_epochs), W0, c0, sample_weight)
     if method != "bcd":
         raise ValueError(f"method must be 'bcd' or 'fista', got {method!r}.")
+    if sample_weight is not None:
+        raise ValueError("sample_weight needs method='fista' (the block coordinate descent "
+                         "master is unweighted).")
     r = _core.group_lasso(Phi, Y, loss, float(beta), bool(intercept), float(tol),
                           int(max_epochs), float(huber_delta), W0, c0)
     W = np.asarray(r["W"]).reshape(Phi.shape[1], Y.shape[1])
@@ -175,19 +184,20 @@ def group_lasso_master(Phi, Y, *, loss="squared", beta, intercept=True, huber_de
                         float(r["kkt"]), int(r["n_epochs"]), bool(r["converged"]))
 
 
-def _master_gap(Phi, Y, grad, J, loss, beta, intercept, huber_delta):
+def _master_gap(Phi, Y, grad, J, loss, beta, intercept, huber_delta, sample_weight=None):
     """The restricted problem's duality gap (see group_lasso_master) from the loss gradient
-    ``grad`` at the outputs, and the dual point."""
+    ``grad`` at the outputs (rows scaled by the sample weights), and the dual point."""
     from .certificates import _make_feasible, scaled_dual_gap
 
-    G = _make_feasible(loss, grad, Y, intercept, huber_delta)
+    G = _make_feasible(loss, grad, Y, intercept, huber_delta, sample_weight)
     if G is None or not np.all(np.isfinite(G)):
         return math.inf, None
     rho = float(np.max(np.linalg.norm(Phi.T @ G, axis=1))) if Phi.shape[1] else 0.0
-    return scaled_dual_gap(loss, G, Y, rho * (1.0 + 1e-12), beta, J, huber_delta)
+    return scaled_dual_gap(loss, G, Y, rho * (1.0 + 1e-12), beta, J, huber_delta, sample_weight)
 
 
-def _group_lasso_fista(Phi, Y, loss, beta, intercept, huber_delta, tol, max_iter, W0, c0):
+def _group_lasso_fista(Phi, Y, loss, beta, intercept, huber_delta, tol, max_iter, W0, c0,
+                       sample_weight=None):
     r"""FISTA on the group lasso master (C++ ``_core.group_lasso_fista``): gradient step on
     :math:`L`, group soft-thresholding :math:`w_j \leftarrow (1 - \tfrac{\beta/L}{\|w_j\|})_+ w_j`
     (the prox of :math:`\tfrac\beta L\sum_j\|w_j\|`), unpenalized intercept; step :math:`1/L`
@@ -206,24 +216,30 @@ def _group_lasso_fista(Phi, Y, loss, beta, intercept, huber_delta, tol, max_iter
     if intercept and c0.shape == (o,):
         state["c"] = c0
     nt = _check_n_jobs(None)
+    sw = np.zeros(0) if sample_weight is None else sample_weight
+
+    def gap_at(state):
+        F = np.asarray(state["F"])
+        return _master_gap(Phi, Y, loss_gradient(F, Y, loss, huber_delta, sample_weight),
+                           float(state["objective"]), loss, beta, intercept, huber_delta,
+                           sample_weight)
+
     gap, dual, it, converged = math.inf, None, 0, False
     while it < max_iter:
         k = min(25, max_iter - it)
         state = _core.group_lasso_fista(Phi, Y, loss, beta, bool(intercept), int(k),
-                                        huber_delta=huber_delta, n_threads=nt, state=state)
+                                        huber_delta=huber_delta, n_threads=nt, state=state,
+                                        sample_weight=sw)
         it += k
-        F = np.asarray(state["F"])
-        gap, dual = _master_gap(Phi, Y, loss_gradient(F, Y, loss, huber_delta),
-                                float(state["objective"]), loss, beta, intercept, huber_delta)
+        gap, dual = gap_at(state)
         if gap <= tol * max(1.0, abs(float(state["objective"]))):
             converged = True
             break
     if "F" not in state:  # max_iter = 0: the start itself
         state = _core.group_lasso_fista(Phi, Y, loss, beta, bool(intercept), 0,
-                                        huber_delta=huber_delta, n_threads=nt, state=state)
-        F = np.asarray(state["F"])
-        gap, dual = _master_gap(Phi, Y, loss_gradient(F, Y, loss, huber_delta),
-                                float(state["objective"]), loss, beta, intercept, huber_delta)
+                                        huber_delta=huber_delta, n_threads=nt, state=state,
+                                        sample_weight=sw)
+        gap, dual = gap_at(state)
         converged = gap <= tol * max(1.0, abs(float(state["objective"])))
     J = float(state["objective"])
     c = np.asarray(state["c"]) if intercept else np.zeros(o)

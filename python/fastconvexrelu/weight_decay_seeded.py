@@ -81,14 +81,15 @@ def _unit(U, b, W):
     return U / nu, b / nu, W * nu[:, None]
 
 
-def _combine(X, Y, nets, loss, beta, bias, tol, max_iter, warm):
+def _combine(X, Y, nets, loss, beta, bias, tol, max_iter, warm, sample_weight=None):
     """Group lasso over the union of the networks' unit neurons, warm-started at ``warm`` (an
     index into ``nets``); returns the combined network (zero rows dropped) and the master."""
     Us, bs, Ws = zip(*[_unit(n.U, n.b, n.W) for n in nets])
     U, b = np.hstack(Us), np.concatenate(bs)
     W0 = np.vstack([Ws[k] if k == warm else np.zeros_like(Ws[k]) for k in range(len(nets))])
     ms = group_lasso_master(_features(X, U, b, bias), Y, loss=loss, beta=beta, intercept=bias,
-                            tol=tol, max_epochs=max_iter, W0=W0, c0=nets[warm].c, method="fista")
+                            tol=tol, max_epochs=max_iter, W0=W0, c0=nets[warm].c, method="fista",
+                            sample_weight=sample_weight)
     keep = np.any(ms.output_weights != 0, axis=1)
     return _Net(U[:, keep], b[keep], ms.output_weights[keep], np.asarray(ms.intercept, float),
                 float(ms.objective)), ms
@@ -104,7 +105,7 @@ def _net_of_fit(f, o):
 def fit_weight_decay_seeded(X, Y, *, loss, beta, bias=True, tol=1e-6, random_state=None,
                             verbose=False, n_seeds=None, width=None, epochs=None,
                             batch_size=None, lr=None, polish_rounds=None, polish_epochs=None,
-                            master_iter=None):
+                            master_iter=None, sample_weight=None):
     r"""Seeds, convex combination and local descent (module docstring) for one-hot ``Y``
     (``loss="softmax"``) or one column of :math:`\pm1` labels (``loss="logistic"``).
 
@@ -121,6 +122,9 @@ def fit_weight_decay_seeded(X, Y, *, loss, beta, bias=True, tol=1e-6, random_sta
     random_state : None, int or Generator
     n_seeds, width, epochs, batch_size, lr, polish_rounds, polish_epochs, master_iter
         See :data:`SEEDED_CLASSIFIER_DEFAULTS` and :func:`seeded_schedule`.
+    sample_weight : ndarray (n,), optional
+        Validated weights :math:`s_i \ge 0`: the loss is :math:`\sum_i s_i\ell(F_i, y_i)` in
+        every step (seeds, master, the exact :math:`J`).
 
     Returns
     -------
@@ -148,11 +152,12 @@ def fit_weight_decay_seeded(X, Y, *, loss, beta, bias=True, tol=1e-6, random_sta
     fits = fit_minibatch_seeds(X, Y, beta=beta, loss=loss, n_seeds=int(opts["n_seeds"]),
                                width=int(opts["width"]), epochs=ep,
                                batch_size=int(opts["batch_size"]), lr=float(opts["lr"]),
-                               bias=bias, random_state=rng)
+                               bias=bias, random_state=rng, sample_weight=sample_weight)
     nets = [_net_of_fit(f, o) for f in fits]
     log(f"{len(fits)} seeds x {opts['width']} neurons, {ep} epochs: J = "
         + ", ".join(f"{f.objective:.6g}" for f in fits))
-    best, ms = _combine(X, Y, nets, loss, beta, bias, master_tol, int(opts["master_iter"]), 0)
+    best, ms = _combine(X, Y, nets, loss, beta, bias, master_tol, int(opts["master_iter"]), 0,
+                        sample_weight)
     if best.J > nets[0].J:  # (cannot happen but by rounding: the master starts at nets[0])
         best = nets[0]
     log(f"convex combination of {sum(n.U.shape[1] for n in nets)} neurons: J = {best.J:.8g}, "
@@ -162,12 +167,14 @@ def fit_weight_decay_seeded(X, Y, *, loss, beta, bias=True, tol=1e-6, random_sta
         pol = fit_minibatch_seeds(X, Y, beta=beta, loss=loss, epochs=pep,
                                   batch_size=int(opts["batch_size"]), lr=0.25 * float(opts["lr"]),
                                   bias=bias, random_state=rng,
-                                  starts=[(best.U, best.b, best.W, best.c)])
+                                  starts=[(best.U, best.b, best.W, best.c)],
+                                  sample_weight=sample_weight)
         n_steps += pol[0].n_iter
         moved = _net_of_fit(pol[0], o)
         log(f"local descent {k + 1} ({pep} epochs): J = {moved.J:.8g}")
         cand, ms_c = _combine(X, Y, [moved, best], loss, beta, bias, master_tol,
-                              int(opts["master_iter"]), 0 if moved.J <= best.J else 1)
+                              int(opts["master_iter"]), 0 if moved.J <= best.J else 1,
+                              sample_weight)
         log(f"convex combination {k + 1}: J = {cand.J:.8g}, {cand.U.shape[1]} active, "
             f"restricted gap {ms_c.gap:.2e}")
         if cand.J < best.J:

@@ -18,6 +18,11 @@
 //              L^*(lam) = sum_j y_j lam_j for a_j = -y_j lam_j in [0, 1] (else +inf).
 //
 // Dual points are gradients (or subgradients) of L, so every lam = grad L(F) is in dom L^*.
+//
+// Sample weights s_j >= 0 (set_sample_weight; none: all ones) make the loss sum_j s_j l(F_j):
+// value, gradient (rows scaled by s_j), Hessian weights, Lipschitz constant (times max s_j)
+// and conjugate L_s^*(Lam) = sum_j s_j l^*(Lam_j / s_j) (Lam_j = 0 where s_j = 0).  prox and
+// center_columns are unweighted only (std::logic_error when weights are set).
 #pragma once
 
 #include <Eigen/Core>
@@ -51,6 +56,10 @@ public:
     explicit LossFunction(LossKind kind, double huber_delta = 1.0);
 
     LossKind kind() const { return kind_; }
+    // Per-row weights s (n, all finite and >= 0, checked); an empty vector removes them.
+    void set_sample_weight(const Eigen::Ref<const Eigen::VectorXd>& s);
+    bool weighted() const { return weights_.size() != 0; }
+    const Eigen::VectorXd& sample_weight() const { return weights_; }
     double delta() const { return delta_; }
     bool smooth() const { return kind_ != LossKind::Hinge; }
     // Lipschitz constant of grad L with respect to F (Frobenius norm); +inf for the hinge.
@@ -90,8 +99,16 @@ public:
     bool center_columns(Eigen::MatrixXd& Lam, const Eigen::Ref<const Eigen::MatrixXd>& Y) const;
 
 private:
+    double row_weight(Eigen::Index j) const { return weights_.size() ? weights_[j] : 1.0; }
+    double value_and_gradient_unweighted(const Eigen::Ref<const Eigen::MatrixXd>& F,
+                                         const Eigen::Ref<const Eigen::MatrixXd>& Y, Eigen::MatrixXd& grad) const;
+    double conjugate_unweighted(const Eigen::Ref<const Eigen::MatrixXd>& Lam,
+                                const Eigen::Ref<const Eigen::MatrixXd>& Y) const;
+    void check_weights(Eigen::Index n) const;
+
     LossKind kind_;
     double delta_;
+    Eigen::VectorXd weights_;  // empty: unweighted
 };
 
 }  // namespace fcr
