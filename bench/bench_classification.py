@@ -9,8 +9,9 @@ training statistics), defaults only:
   10 000 steps, at least 20 epochs) trained on OUR objective -- weight decay at the same beta,
   sum of the cross-entropies + beta/2 (|U|^2 + |W|^2) -- from 3 seeds: accuracy and time of
   seed 0, and the best J of the 3 (the J table);
-* pyscnn 0.0.10 (``--pyscnn``, small sets only): gated ReLU, one-hot squared loss, 100 gates,
-  lambda chosen on a 20% validation split of the training set.
+* pyscnn 0.0.10 (``--pyscnn``): gated ReLU, one-hot squared loss, 100 gates, lambda chosen on
+  a 20% validation split of the training set; ``--pyscnn-relu`` adds its ReLU model (augmented
+  Lagrangian) at that lambda.
 
 J of every network is recomputed by ``fastconvexrelu.network_objective`` on the training set:
 sum_i l(f(x_i), y_i) + beta sum_j ||u_j|| ||w_j|| (the weight-decay penalty at its balanced
@@ -150,11 +151,14 @@ def run_torch(Xtr, ytr, Xte, yte, beta, classes, seed, epochs):
                 time=t, J=J, seed=seed, epochs=epochs)
 
 
-def run_pyscnn(Xtr, ytr, Xte, yte, classes):
-    from scnn.models import ConvexGatedReLU
+def run_pyscnn(Xtr, ytr, Xte, yte, classes, relu_lam=None):
+    """pyscnn's gated ReLU model with lambda chosen on a 20% validation split; then (unless
+    ``relu_lam is False``) its ReLU model (augmented Lagrangian) at the lambda the gated model
+    chose (one fit: the AL solver is about 100x slower, so no search of its own)."""
+    from scnn.models import ConvexGatedReLU, ConvexReLU
     from scnn.optimize import optimize_model
     from scnn.regularizers import NeuronGL1
-    from scnn.solvers import RFISTA
+    from scnn.solvers import RFISTA, AL
     from scnn.activations import sample_gate_vectors
     from scnn.metrics import Metrics
 
@@ -180,8 +184,19 @@ def run_pyscnn(Xtr, ytr, Xte, yte, classes):
                               regularizer=NeuronGL1(best[1]), verbose=False)
     t = time.perf_counter() - t0
     acc = float(np.mean(classes[model(Xte).argmax(1)] == yte))
-    return dict(method="pyscnn 0.0.10 gated ReLU (lambda on validation)", acc=acc, time=t,
-                J=float("nan"), lam=best[1])
+    out = [dict(method="pyscnn 0.0.10 gated ReLU (lambda on validation)", acc=acc, time=t,
+                J=float("nan"), lam=best[1])]
+    if relu_lam is not False:
+        t0 = time.perf_counter()
+        G = sample_gate_vectors(0, Xtr.shape[1], 100)
+        model = ConvexReLU(G, c=len(classes))
+        model, _ = optimize_model(model, AL(model), Metrics(), Xtr, Y, None, None,
+                                  regularizer=NeuronGL1(best[1]), verbose=False)
+        t = time.perf_counter() - t0
+        acc = float(np.mean(classes[model(Xte).argmax(1)] == yte))
+        out.append(dict(method="pyscnn 0.0.10 ReLU (AL, the gated model's lambda)", acc=acc,
+                        time=t, J=float("nan"), lam=best[1]))
+    return out
 
 
 def main():
@@ -189,7 +204,8 @@ def main():
     ap.add_argument("--data", nargs="+", default=list(DATA[:3]), choices=DATA)
     ap.add_argument("--data-dir", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"))
     ap.add_argument("--skip", nargs="*", default=[], choices=["ours", "sklearn", "torch", "pyscnn"])
-    ap.add_argument("--pyscnn", action="store_true", help="also run pyscnn (small sets)")
+    ap.add_argument("--pyscnn", action="store_true", help="also run pyscnn's gated ReLU model")
+    ap.add_argument("--pyscnn-relu", action="store_true", help="and its ReLU model (slow)")
     ap.add_argument("--torch-seeds", type=int, default=3)
     ap.add_argument("--torch-epochs", type=int, default=None)
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "classification.jsonl"))
@@ -223,10 +239,13 @@ def main():
             print("  ", r, flush=True)
         if args.pyscnn and "pyscnn" not in args.skip:
             try:
-                res.append(run_pyscnn(Xtr, ytr, Xte, yte, classes))
+                for r in run_pyscnn(Xtr, ytr, Xte, yte, classes,
+                                    relu_lam=None if args.pyscnn_relu else False):
+                    res.append(r)
+                    print("  ", r, flush=True)
             except Exception as e:  # pragma: no cover - optional peer
                 res.append(dict(method="pyscnn 0.0.10", error=repr(e)[:200]))
-            print("  ", res[-1], flush=True)
+                print("  ", res[-1], flush=True)
         for r in res:
             r.update(data=name, n_train=int(len(ytr)), beta=beta, machine=info,
                      date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),

@@ -215,3 +215,50 @@ def test_sample_weight_bad_input():
     with pytest.raises(ValueError, match="sample_weight"):
         group_lasso_master(np.ones((30, 2)), np.ones((30, 1)), beta=1.0, method="bcd",
                            sample_weight=np.ones(30))
+
+
+@pytest.mark.parametrize("loss", ["squared", "huber"])
+def test_regressor_sample_weight_restricted_gap_is_a_true_bound(loss):
+    cp = pytest.importorskip("cvxpy")
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((80, 3))
+    y = np.sin(2 * X[:, 0]) + X[:, 1] * X[:, 2] + 0.1 * rng.standard_normal(80)
+    s = rng.uniform(0.0, 2.0, 80)
+    s[:5] = 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        m = ConvexReLURegressor(beta=0.5, loss=loss, random_state=0).fit(X, y, sample_weight=s)
+    assert m.solver_ == "seeded" and math.isinf(m.duality_gap_)
+    J = network_objective(X, y, m.hidden_weights_, m.hidden_bias_, m.output_weights_,
+                          m.intercept_, 0.5, loss, sample_weight=s)
+    assert m.objective_ == pytest.approx(J, rel=1e-9)
+    # CVXPY optimum of the weighted problem over the returned neurons (unit directions)
+    nu = np.linalg.norm(m.hidden_weights_, axis=0)
+    Phi = np.maximum(X @ (m.hidden_weights_ / nu) + m.hidden_bias_ / nu, 0.0)
+    w, c = cp.Variable(Phi.shape[1]), cp.Variable()
+    r = Phi @ w + c - y
+    L = 0.5 * cp.sum(cp.multiply(s, cp.square(r))) if loss == "squared" else \
+        0.5 * cp.sum(cp.multiply(s, cp.huber(r, 1.0)))
+    prob = cp.Problem(cp.Minimize(L + 0.5 * cp.norm1(w)))
+    prob.solve(solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
+    assert J - prob.value <= m.restricted_gap_ * (1 + 1e-6) + 1e-7
+    assert J >= prob.value - 1e-6 * max(1.0, abs(prob.value))
+    # a weight-0 sample does not move the fit: changing its target changes nothing
+    y2 = y.copy()
+    y2[:5] += 100.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        m2 = ConvexReLURegressor(beta=0.5, loss=loss, random_state=0).fit(X, y2, sample_weight=s)
+    assert m2.objective_ == pytest.approx(m.objective_, rel=1e-6)
+
+
+def test_regressor_sample_weight_bad_input():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((20, 2)), rng.standard_normal(20)
+    for bad in (np.ones(19), np.r_[np.ones(19), np.inf], -np.ones(20), np.zeros(20)):
+        with pytest.raises(ValueError, match="sample_weight"):
+            ConvexReLURegressor(beta=0.5).fit(X, y, sample_weight=bad)
+    with pytest.raises(ValueError, match="sample_weight"):  # no weighted exact route
+        ConvexReLURegressor(beta=0.5, solver="arrangements").fit(X, y, sample_weight=np.ones(20))
+    with pytest.raises(ValueError, match="sample_weight"):  # vector targets
+        ConvexReLURegressor(beta=0.5).fit(X, np.c_[y, y], sample_weight=np.ones(20))

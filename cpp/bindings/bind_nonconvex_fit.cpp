@@ -13,8 +13,10 @@ void bind_nonconvex_fit(py::module_& m) {
         [](Eigen::Ref<const Eigen::MatrixXd> X, Eigen::Ref<const Eigen::MatrixXd> y,
            const std::vector<Eigen::MatrixXd>& U0, const std::vector<Eigen::VectorXd>& b0,
            const std::vector<Eigen::MatrixXd>& w0, const std::vector<Eigen::VectorXd>& c0, const std::string& loss, double beta, bool bias, double huber_delta,
-           int adam_iter, double adam_lr, int lbfgs_iter, int history, double rtol, int n_threads) {
+           int adam_iter, double adam_lr, int lbfgs_iter, int history, double rtol, int n_threads,
+           const Eigen::VectorXd& sample_weight) {
             fcr::NonconvexFitOptions opt;
+            opt.sample_weight = sample_weight;
             opt.loss = loss;
             opt.beta = beta;
             opt.bias = bias;
@@ -47,7 +49,7 @@ void bind_nonconvex_fit(py::module_& m) {
         py::arg("X"), py::arg("y"), py::arg("U0"), py::arg("b0"), py::arg("w0"), py::arg("c0"),
         py::arg("loss") = "squared", py::arg("beta") = 1e-3, py::arg("bias") = true, py::arg("huber_delta") = 1.0,
         py::arg("adam_iter") = 0, py::arg("adam_lr") = 1e-2, py::arg("lbfgs_iter") = 1000, py::arg("history") = 10,
-        py::arg("rtol") = 1e-12, py::arg("n_threads") = 1,
+        py::arg("rtol") = 1e-12, py::arg("n_threads") = 1, py::arg("sample_weight") = Eigen::VectorXd(),
         R"doc(Local fits of the weight-decay problem (paper eq. (2) with biases; A.7 for vectors):
 min_{U, b, W, c} L((X U + 1 b^T)_+ W + 1 c^T, Y) + beta/2 (||U||_F^2 + ||W||_F^2), b and c
 free (bias=False: b = 0, c = 0), from each start (U0[k], b0[k], w0[k], c0[k]).
@@ -64,6 +66,7 @@ U0 : list of (d, m_k) arrays; b0 : list of (m_k,) arrays; w0 : list of (m_k, o) 
 (or (m_k,) when o = 1); c0 : list of (o,) arrays
 loss : {"squared", "huber", "softmax", "logistic", "hinge"} (softmax: one-hot rows, o >= 2;
 logistic, hinge: o = 1, labels in {-1, +1}; the hinge uses a subgradient)
+sample_weight : (n,) weights s_i >= 0 of the loss sum_i s_i l_i (empty: none; not for the hinge)
 
 Returns
 -------

@@ -50,6 +50,7 @@ public:
         const Index B = n_blocks(X.rows(), m);
         for (Index k = 0; k <= B; ++k) bounds_.push_back(m * k / B);
         Fp_.assign(static_cast<std::size_t>(B), MatrixXd(n_, o_));
+        if (opt.sample_weight.size()) lf_.set_sample_weight(opt.sample_weight);
     }
 
     // column blocks: 4 when a block still has >= ~10^4 activations, else 1
@@ -310,6 +311,13 @@ void check_data(const Eigen::Ref<const MatrixXd>& X, const Eigen::Ref<const Matr
         for (Index i = 0; i < Y.rows(); ++i)
             if (Y(i, 0) != 1.0 && Y(i, 0) != -1.0) throw std::invalid_argument("labels y must be in {-1, +1}");
     if (l == LossKind::Softmax) LossFunction(LossKind::Softmax).check_targets(Y);  // one-hot rows, o >= 2
+    if (opt.sample_weight.size()) {
+        if (opt.sample_weight.size() != X.rows())
+            throw std::invalid_argument("sample_weight must be empty or have one entry per row of X");
+        if (!opt.sample_weight.allFinite() || opt.sample_weight.minCoeff() < 0.0)
+            throw std::invalid_argument("sample_weight must be finite and >= 0");
+        if (l == LossKind::Hinge) throw std::invalid_argument("sample_weight is not supported with the hinge loss");
+    }
 }
 
 void check_start(Index d, Index o, const Eigen::Ref<const MatrixXd>& U0, const Eigen::Ref<const VectorXd>& b0,

@@ -434,6 +434,7 @@ def nonconvex_fit(
     history: int = 10,
     rtol: float = 1e-12,
     n_threads: int = 1,
+    sample_weight: ArrayLike = ...,
 ) -> list[dict[str, Any]]:
     """Local weight-decay fits (Adam then L-BFGS) from each start, in parallel threads.
 

@@ -278,6 +278,11 @@ class _BaseConvexReLU(_ParamsMixin):
             if params.beta == 0:
                 raise ValueError("solver='seeded' needs beta > 0.")
             return True
+        if weighted and (params.solver == "auto" and self._estimator_type == "regressor"
+                         and y.ndim == 1 and params.loss in ("squared", "huber")
+                         and params.patterns == "auto" and params.n_patterns is None
+                         and params.beta > 0):
+            return True  # the weighted regression route
         if (params.solver != "auto" or self._estimator_type != "classifier"
                 or params.loss != "logistic" or params.patterns != "auto"
                 or params.n_patterns is not None):
@@ -295,10 +300,14 @@ class _BaseConvexReLU(_ParamsMixin):
         from .weight_decay_seeded import fit_weight_decay_seeded
 
         Y = y[:, None] if y.ndim == 1 else y
-        loss = "logistic" if Y.shape[1] == 1 else "softmax"
+        if self._estimator_type == "regressor":
+            loss = params.loss
+        else:
+            loss = "logistic" if Y.shape[1] == 1 else "softmax"
         res = fit_weight_decay_seeded(X, Y, loss=loss, beta=params.beta, bias=params.bias,
                                       tol=max(params.tol, 1e-6), random_state=params.random_state,
-                                      verbose=params.verbose, sample_weight=sample_weight)
+                                      verbose=params.verbose, sample_weight=sample_weight,
+                                      huber_delta=params.huber_delta)
         self.penalty_ = "weight_decay"
         self._store(res, "seeded", X)
         self.relaxation_gap_ = float(res.relaxation_gap)
@@ -333,10 +342,11 @@ class _BaseConvexReLU(_ParamsMixin):
             return self._fit_weight_decay_seeded(X, y, params, sample_weight)
         if sample_weight is not None:
             raise ValueError(
-                "sample_weight is supported by the seeded cross-entropy route only "
-                "(ConvexReLUClassifier with loss='logistic' and solver='auto' or 'seeded', "
-                f"patterns='auto'); got solver={solver!r}, loss={loss!r}, "
-                f"patterns={params.patterns!r}."
+                "sample_weight is supported by the seeded routes with solver='auto' (or "
+                "'seeded') and patterns='auto': ConvexReLUClassifier with loss='logistic', "
+                "ConvexReLURegressor with scalar targets, loss='squared' or 'huber' and "
+                f"beta > 0; got solver={solver!r}, loss={loss!r}, patterns={params.patterns!r}"
+                + (", vector targets" if vector else "") + "."
             )
         if vector and y.shape[1] > 1 and self.penalty_ == "weight_decay":
             # (one output column: both penalties are the same problem, the l1 path solves it)
@@ -880,13 +890,19 @@ class ConvexReLURegressor(_BaseConvexReLU):
         self.patterns = patterns
         self.penalty = penalty
 
-    def fit(self, X, y):
-        """Train the network to global optimality.
+    def fit(self, X, y, sample_weight=None):
+        r"""Train the network to global optimality.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), optional
+            Weights :math:`s_i \ge 0` of the samples: the loss becomes
+            :math:`\sum_i s_i\,\ell(f(x_i), y_i)`. ``solver="auto"`` then takes the seeded
+            weight-decay route (full-batch non-convex seeds, the weighted group lasso over
+            their neurons, local descent: uncertified, ``duality_gap_ = inf``,
+            ``restricted_gap_`` over the final neurons); scalar targets, ``beta > 0``.
 
         Returns
         -------
@@ -899,7 +915,10 @@ class ConvexReLURegressor(_BaseConvexReLU):
             )
         X, y = check_X_Y(X, y)
         params = self._check_params(X.shape[0])
-        return self._fit_network(X, y, params)
+        from ._losses import check_sample_weight
+
+        sample_weight = check_sample_weight(sample_weight, X.shape[0])
+        return self._fit_network(X, y, params, sample_weight)
 
     def predict(self, X):
         """Network output :math:`f(x)` for each row of ``X`` (shape (n_samples,), or

@@ -105,28 +105,36 @@ def _he_start(rng, d, m, y, loss, bias):
 
 
 def refine_network(X, y, U, b, w, c, *, beta, loss="squared", bias=True, huber_delta=1.0,
-                   max_iter=500, adam_iter=0):
+                   max_iter=500, adam_iter=0, sample_weight=None):
     r"""Local descent (L-BFGS, after ``adam_iter`` Adam steps) on the weight-decay problem from
     a given network; returns the rebalanced result as a :class:`SeedFit` (``seed = -1``).
 
     The start is rebalanced first (:math:`|w_j| = \|u_j\|`, where the weight-decay penalty
     equals :math:`\beta\sum_j|w_j|\|u_j\|`), and L-BFGS never increases the objective, so the
-    returned :math:`J` is at most the start's.  X, y must be validated float64 arrays.
+    returned :math:`J` is at most the start's.  X, y must be validated float64 arrays;
+    ``sample_weight`` (n,), validated, weights the loss.
     """
     from . import _core
 
-    U, b, w, c, _ = _rebalanced(X, y, U, b, w, c, beta, loss, bias, huber_delta)
+    U, b, w, c, _ = _rebalanced(X, y, U, b, w, c, beta, loss, bias, huber_delta, sample_weight)
     if U.shape[1] == 0:
         raise ValueError("refine_network needs a network with at least one active neuron.")
     r = _core.nonconvex_fit(np.asfortranarray(X), y, [U], [b], [np.atleast_1d(w)], [np.atleast_1d(c)],
                             loss=loss, beta=float(beta), bias=bool(bias), huber_delta=float(huber_delta),
-                            adam_iter=int(adam_iter), lbfgs_iter=int(max_iter), n_threads=_check_n_jobs(None))[0]
-    U2, b2, w2, c2, J = _rebalanced(X, y, r["U"], r["b"], r["w"], r["c"], beta, loss, bias, huber_delta)
+                            adam_iter=int(adam_iter), lbfgs_iter=int(max_iter), n_threads=_check_n_jobs(None),
+                            sample_weight=_f64_weights(sample_weight))[0]
+    U2, b2, w2, c2, J = _rebalanced(X, y, r["U"], r["b"], r["w"], r["c"], beta, loss, bias, huber_delta,
+                                    sample_weight)
     return SeedFit(U2, b2, w2, c2, J, int(r["n_iter"]), -1)
 
 
+def _f64_weights(sample_weight):
+    return np.zeros(0) if sample_weight is None else np.ascontiguousarray(sample_weight, dtype=np.float64)
+
+
 def fit_nonconvex_seeds(X, y, *, beta, loss="squared", n_seeds=4, width=None, max_iter=1000,
-                        adam_iter=1000, bias=True, random_state=None, huber_delta=1.0):
+                        adam_iter=1000, bias=True, random_state=None, huber_delta=1.0,
+                        sample_weight=None):
     r"""Local fits of the weight-decay problem from ``n_seeds`` random initializations.
 
     Each fit minimizes :math:`L(f(X), y) + \frac{\beta}{2}(\|U\|_F^2 + \|w\|^2)` over
@@ -157,6 +165,8 @@ def fit_nonconvex_seeds(X, y, *, beta, loss="squared", n_seeds=4, width=None, ma
     random_state : None, int or numpy Generator
         The seeds of the fits are drawn from it (deterministic for a fixed int).
     huber_delta : float > 0, default=1.0
+    sample_weight : array-like of shape (n,), optional
+        Weights :math:`s_i \ge 0` of the loss :math:`\sum_i s_i\ell_i` (not for the hinge).
 
     Returns
     -------
@@ -164,6 +174,11 @@ def fit_nonconvex_seeds(X, y, *, beta, loss="squared", n_seeds=4, width=None, ma
         Sorted by increasing ``objective``.
     """
     X, y = check_X_Y(X, y)
+    from ._losses import check_sample_weight
+
+    sample_weight = check_sample_weight(sample_weight, X.shape[0])
+    if sample_weight is not None and loss == "hinge":
+        raise ValueError("sample_weight is not supported with loss='hinge'.")
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     n, d = X.shape
@@ -204,6 +219,10 @@ def fit_nonconvex_seeds(X, y, *, beta, loss="squared", n_seeds=4, width=None, ma
         raise ValueError(f"random_state must be None, an int or a numpy Generator, got {random_state!r}.")
     seeds = rng.integers(0, 2**31 - 1, int(n_seeds))
     starts = [_he_start(np.random.default_rng(int(s)), d, int(width), y, loss, bool(bias)) for s in seeds]
+    if sample_weight is not None and bias and loss in ("squared", "huber"):
+        # the start's intercept is the weighted mean target (a zero-weight row is ignored)
+        cw = np.atleast_1d(np.average(y.reshape(n, -1), axis=0, weights=sample_weight))
+        starts = [(U0, b0, w0, cw.copy()) for U0, b0, w0, _ in starts]
     from . import _core
 
     # the fits run in parallel C++ threads (cores left over work inside the fits); each is
@@ -212,10 +231,11 @@ def fit_nonconvex_seeds(X, y, *, beta, loss="squared", n_seeds=4, width=None, ma
                               [s[2] for s in starts], [s[3] for s in starts], loss=loss,
                               beta=float(beta), bias=bool(bias), huber_delta=float(huber_delta),
                               adam_iter=int(adam_iter), adam_lr=1e-2, lbfgs_iter=int(max_iter),
-                              n_threads=_check_n_jobs(None))
+                              n_threads=_check_n_jobs(None), sample_weight=_f64_weights(sample_weight))
     fits = []
     for s, r in zip(seeds, res):
-        U, b, w, c, J = _rebalanced(X, y, r["U"], r["b"], r["w"], r["c"], beta, loss, bias, huber_delta)
+        U, b, w, c, J = _rebalanced(X, y, r["U"], r["b"], r["w"], r["c"], beta, loss, bias, huber_delta,
+                                    sample_weight)
         fits.append(SeedFit(U, b, w, c, J, int(r["n_iter"]), int(s)))
     fits.sort(key=lambda f: f.objective)
     return fits

@@ -38,7 +38,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .nonconvex_seed import fit_minibatch_seeds
+from .nonconvex_seed import fit_minibatch_seeds, fit_nonconvex_seeds, refine_network
 from .vector_outputs import WeightDecayFit, group_lasso_master
 
 __all__ = ["SEEDED_CLASSIFIER_DEFAULTS", "fit_weight_decay_seeded", "seeded_schedule"]
@@ -46,6 +46,10 @@ __all__ = ["SEEDED_CLASSIFIER_DEFAULTS", "fit_weight_decay_seeded", "seeded_sche
 #: defaults of the route (see fit_weight_decay_seeded); epochs None: see seeded_schedule
 SEEDED_CLASSIFIER_DEFAULTS = dict(n_seeds=2, width=256, epochs=None, batch_size=128, lr=2e-3,
                                   polish_rounds=1, polish_epochs=None, master_iter=300)
+
+
+#: full-batch seeds of the weighted regression route (those of the unweighted seeded route)
+_REGRESSION_SEEDS = dict(n_seeds=4, max_iter=250, adam_iter=250, master_iter=1000)
 
 
 class _Net(NamedTuple):
@@ -81,13 +85,15 @@ def _unit(U, b, W):
     return U / nu, b / nu, W * nu[:, None]
 
 
-def _combine(X, Y, nets, loss, beta, bias, tol, max_iter, warm, sample_weight=None):
+def _combine(X, Y, nets, loss, beta, bias, tol, max_iter, warm, sample_weight=None,
+             huber_delta=1.0):
     """Group lasso over the union of the networks' unit neurons, warm-started at ``warm`` (an
     index into ``nets``); returns the combined network (zero rows dropped) and the master."""
     Us, bs, Ws = zip(*[_unit(n.U, n.b, n.W) for n in nets])
     U, b = np.hstack(Us), np.concatenate(bs)
     W0 = np.vstack([Ws[k] if k == warm else np.zeros_like(Ws[k]) for k in range(len(nets))])
     ms = group_lasso_master(_features(X, U, b, bias), Y, loss=loss, beta=beta, intercept=bias,
+                            huber_delta=huber_delta,
                             tol=tol, max_epochs=max_iter, W0=W0, c0=nets[warm].c, method="fista",
                             sample_weight=sample_weight)
     keep = np.any(ms.output_weights != 0, axis=1)
@@ -105,15 +111,21 @@ def _net_of_fit(f, o):
 def fit_weight_decay_seeded(X, Y, *, loss, beta, bias=True, tol=1e-6, random_state=None,
                             verbose=False, n_seeds=None, width=None, epochs=None,
                             batch_size=None, lr=None, polish_rounds=None, polish_epochs=None,
-                            master_iter=None, sample_weight=None):
+                            master_iter=None, sample_weight=None, huber_delta=1.0):
     r"""Seeds, convex combination and local descent (module docstring) for one-hot ``Y``
     (``loss="softmax"``) or one column of :math:`\pm1` labels (``loss="logistic"``).
+
+    Also one column of real targets (``loss="squared"`` or ``"huber"``, the weighted
+    regression route): the seeds and the local descent are then full-batch fits (Adam and
+    L-BFGS, :func:`fastconvexrelu.nonconvex_seed.fit_nonconvex_seeds` and
+    :func:`~fastconvexrelu.nonconvex_seed.refine_network`, ``n_seeds`` = 4 of the regression
+    route's width), the mini-batch options do not apply.
 
     Parameters
     ----------
     X : ndarray (n, d), validated float64
     Y : ndarray (n, o), targets as the loss sees them
-    loss : {"softmax", "logistic"}
+    loss : {"softmax", "logistic", "squared", "huber"}
     beta : float > 0
     bias : bool
     tol : float
@@ -149,32 +161,57 @@ def fit_weight_decay_seeded(X, Y, *, loss, beta, bias=True, tol=1e-6, random_sta
         if verbose:
             print(f"[weight_decay/seeded] {msg} ({time.perf_counter() - t0:.1f}s)", flush=True)
 
-    fits = fit_minibatch_seeds(X, Y, beta=beta, loss=loss, n_seeds=int(opts["n_seeds"]),
-                               width=int(opts["width"]), epochs=ep,
-                               batch_size=int(opts["batch_size"]), lr=float(opts["lr"]),
-                               bias=bias, random_state=rng, sample_weight=sample_weight)
-    nets = [_net_of_fit(f, o) for f in fits]
-    log(f"{len(fits)} seeds x {opts['width']} neurons, {ep} epochs: J = "
-        + ", ".join(f"{f.objective:.6g}" for f in fits))
+    regression = loss in ("squared", "huber")
+    if regression and master_iter is None:  # (FISTA converges slower on these problems)
+        opts["master_iter"] = _REGRESSION_SEEDS["master_iter"]
+    if regression:
+        fits = fit_nonconvex_seeds(X, Y[:, 0], beta=beta, loss=loss,
+                                   n_seeds=int(n_seeds or _REGRESSION_SEEDS["n_seeds"]),
+                                   width=width, max_iter=_REGRESSION_SEEDS["max_iter"],
+                                   adam_iter=_REGRESSION_SEEDS["adam_iter"], bias=bias,
+                                   random_state=rng, huber_delta=huber_delta,
+                                   sample_weight=sample_weight)
+        log(f"{len(fits)} full-batch seeds: J = " + ", ".join(f"{f.objective:.6g}" for f in fits))
+    else:
+        fits = fit_minibatch_seeds(X, Y, beta=beta, loss=loss, n_seeds=int(opts["n_seeds"]),
+                                   width=int(opts["width"]), epochs=ep,
+                                   batch_size=int(opts["batch_size"]), lr=float(opts["lr"]),
+                                   bias=bias, random_state=rng, sample_weight=sample_weight)
+        log(f"{len(fits)} seeds x {opts['width']} neurons, {ep} epochs: J = "
+            + ", ".join(f"{f.objective:.6g}" for f in fits))
+    nets = [_net_of_fit(f, o) for f in fits if f.hidden_weights.shape[1] > 0]
+    if not nets:  # every seed died: the intercept-only start (no neurons)
+        nets = [_Net(np.zeros((d, 0)), np.zeros(0), np.zeros((0, o)), np.atleast_1d(
+            np.asarray(fits[0].intercept, float)), float(fits[0].objective))]
     best, ms = _combine(X, Y, nets, loss, beta, bias, master_tol, int(opts["master_iter"]), 0,
-                        sample_weight)
+                        sample_weight, huber_delta)
     if best.J > nets[0].J:  # (cannot happen but by rounding: the master starts at nets[0])
         best = nets[0]
     log(f"convex combination of {sum(n.U.shape[1] for n in nets)} neurons: J = {best.J:.8g}, "
         f"{best.U.shape[1]} active, restricted gap {ms.gap:.2e}")
     n_steps = sum(f.n_iter for f in fits)
     for k in range(int(opts["polish_rounds"])):
-        pol = fit_minibatch_seeds(X, Y, beta=beta, loss=loss, epochs=pep,
-                                  batch_size=int(opts["batch_size"]), lr=0.25 * float(opts["lr"]),
-                                  bias=bias, random_state=rng,
-                                  starts=[(best.U, best.b, best.W, best.c)],
-                                  sample_weight=sample_weight)
+        if best.U.shape[1] == 0:
+            break
+        if regression:
+            pol = [refine_network(X, Y[:, 0], best.U, best.b, best.W[:, 0], float(best.c[0]),
+                                  beta=beta, loss=loss, bias=bias, huber_delta=huber_delta,
+                                  max_iter=_REGRESSION_SEEDS["max_iter"],
+                                  sample_weight=sample_weight)]
+            if pol[0].hidden_weights.shape[1] == 0:
+                break
+        else:
+            pol = fit_minibatch_seeds(X, Y, beta=beta, loss=loss, epochs=pep,
+                                      batch_size=int(opts["batch_size"]),
+                                      lr=0.25 * float(opts["lr"]), bias=bias, random_state=rng,
+                                      starts=[(best.U, best.b, best.W, best.c)],
+                                      sample_weight=sample_weight)
         n_steps += pol[0].n_iter
         moved = _net_of_fit(pol[0], o)
-        log(f"local descent {k + 1} ({pep} epochs): J = {moved.J:.8g}")
+        log(f"local descent {k + 1}: J = {moved.J:.8g}")
         cand, ms_c = _combine(X, Y, [moved, best], loss, beta, bias, master_tol,
                               int(opts["master_iter"]), 0 if moved.J <= best.J else 1,
-                              sample_weight)
+                              sample_weight, huber_delta)
         log(f"convex combination {k + 1}: J = {cand.J:.8g}, {cand.U.shape[1]} active, "
             f"restricted gap {ms_c.gap:.2e}")
         if cand.J < best.J:
@@ -183,8 +220,8 @@ def fit_weight_decay_seeded(X, Y, *, loss, beta, bias=True, tol=1e-6, random_sta
             break
     J = float(best.J)
     converged = bool(ms.gap <= master_tol * max(1.0, abs(J)))
-    W = best.W[:, 0] if loss == "logistic" else best.W
-    c = float(best.c[0]) if loss == "logistic" else best.c
+    W = best.W[:, 0] if o == 1 else best.W
+    c = float(best.c[0]) if o == 1 else best.c
     return WeightDecayFit(
         hidden_weights=best.U, hidden_bias=best.b if bias else np.zeros(best.U.shape[1]),
         output_weights=W, intercept=c, objective=J, duality_gap=math.inf,

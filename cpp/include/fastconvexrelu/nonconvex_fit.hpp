@@ -40,6 +40,7 @@ struct NonconvexFitOptions {
     int history = 10;              // >= 1
     double rtol = 1e-12;           // stop L-BFGS when f_k - f_{k+1} <= rtol |f_k|
     int n_threads = 1;             // fits of a batch run in parallel (<= 0: all cores)
+    Eigen::VectorXd sample_weight; // (n,) weights s_i >= 0 of the loss sum_i s_i l_i; empty: none (not for the hinge)
 };
 
 struct NonconvexFitResult {
