@@ -249,10 +249,31 @@ def test_classifier_bad_labels(y, match):
     assert "y" in str(info.value)
 
 
-def test_sparse_input_rejected():
+def test_sparse_input():
+    # scipy.sparse X (a bag-of-words, say) is densified: the same fit as the dense array;
+    # sparse targets, sparse X with NaN and sparse X too large to densify are rejected
     sparse = pytest.importorskip("scipy.sparse")
-    with pytest.raises(ValueError, match="sparse"):
-        ConvexReLURegressor().fit(sparse.csr_matrix(X_OK), Y_OK)
+    rng = np.random.default_rng(0)
+    counts = rng.poisson(0.3, size=(60, 40)).astype(float)  # word counts, mostly zeros
+    labels = np.where(counts[:, :20].sum(1) > counts[:, 20:].sum(1), "pos", "neg")
+    for fmt in (sparse.csr_matrix, sparse.csc_array, sparse.coo_matrix):
+        Xs = fmt(counts)
+        a = ConvexReLUClassifier(beta=0.5, random_state=0).fit(Xs, labels)
+        b = ConvexReLUClassifier(beta=0.5, random_state=0).fit(counts, labels)
+        assert a.objective_ == b.objective_
+        np.testing.assert_array_equal(a.predict(Xs), b.predict(counts))
+        np.testing.assert_allclose(a.decision_function(Xs), b.decision_function(counts))
+    r = ConvexReLURegressor(beta=0.5, random_state=0).fit(sparse.csr_matrix(X_OK), Y_OK)
+    assert r.predict(sparse.csr_matrix(X_OK)).shape == (X_OK.shape[0],)
+    with pytest.raises(ValueError, match="y is a sparse matrix"):
+        ConvexReLURegressor().fit(X_OK, sparse.csr_matrix(Y_OK[:, None]))
+    bad = sparse.csr_matrix(counts)
+    bad.data[0] = np.nan
+    with pytest.raises(ValueError, match="X contains NaN"):
+        ConvexReLUClassifier().fit(bad, labels)
+    huge = sparse.csr_matrix((200_000, 100_000))
+    with pytest.raises(ValueError, match="X is a sparse matrix .* too large to densify"):
+        ConvexReLUClassifier().fit(huge, np.arange(200_000) % 2)
 
 
 def test_classifier_bad_X():

@@ -950,12 +950,22 @@ class ConvexReLURegressor(_BaseConvexReLU):
 
 class ConvexReLUClassifier(_BaseConvexReLU):
     __doc__ = (
-        r"""Globally optimal two-layer ReLU network for binary classification.
+        r"""Two-layer ReLU network classifier trained by convex optimization.
 
     Labels of any two values are mapped to :math:`y_i \in \{-1, +1\}` (``classes_[1]``
-    is +1). Losses: hinge :math:`L = \sum_i \max(0, 1 - y_i f_i)` (default), logistic
-    :math:`L = \sum_i \log(1 + e^{-y_i f_i})`, or squared
-    :math:`L = \tfrac12 \sum_i (f_i - y_i)^2`.
+    is +1). Losses: logistic :math:`L = \sum_i \log(1 + e^{-y_i f_i})` (default; the
+    softmax cross-entropy for more classes), hinge :math:`L = \sum_i \max(0, 1 - y_i f_i)`,
+    or squared :math:`L = \tfrac12 \sum_i (f_i - y_i)^2`; with ``sample_weight`` /
+    ``class_weight``, :math:`L = \sum_i s_i\,\ell_i`. ``X`` may be a scipy.sparse matrix
+    (densified, up to 2 GiB).
+
+    Default route (``solver="auto"``, ``loss="logistic"``): the exact extreme-point solver
+    for one-dimensional data (certified), the program over all activation patterns when the
+    arrangement is small (certified), else -- images, text, any real data set -- the seeded
+    weight-decay route (``solver="seeded"``, :mod:`fastconvexrelu.weight_decay_seeded`):
+    mini-batch non-convex seeds in C++, the convex group lasso over their neurons, local
+    descent; it reports ``restricted_gap_`` (a true bound over networks made of the final
+    neurons) and ``duality_gap_ = inf``.
     """
         + _OBJECTIVE_DOC
         + r"""
@@ -980,31 +990,34 @@ class ConvexReLUClassifier(_BaseConvexReLU):
 
     Parameters
     ----------
-    beta : float, default=1e-3
-        Regularization strength (>= 0; > 0 for the logistic loss).
-    loss : {"hinge", "logistic", "squared"}, default="hinge"
+    beta : float or "auto", default="auto"
+        Regularization strength (>= 0; > 0 for the logistic loss). ``"auto"``:
+        :math:`10^{-4} n` (the objective sums the losses, so a fixed value would mean less
+        regularization per sample as :math:`n` grows); the value used is ``beta_``.
+    loss : {"logistic", "hinge", "squared"}, default="logistic"
         For many classes on high-dimensional inputs (e.g. images) prefer ``"logistic"``:
         its weight-decay column generation fits thousands of images in minutes, while the
         hinge's first-order program makes slow progress at small ``beta`` there (it stops
         with a ConvergenceWarning when it stalls; see ``bench/RESULTS.md``).
-    solver : {"auto", "extreme_points", "arrangements", "cutting_plane"}, default="auto"
-        ``"extreme_points"`` (exact, certified) needs scalar outputs, d = 1 or samples on one
-        line (through the origin when ``bias=False``); ``"auto"`` picks it when it applies,
-        otherwise ``"arrangements"`` (``patterns="auto"``: all patterns when the arrangement
-        is small, else seeded patterns for scalar outputs -- the lowest objective in the
-        general-data benchmark -- and sampled ones for vector outputs), except
-        ``"cutting_plane"`` for ``beta = 0`` without bias. ``"arrangements"``: the convex
-        program over activation patterns chosen by ``patterns``; all of them (exact,
-        certified ``duality_gap_``) when enumerated, else ``duality_gap_ = inf`` and the
-        program's own gap over its patterns in ``restricted_gap_``.
-        ``"cutting_plane"``: Algorithm 1 (``bias=False``) / Algorithm 3 (``bias=True``,
-        squared, hinge and logistic losses); its ``duality_gap_`` is finite only when it can be proven
-        (spike-free data, or an exact check over all activation patterns in small
-        dimension), otherwise ``inf``, with the relaxation's gap in ``relaxation_gap_``.
+    solver : {"auto", "seeded", "extreme_points", "arrangements", "cutting_plane"}, default="auto"
+        ``"auto"``: see the default route above (with ``loss="hinge"`` or ``"squared"``: the
+        extreme points when they apply, else ``"arrangements"``, and ``"cutting_plane"`` for
+        ``beta = 0`` without bias). ``"seeded"``: the seeded weight-decay route
+        (``loss="logistic"``). ``"extreme_points"`` (exact, certified) needs scalar outputs,
+        d = 1 or samples on one line (through the origin when ``bias=False``).
+        ``"arrangements"``: the convex program over activation patterns chosen by
+        ``patterns``; all of them (exact, certified ``duality_gap_``) when enumerated, else
+        ``duality_gap_ = inf`` and the program's own gap over its patterns in
+        ``restricted_gap_``. ``"cutting_plane"``: Algorithm 1 (``bias=False``) / Algorithm 3
+        (``bias=True``, squared, hinge and logistic losses); its ``duality_gap_`` is finite
+        only when it can be proven (spike-free data, or an exact check over all activation
+        patterns in small dimension), otherwise ``inf``, with the relaxation's gap in
+        ``relaxation_gap_``.
     bias : bool, default=True
         Free hidden biases :math:`b_j` and intercept :math:`c`; ``False`` fixes both to 0.
     tol : float, default=1e-8
-        Relative duality-gap tolerance of the solver.
+        Relative duality-gap tolerance of the solver (the seeded route's convex master:
+        ``max(tol, 1e-6)``).
     max_iter : int or None, default=None
         Maximum number of solver iterations; None: the solver's default. Extreme points:
         200 interior-point iterations for the squared and hinge losses, proximal-Newton steps

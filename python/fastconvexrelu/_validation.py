@@ -62,8 +62,7 @@ def _as_float_array(a, name):
 
 def _reject_sparse(a, name):
     """Sparse matrices (scipy.sparse, without importing scipy) are not supported."""
-    mod = type(a).__module__ or ""
-    if mod.startswith("scipy.sparse") or (hasattr(a, "tocsr") and hasattr(a, "nnz")):
+    if _is_sparse(a):
         raise ValueError(
             f"{name} is a sparse matrix: sparse input is not supported; convert it with "
             f"{name}.toarray()."
@@ -125,12 +124,42 @@ def _as_1d(y, name="y"):
     return arr
 
 
+#: largest sparse feature matrix (entries) that check_X turns into a dense array (2 GiB)
+MAX_DENSIFIED_ENTRIES = 2**28
+
+
+def _is_sparse(a):
+    mod = type(a).__module__ or ""
+    return mod.startswith("scipy.sparse") or (hasattr(a, "tocsr") and hasattr(a, "nnz"))
+
+
+def _densify(X, name):
+    """A scipy.sparse matrix as a dense float64 array, if it fits MAX_DENSIFIED_ENTRIES."""
+    shape = tuple(int(k) for k in X.shape)
+    if len(shape) != 2:
+        raise ValueError(f"{name} must be a 2-D sparse matrix, got shape {shape}.")
+    if shape[0] * shape[1] > MAX_DENSIFIED_ENTRIES:
+        raise ValueError(
+            f"{name} is a sparse matrix of shape {shape}: too large to densify "
+            f"({shape[0] * shape[1] * 8 / 2**30:.1f} GiB as float64; the limit is "
+            f"{MAX_DENSIFIED_ENTRIES * 8 / 2**30:.0f} GiB). The kernels work on dense rows: "
+            "reduce the number of features first (e.g. sklearn's TruncatedSVD)."
+        )
+    data = np.asarray(X.tocsr().data)
+    if data.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must hold real numbers, got a sparse matrix of dtype {data.dtype}.")
+    _check_finite(data, name)
+    return np.ascontiguousarray(X.toarray(), dtype=np.float64)
+
+
 def check_X(X, n_features_in=None, name="X"):
     """Validate a feature matrix.
 
     Parameters
     ----------
-    X : array-like of shape (n_samples, n_features)
+    X : array-like of shape (n_samples, n_features), or a scipy.sparse matrix
+        Sparse matrices (e.g. a bag-of-words) are converted to dense arrays when they have at
+        most :data:`MAX_DENSIFIED_ENTRIES` entries (2 GiB), else ``ValueError``.
     n_features_in : int or None
         If given (fitted estimator), ``X`` must have that many columns.
 
@@ -138,6 +167,8 @@ def check_X(X, n_features_in=None, name="X"):
     -------
     X : ndarray, C-contiguous float64 of shape (n_samples, n_features)
     """
+    if _is_sparse(X):
+        X = _densify(X, name)
     X = _check_2d(X, name)
     if n_features_in is not None and X.shape[1] != n_features_in:
         raise ValueError(
