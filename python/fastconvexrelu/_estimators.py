@@ -305,7 +305,7 @@ class _BaseConvexReLU(_ParamsMixin):
         else:
             loss = "logistic" if Y.shape[1] == 1 else "softmax"
         res = fit_weight_decay_seeded(X, Y, loss=loss, beta=params.beta, bias=params.bias,
-                                      tol=max(params.tol, 1e-6), random_state=params.random_state,
+                                      tol=max(params.tol, 1e-4), random_state=params.random_state,
                                       verbose=params.verbose, sample_weight=sample_weight,
                                       huber_delta=params.huber_delta)
         self.penalty_ = "weight_decay"
@@ -1016,8 +1016,9 @@ class ConvexReLUClassifier(_BaseConvexReLU):
     bias : bool, default=True
         Free hidden biases :math:`b_j` and intercept :math:`c`; ``False`` fixes both to 0.
     tol : float, default=1e-8
-        Relative duality-gap tolerance of the solver (the seeded route's convex master:
-        ``max(tol, 1e-6)``).
+        Relative duality-gap tolerance of the solver (the seeded route, which is not
+        certified anyway, solves its convex master over the final neurons to a relative
+        restricted gap of ``max(tol, 1e-4)``).
     max_iter : int or None, default=None
         Maximum number of solver iterations; None: the solver's default. Extreme points:
         200 interior-point iterations for the squared and hinge losses, proximal-Newton steps
