@@ -147,9 +147,12 @@ def loss_gradient(F, Y, loss, huber_delta=1.0, sample_weight=None):
 
 
 def _xlogx(a):
+    """:math:`a\log a` on :math:`[0, 1]` (0 at 0), ``a`` clipped to it."""
     a = np.clip(a, 0.0, 1.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(a > 0, a * np.log(np.where(a > 0, a, 1.0)), 0.0)
+    out = np.zeros_like(a)
+    np.log(a, out=out, where=a > 0)
+    out *= a
+    return out
 
 
 def _row_conjugates(L, Y, loss, huber_delta):
