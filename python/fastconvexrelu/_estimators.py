@@ -44,6 +44,25 @@ _DEFAULT_MAX_ITER = {"extreme_points": 200, "cutting_plane": 200, "arrangements"
 _VALID_PATTERNS = ("auto", "enumerate", "sample", "seeded")
 
 
+def _restore_on_error(fit):
+    """``fit`` is all or nothing: on any exception (a ValueError, or KeyboardInterrupt from a
+    signal during the C++ kernels) the estimator's attributes are restored to what they were
+    before the call, so an interrupted fit leaves no half-set fitted attributes."""
+    import functools
+
+    @functools.wraps(fit)
+    def wrapper(self, *args, **kwargs):
+        before = dict(self.__dict__)
+        try:
+            return fit(self, *args, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+
+    return wrapper
+
+
 class _Params(NamedTuple):
     beta: float
     loss: str
@@ -890,6 +909,7 @@ class ConvexReLURegressor(_BaseConvexReLU):
         self.patterns = patterns
         self.penalty = penalty
 
+    @_restore_on_error
     def fit(self, X, y, sample_weight=None):
         r"""Train the network to global optimality.
 
@@ -1101,6 +1121,7 @@ class ConvexReLUClassifier(_BaseConvexReLU):
         self.penalty = penalty
         self.class_weight = class_weight
 
+    @_restore_on_error
     def fit(self, X, y, sample_weight=None):
         r"""Train the classifier.
 
