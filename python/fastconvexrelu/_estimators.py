@@ -44,6 +44,22 @@ _DEFAULT_MAX_ITER = {"extreme_points": 200, "cutting_plane": 200, "arrangements"
 _VALID_PATTERNS = ("auto", "enumerate", "sample", "seeded")
 
 
+def _intercept_fits_exactly(y, params, sample_weight):
+    """True when the intercept alone gives f(X) = y on every sample of positive weight: a
+    squared or Huber loss with a bias and each target column constant there (e.g. a
+    constant y).  The network without neurons is then the exact global optimum (J = 0)."""
+    if not params.bias or params.loss not in ("squared", "huber"):
+        return False
+    if params.beta == 0 and (params.loss == "huber" or params.solver in ("arrangements", "seeded")):
+        return False  # invalid combinations: the route raises its ValueError
+    if params.loss == "huber" and params.solver in ("cutting_plane", "extreme_points"):
+        return False
+    Y = y if y.ndim == 2 else y[:, None]
+    if sample_weight is not None:
+        Y = Y[np.asarray(sample_weight) > 0]
+    return Y.shape[0] > 0 and bool(np.all(Y == Y[:1]))
+
+
 def _restore_on_error(fit):
     """``fit`` is all or nothing: on any exception (a ValueError, or KeyboardInterrupt from a
     signal during the C++ kernels) the estimator's attributes are restored to what they were
@@ -357,6 +373,10 @@ class _BaseConvexReLU(_ParamsMixin):
                 "patterns='seeded' supports scalar outputs only (y of shape (n,)); use "
                 "patterns='auto', 'enumerate' or 'sample' for vector outputs / multiclass."
             )
+        if _intercept_fits_exactly(y, params, sample_weight) and (
+            sample_weight is None or self._use_seeded(X, y, params, weighted=True)
+        ):
+            return self._fit_intercept_only(X, y, params, sample_weight)
         if self._use_seeded(X, y, params, weighted=sample_weight is not None):
             return self._fit_weight_decay_seeded(X, y, params, sample_weight)
         if sample_weight is not None:
@@ -419,6 +439,45 @@ class _BaseConvexReLU(_ParamsMixin):
         if verbose:
             self._print_history(res.history_gap, res.message)
         self._warn_if_not_converged(used, max_iter, tol, res.message)
+        return self
+
+    def _fit_intercept_only(self, X, y, params, sample_weight=None):
+        """The network without neurons, f = c, when c fits every (weighted) target exactly
+        (see :func:`_intercept_fits_exactly`): the loss is 0, its minimum, and the penalty is 0,
+        so J = 0 is the global optimum of the non-negative objective; the certificate is the
+        dual point v = 0 (1^T v = 0, sigma(v) = 0 <= beta, D(0) = -L^*(0) = min L = 0), gap 0."""
+        from ._objective import network_objective
+
+        d = X.shape[1]
+        keep = slice(None) if sample_weight is None else np.asarray(sample_weight) > 0
+        c = np.asarray(y[keep][0], dtype=np.float64) if y.ndim == 2 else float(y[keep][0])
+        W = np.zeros((0, y.shape[1])) if y.ndim == 2 else np.zeros(0)
+
+        class _Res(NamedTuple):
+            hidden_weights: Any
+            hidden_bias: Any
+            output_weights: Any
+            intercept: Any
+            objective: float
+            duality_gap: float
+            dual_coef: Any
+            n_iter: int
+            converged: bool
+
+        if params.beta > 0:
+            J = network_objective(X, y, np.zeros((d, 0)), np.zeros(0), W, c, params.beta,
+                                  params.loss, huber_delta=params.huber_delta,
+                                  sample_weight=sample_weight)
+        else:  # minimum-norm interpolation: the intercept interpolates, norm 0
+            J = 0.0
+        self._store(_Res(np.zeros((d, 0)), np.zeros(0), W, c, float(J), float(J),
+                         np.zeros(y.shape), 0, True), "intercept_only", X)
+        if y.ndim == 2:
+            self.relaxation_gap_ = 0.0
+        self.restricted_gap_ = 0.0
+        if params.verbose:
+            print(f"[{type(self).__name__}] the intercept alone fits every target exactly: "
+                  f"intercept-only network, objective={self.objective_:.3g}, duality_gap=0")
         return self
 
     def _store(self, res, used, X):
