@@ -73,7 +73,8 @@ def _intercept_fits_exactly(y, params, sample_weight):
 def _intercept_only_optimum(X, y, params, sample_weight):
     """(c*, V): the optimal intercept c* (float, or (o,) array) and its dual point when the network without neurons is the
     global optimum, else None.  With a bias, f = c* (c* minimizing the loss alone: squared ->
-    weighted means, logistic -> log-odds, softmax -> log class weights) is optimal iff its
+    weighted means, logistic -> log-odds, softmax -> log class weights, hinge -> the sign of
+    the weightier class) is optimal iff its
     dual point V = -grad_f L(c*) (rows sum to 0) satisfies sigma(V) <= beta (no neuron can
     enter).  For any u with ||u|| <= 1 and b, (X u + b)_+ - t 1 (t = the entry at the sample
     with the smallest X u) has entries in [0, diam(X)], so with sum_i V_i = 0,
@@ -84,7 +85,7 @@ def _intercept_only_optimum(X, y, params, sample_weight):
         keep = slice(None) if sample_weight is None else np.asarray(sample_weight) > 0
         c = np.asarray(y[keep][0], dtype=np.float64) if y.ndim == 2 else float(y[keep][0])
         return c, np.zeros(y.shape)
-    if not params.bias or params.beta <= 0 or params.loss not in ("squared", "logistic"):
+    if not params.bias or params.beta <= 0 or params.loss not in ("squared", "logistic", "hinge"):
         return None
     n = X.shape[0]
     s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
@@ -96,6 +97,20 @@ def _intercept_only_optimum(X, y, params, sample_weight):
     if params.loss == "squared":
         c = (s @ Y) / S
         V = s[:, None] * (Y - c)
+    elif params.loss == "hinge":  # per +-1 column: c = sign(S+ - S-), V = -(a subgradient)
+        c = np.zeros(Y.shape[1])
+        V = np.zeros(Y.shape)
+        for k in range(Y.shape[1]):
+            pos = Y[:, k] > 0
+            sp, sm = float(np.sum(s[pos])), float(np.sum(s[~pos]))
+            if sp > sm:  # c = 1: the -1 samples have slope s_i, the +1 ones a share of theirs
+                c[k] = 1.0
+                V[:, k] = np.where(pos, s * (sm / sp), -s)
+            elif sp < sm:
+                c[k] = -1.0
+                V[:, k] = np.where(pos, s, -s * (sp / sm))
+            else:
+                V[:, k] = s * Y[:, k]
     elif Y.shape[1] == 1:  # binary logistic, y in {-1, +1}
         sp, sm = float(np.sum(s[Y[:, 0] > 0])), float(np.sum(s[Y[:, 0] < 0]))
         if not (sp > 0 and sm > 0):
