@@ -23,7 +23,7 @@ void bind_arrangement(py::module_& m) {
         [](fcr_py::RowMatrixRef X, bool bias, long long max_patterns, double tol) {
             fcr::ArrangementResult r;
             {
-                py::gil_scoped_release release;
+                fcr_py::nogil release;
                 try {
                     r = fcr::enumerate_patterns(X, bias, max_patterns, tol);
                 } catch (const fcr::TooManyPatterns& ex) {
@@ -62,7 +62,7 @@ pattern strictly, count P, rank of [X, 1] (or X) and min_margin (smallest
             opt.max_iter = max_iter;
             fcr::PatternOracleResult r;
             {
-                py::gil_scoped_release release;
+                fcr_py::nogil release;
                 r = fcr::pattern_oracle(X, v, patterns, bias, opt, n_threads, signs);
             }
             const Index P = r.value.rows(), d = X.cols();

@@ -51,7 +51,7 @@ void bind_arrangement_program(py::module_& m) {
             st.rho_hinge = warm_rho_hinge;
             fcr::ArrangementProgramResult r;
             {
-                py::gil_scoped_release release;
+                fcr_py::nogil release;
                 r = fcr::solve_arrangement_program(X, Y, patterns, lf, opt, st);
             }
             py::dict d;

@@ -102,7 +102,7 @@ void bind_cone_projection(py::module_& m) {
             const auto opt = make_options(tol, dep_tol, max_iter);
             fcr::ConeProjectionResult r;
             {
-                py::gil_scoped_release release;
+                fcr_py::nogil release;
                 r = fcr::cone_projection(A, g, opt, warm_start);
             }
             return single_dict(r);
@@ -141,7 +141,7 @@ dict
             const auto opt = make_options(tol, dep_tol, max_iter);
             std::vector<fcr::ConeProjectionResult> res;
             {
-                py::gil_scoped_release release;
+                fcr_py::nogil release;
                 res = fcr::cone_projection_batch(A, G, opt, warm_starts, n_threads);
             }
             return batch_dict(res, A.cols(), A.rows());
@@ -165,7 +165,7 @@ active and message: lists).
             const auto opt = make_options(tol, dep_tol, max_iter);
             fcr::SpikeFreeOracleResult r;
             {
-                py::gil_scoped_release release;
+                fcr_py::nogil release;
                 r = fcr::spike_free_oracle(X, V, opt, zero_tol, warm_plus, warm_minus, n_threads);
             }
             py::dict d;

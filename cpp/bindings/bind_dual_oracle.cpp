@@ -36,7 +36,7 @@ void bind_dual_oracle(py::module_& m) {
             }
             fcr::DualOracleResult r;
             {
-                py::gil_scoped_release release;
+                fcr_py::nogil release;
                 r = fcr::dual_oracle(X, v, cand_U, cand_b, opt, cb);
             }
             py::dict d;

@@ -14,7 +14,7 @@ void bind_extreme_points(py::module_& m) {
             fcr::NeuronSet s = fcr::extreme_points_1d(x);
             return std::make_tuple(std::move(s.U), std::move(s.b));
         },
-        py::arg("x"), py::call_guard<py::gil_scoped_release>(),
+        py::arg("x"), py::call_guard<fcr_py::nogil>(),
         R"doc(All 2n extreme-point neurons of one-dimensional data (Lemma 2.6).
 
 For d = 1 the extreme points of Q_A = {(A u + b 1)_+ : |u| <= 1} along any dual
@@ -49,7 +49,7 @@ ValueError
             return std::make_tuple(std::move(s.U), std::move(s.b));
         },
         py::arg("X"), py::arg("bias") = true, py::arg("rtol") = 1e-9,
-        py::call_guard<py::gil_scoped_release>(),
+        py::call_guard<fcr_py::nogil>(),
         R"doc(Extreme-point neurons of rank-one data (Corollary 3.4).
 
 If the samples lie on one line, ``X = 1 x0^T + t a^T`` with ``||a||_2 = 1``
@@ -90,7 +90,7 @@ ValueError
             return std::make_tuple(std::move(f.x0), std::move(f.a), std::move(f.t),
                                    f.rel_residual);
         },
-        py::arg("X"), py::arg("bias") = true, py::call_guard<py::gil_scoped_release>(),
+        py::arg("X"), py::arg("bias") = true, py::call_guard<fcr_py::nogil>(),
         R"doc(Least-squares line through the rows of X: ``X ~= 1 x0^T + t a^T``.
 
 The direction ``a`` is the unit top eigenvector of the scatter matrix

@@ -21,7 +21,7 @@ void bind_group_lasso(py::module_& m) {
             opt.intercept = intercept;
             fcr::GroupLassoResult r;
             {
-                py::gil_scoped_release release;
+                fcr_py::nogil release;
                 r = fcr::group_lasso(Phi, Y, lf, opt, W0, c0);
             }
             py::dict d;
@@ -92,7 +92,7 @@ converged, message.
             if (state.contains("objective")) st.objective = state["objective"].cast<double>();
             if (state.contains("n_iter")) st.n_iter = state["n_iter"].cast<int>();
             {
-                py::gil_scoped_release release;
+                fcr_py::nogil release;
                 fcr::group_lasso_fista(Phi, Y, lf, beta, intercept, n_iter, n_threads, st);
             }
             py::dict d;

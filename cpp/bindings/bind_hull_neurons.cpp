@@ -92,7 +92,7 @@ void bind_hull_neurons(py::module_& m) {
             const fcr::MinNormOptions o = make_options(tol, zero_tol, max_iter, n_threads, gram, gram_max_points, working_set);
             fcr::MinNormResult r;
             {
-                py::gil_scoped_release release;
+                fcr_py::nogil release;
                 r = fcr::min_norm_points(P, T, cs, o);
             }
             py::dict out;
@@ -120,7 +120,7 @@ void bind_hull_neurons(py::module_& m) {
             const fcr::MinNormOptions o = make_options(tol, zero_tol, max_iter, n_threads, gram, gram_max_points, working_set);
             fcr::HullNeurons h;
             {
-                py::gil_scoped_release release;
+                fcr_py::nogil release;
                 h = fcr::hull_neurons(X, o);
             }
             return py::make_tuple(py::cast(std::move(h.U)), py::cast(std::move(h.b)),

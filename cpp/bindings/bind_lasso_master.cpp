@@ -51,7 +51,7 @@ void bind_lasso_master(py::module_& m) {
             const auto opt = make_options(loss, beta, tol, max_epochs, intercept);
             fcr::LassoMasterResult r;
             {
-                py::gil_scoped_release release;
+                fcr_py::nogil release;
                 r = fcr::lasso_master(Phi, y, opt, w0, c0);
             }
             return to_dict(r);
@@ -94,7 +94,7 @@ zero-sum version with an intercept; ||Phi^T dual||_inf <= beta), scale, primal, 
             const auto opt = make_options(loss, beta, 0.0, 1, intercept);
             fcr::LassoMasterResult r;
             {
-                py::gil_scoped_release release;
+                fcr_py::nogil release;
                 r = fcr::lasso_certificate(Phi, y, opt, w, c);
             }
             return to_dict(r);

@@ -28,7 +28,7 @@ void bind_minibatch_fit(py::module_& m) {
             opt.n_threads = n_threads;
             std::vector<fcr::MinibatchFitResult> res;
             {
-                py::gil_scoped_release release;
+                fcr_py::nogil release;
                 res = fcr::minibatch_fit_batch(X, labels, sample_weight, U0, b0, W0, c0, seeds, opt);
             }
             py::list out;

@@ -29,7 +29,7 @@ void bind_nonconvex_fit(py::module_& m) {
             opt.n_threads = n_threads;
             std::vector<fcr::NonconvexFitResult> res;
             {
-                py::gil_scoped_release release;
+                fcr_py::nogil release;
                 res = fcr::nonconvex_fit_batch(X, y, U0, b0, w0, c0, opt);
             }
             py::list out;

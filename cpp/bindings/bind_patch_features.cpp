@@ -52,7 +52,7 @@ void bind_patch_features(py::module_& m) {
                                     static_cast<py::ssize_t>(R * filters.cols())});
             Eigen::Map<fcr::RowMatrixXf> outm(out.mutable_data(), images.rows(), R * filters.cols());
             {
-                py::gil_scoped_release release;
+                fcr_py::nogil release;
                 fcr::patch_features(images, filters, bias, o, outm);
             }
             return out;
@@ -98,7 +98,7 @@ of relu(+-(u_j^T p~ + b_j) - t) (k = 0: +, k = 1: -).
             o.direct_newton_max = direct_newton_max;
             fcr::GramLassoResult r;
             {
-                py::gil_scoped_release release;
+                fcr_py::nogil release;
                 r = fcr::gram_lasso(G, Cm, yy, o, W0);
             }
             py::dict d;

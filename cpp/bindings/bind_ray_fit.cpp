@@ -81,7 +81,7 @@ void bind_ray_fit(pybind11::module_& m) {
         [](fcr_py::VectorRef t, fcr_py::VectorRef y, const std::string& loss, double beta) {
             fcr::RayFitResult r;
             {
-                py::gil_scoped_release release;
+                fcr_py::nogil release;
                 r = fcr::fit_ray_pair(t, y, loss, beta);
             }
             py::dict out;

@@ -17,7 +17,7 @@ void bind_spline_1d(py::module_& m) {
             opt.max_iter = max_iter;
             fcr::Spline1DResult r;
             {
-                py::gil_scoped_release release;
+                fcr_py::nogil release;
                 r = fcr::fit_spline_1d(x, y, opt);
             }
             py::dict d;
@@ -73,7 +73,7 @@ on suboptimality), n_iter, converged, message, history_gap.
         [](fcr_py::VectorRef t, fcr_py::VectorRef s, fcr_py::VectorRef b, fcr_py::VectorRef w, double c) {
             Eigen::VectorXd f;
             {
-                py::gil_scoped_release release;
+                fcr_py::nogil release;
                 f = fcr::ramp_network_1d(t, s, b, w, c);
             }
             return f;

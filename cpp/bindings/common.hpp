@@ -9,6 +9,8 @@
 #include <Eigen/Core>
 #include <vector>
 
+#include "fastconvexrelu/interrupt.hpp"
+
 namespace fcr_py {
 
 namespace py = pybind11;
@@ -18,6 +20,16 @@ namespace py = pybind11;
 using RowMatrixXd = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using RowMatrixRef = Eigen::Ref<const RowMatrixXd>;
 using VectorRef = Eigen::Ref<const Eigen::VectorXd>;
+
+// Release the GIL around a kernel call and mark this thread as the one that entered it: the
+// kernel's check_interrupt() calls then poll Python's signal handlers (bind_interrupt.cpp), and
+// a signal whose handler raises (SIGINT: KeyboardInterrupt) unwinds the kernel with
+// fcr::Interrupted, translated back into the handler's exception.  Use instead of
+// py::gil_scoped_release, also as py::call_guard<fcr_py::nogil>().
+struct nogil {
+    fcr::InterruptScope scope;
+    py::gil_scoped_release release;
+};
 
 // Copy a std::vector<double> into a new 1-D float64 numpy array.
 inline py::array_t<double> to_numpy(const std::vector<double>& v) {
@@ -43,3 +55,4 @@ void bind_group_lasso(pybind11::module_& m);
 void bind_nonconvex_fit(pybind11::module_& m);
 void bind_minibatch_fit(pybind11::module_& m);
 void bind_dual_oracle(pybind11::module_& m);
+void bind_interrupt(pybind11::module_& m);

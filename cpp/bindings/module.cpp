@@ -16,6 +16,7 @@ PYBIND11_MODULE(FASTCONVEXRELU_MODULE_NAME, m) {
               "two-layer ReLU networks.";
     m.attr("__version__") = FASTCONVEXRELU_VERSION;
     m.attr("__simd__") = FASTCONVEXRELU_SIMD;
+    bind_interrupt(m);
     bind_extreme_points(m);
     bind_spline_1d(m);
     bind_ray_fit(m);

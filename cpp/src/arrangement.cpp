@@ -1,6 +1,7 @@
 // Activation patterns of a hyperplane arrangement and the exact per-pattern oracle
 // (see arrangement.hpp for the mathematics).
 #include "fastconvexrelu/arrangement.hpp"
+#include "fastconvexrelu/parallel.hpp"
 
 #include <Eigen/Dense>
 
@@ -327,26 +328,14 @@ PatternOracleResult pattern_oracle(const Eigen::Ref<const RowMatrixXd>& X,
     };
     const double work = static_cast<double>(P) * static_cast<double>(n) * static_cast<double>(d);
     const int T = work < 65536.0 ? 1 : static_cast<int>(std::min<Index>(n_threads, std::max<Index>(P, 1)));
-    std::vector<std::exception_ptr> errors(static_cast<std::size_t>(T));
-    auto worker = [&](int t) {
-        try {
-            RowMatrixXd A(n, d);
-            VectorXd e(n);
-            for (Index p = t; p < P; p += T) one(p, A, e);
-        } catch (...) {
-            errors[static_cast<std::size_t>(t)] = std::current_exception();
+    parallel_for(T, T, [&](int, Index t) {
+        RowMatrixXd A(n, d);
+        VectorXd e(n);
+        for (Index p = t; p < P; p += T) {
+            check_interrupt();
+            one(p, A, e);
         }
-    };
-    if (T == 1) {
-        worker(0);
-    } else {
-        std::vector<std::thread> pool;
-        for (int t = 1; t < T; ++t) pool.emplace_back(worker, t);
-        worker(0);
-        for (auto& th : pool) th.join();
-    }
-    for (auto& ex : errors)
-        if (ex) std::rethrow_exception(ex);
+    });
     return res;
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "fastconvexrelu/cone_projection.hpp"
+#include "fastconvexrelu/parallel.hpp"
 
 namespace fcr {
 
@@ -32,14 +33,11 @@ void parallel_ranges(Index count, int n_threads, bool worth_it, const std::funct
         f(0, count);
         return;
     }
-    std::vector<std::thread> pool;
     const Index chunk = (count + nt - 1) / nt;
-    for (int t = 1; t < nt; ++t) {
+    fcr::parallel_for(nt, nt, [&](int, Index t) {
         const Index lo = t * chunk, hi = std::min(count, lo + chunk);
-        if (lo < hi) pool.emplace_back(f, lo, hi);
-    }
-    f(0, std::min(count, chunk));
-    for (auto& th : pool) th.join();
+        if (lo < hi) f(lo, hi);
+    });
 }
 
 struct Problem {
@@ -177,6 +175,8 @@ Certificate certify(const Problem& pb, MatrixXd lam, std::vector<std::vector<Ind
                     ConeProjectionResult pr;
                     try {
                         pr = cone_projection(A, q, copt, warm[static_cast<std::size_t>(cc)]);
+                    } catch (const Interrupted&) {
+                        throw;
                     } catch (const std::exception&) {
                         pr = cone_projection(A, q, copt, {});
                     }
@@ -801,6 +801,7 @@ ArrangementProgramResult solve_arrangement_program(const Eigen::Ref<const Matrix
         int inner = 0;
         const int inner_cap = 2000;
         while (total < opt.max_iter) {
+            check_interrupt();
             const double tn = 0.5 * (1.0 + std::sqrt(1.0 + 4.0 * tk * tk));
             const double bet = (tk - 1.0) / tn;
             tk = tn;

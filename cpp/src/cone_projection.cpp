@@ -1,6 +1,7 @@
 // Projection onto a polyhedral cone by Lawson-Hanson NNLS, and the spike-free oracle (15)
 // (see cone_projection.hpp for the mathematics).
 #include "fastconvexrelu/cone_projection.hpp"
+#include "fastconvexrelu/parallel.hpp"
 
 #include <Eigen/Dense>
 
@@ -409,27 +410,13 @@ std::vector<ConeProjectionResult> cone_projection_batch(
     const int T = total_work < kMinParallelWork
                       ? 1
                       : static_cast<int>(std::min<Index>(n_threads, std::max<Index>(m, 1)));
-    std::vector<std::exception_ptr> errors(static_cast<std::size_t>(T));
-    auto work = [&](int t) {
-        try {
-            Solver s(A, rownorm, opt);
-            for (Index i = t; i < m; i += T)
-                out[static_cast<std::size_t>(i)] = s.solve(G.row(i).transpose(), warm_for(i));
-        } catch (...) {
-            errors[static_cast<std::size_t>(t)] = std::current_exception();
+    parallel_for(T, T, [&](int, Index t) {
+        Solver s(A, rownorm, opt);
+        for (Index i = t; i < m; i += T) {
+            check_interrupt();
+            out[static_cast<std::size_t>(i)] = s.solve(G.row(i).transpose(), warm_for(i));
         }
-    };
-    if (T == 1) {
-        work(0);
-    } else {
-        std::vector<std::thread> pool;
-        pool.reserve(static_cast<std::size_t>(T - 1));
-        for (int t = 1; t < T; ++t) pool.emplace_back(work, t);
-        work(0);
-        for (auto& th : pool) th.join();
-    }
-    for (auto& e : errors)
-        if (e) std::rethrow_exception(e);
+    });
     return out;
 }
 

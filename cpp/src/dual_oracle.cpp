@@ -364,6 +364,7 @@ DualOracleResult dual_oracle(const Eigen::Ref<const RowMatrixXd>& X, const Eigen
         Eigen::VectorXd w(n);
         try {
             for (;;) {
+                check_interrupt();
                 Node nd;
                 {
                     std::unique_lock<std::mutex> lock(mtx);
@@ -390,7 +391,10 @@ DualOracleResult dual_oracle(const Eigen::Ref<const RowMatrixXd>& X, const Eigen
                             stop = true; status = "time_limit"; cv.notify_all(); return;
                         }
                         if (!heap.empty()) break;
-                        cv.wait(lock);  // another worker will push children or finish
+                        // another worker will push children or finish; meanwhile keep
+                        // polling for an interrupt (fcr::Interrupted: the catch below stops all)
+                        cv.wait_for(lock, std::chrono::milliseconds(50));
+                        if (interrupt_pending() || (wid == 0 && poll_interrupt())) throw Interrupted();
                     }
                     std::pop_heap(heap.begin(), heap.end(), NodeLess());
                     nd = std::move(heap.back());

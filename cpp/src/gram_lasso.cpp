@@ -1,4 +1,5 @@
 #include "fastconvexrelu/gram_lasso.hpp"
+#include "fastconvexrelu/parallel.hpp"
 
 #include <Eigen/Cholesky>
 
@@ -180,6 +181,7 @@ GramLassoResult gram_lasso(const Eigen::Ref<const Eigen::MatrixXd>& G,
         ColumnState st = certificate(w, g, cc, yy(c), beta);
         int epoch = 0;
         while (!(st.gap <= o.tol * st.primal) && epoch < o.max_epochs) {
+            check_interrupt();
             sweep(false);
             ++epoch;
             for (int inner = 0; inner < 10; ++inner)
@@ -200,25 +202,7 @@ GramLassoResult gram_lasso(const Eigen::Ref<const Eigen::MatrixXd>& G,
     int nt = o.n_threads;
     if (nt <= 0) nt = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     nt = static_cast<int>(std::max<Index>(1, std::min<Index>(nt, m)));
-    std::atomic<Index> next{0};
-    std::exception_ptr error;
-    std::mutex mu;
-    auto work = [&]() {
-        try {
-            for (Index c; (c = next.fetch_add(1)) < m;) solve(c);
-        } catch (...) {
-            std::lock_guard<std::mutex> lock(mu);
-            if (!error) error = std::current_exception();
-        }
-    };
-    if (nt == 1) {
-        work();
-    } else {
-        std::vector<std::thread> threads;
-        for (int t = 0; t < nt; ++t) threads.emplace_back(work);
-        for (auto& t : threads) t.join();
-    }
-    if (error) std::rethrow_exception(error);
+    parallel_for(m, nt, [&](int, Index c) { solve(c); });
     for (Index c = 0; c < m; ++c) res.converged[static_cast<std::size_t>(c)] = conv[static_cast<std::size_t>(c)] != 0;
     return res;
 }

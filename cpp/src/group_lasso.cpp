@@ -1,5 +1,6 @@
 // Group-lasso master of the weight-decay vector-output model; see group_lasso.hpp.
 #include "fastconvexrelu/group_lasso.hpp"
+#include "fastconvexrelu/interrupt.hpp"
 
 #include <Eigen/Cholesky>
 #include <Eigen/Dense>
@@ -297,6 +298,7 @@ GroupLassoResult group_lasso(const Eigen::Ref<const MatrixXd>& Phi, const Eigen:
 
     int epochs = 0;
     while (epochs < opt.max_epochs) {
+        check_interrupt();
         for (Index j = 0; j < m; ++j) block(j);
         intercept_step();
         ++epochs;

@@ -94,6 +94,7 @@ void group_lasso_fista(const Eigen::Ref<const Eigen::MatrixXd>& Phi, const Eigen
     Eigen::MatrixXd GZ, gW, A, Wn, Fn, dW;
     Eigen::VectorXd gc = Eigen::VectorXd::Zero(o), cn(o), dc(o);
     for (int it = 0; it < n_iter; ++it) {
+        check_interrupt();
         const double fZ = loss.value_and_gradient(st.FZ, Y, GZ);
         correlations(Phi, GZ, rb, nt, parts, gW);
         if (intercept) gc = GZ.colwise().sum().transpose();

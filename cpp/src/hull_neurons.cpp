@@ -452,6 +452,7 @@ void Wolfe::solve(Index i, MinNormResult& res, std::vector<std::pair<std::int64_
             status = kMaxIter;
             break;
         }
+        if ((iter & 63) == 0) check_interrupt();
         ++iter;
         if (!add_point(j) || !minor_cycles()) {  // corral unchanged
             if (full) {

@@ -1,6 +1,7 @@
 // Master problem of the cutting-plane method: l1-regularized fit over fixed neurons.
 // See cpp/include/fastconvexrelu/lasso_master.hpp for the problem, its dual and the algorithm.
 #include "fastconvexrelu/lasso_master.hpp"
+#include "fastconvexrelu/interrupt.hpp"
 #include "fastconvexrelu/losses.hpp"  // log1pexp, sigmoid_neg
 
 #include <Eigen/Dense>
@@ -479,6 +480,7 @@ LassoMasterResult lasso_master(const Eigen::Ref<const MatrixXd>& Phi,
     const double curv = sq ? 1.0 : 0.25;
     int epoch = 0;
     for (epoch = 1; epoch <= opt.max_epochs; ++epoch) {
+        check_interrupt();
         // a proximal Newton step (squared: the model is exact), then the coordinate sweep
         if (prox_newton_step(c, w, cc, z, P)) {
             ++r.n_newton;

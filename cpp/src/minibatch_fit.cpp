@@ -56,6 +56,7 @@ MinibatchFitResult fit_one(const Eigen::Ref<const RowMatrixXf>& X, const Eigen::
     for (int ep = 0; ep < opt.epochs; ++ep) {
         std::shuffle(perm.begin(), perm.end(), rng);
         for (Eigen::Index s0 = 0; s0 < n; s0 += B) {
+            check_interrupt();
             const Eigen::Index nb = std::min<Eigen::Index>(B, n - s0);
             for (Eigen::Index k = 0; k < nb; ++k)  // gather the batch rows (contiguous in X)
                 std::memcpy(Xb.row(k).data(), X.row(perm[static_cast<std::size_t>(s0 + k)]).data(),

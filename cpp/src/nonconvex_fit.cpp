@@ -198,6 +198,7 @@ double adam(Objective& J, VectorXd& x, int iters, double lr, double scale, int& 
     double best_f = std::numeric_limits<double>::infinity();
     double p1 = 1.0, p2 = 1.0;
     for (int t = 1; t <= iters; ++t) {
+        check_interrupt();
         const double f = J(x, g);
         ++evals;
         if (f < best_f) {
@@ -229,6 +230,7 @@ double lbfgs(Objective& J, VectorXd& x, int max_iter, int history, double rtol, 
     ++evals;
     nit = 0;
     for (int it = 1; it <= max_iter; ++it) {
+        check_interrupt();
         nit = it;
         q = g;
         for (Index i = count - 1; i >= 0; --i) {

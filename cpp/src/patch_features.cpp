@@ -1,4 +1,5 @@
 #include "fastconvexrelu/patch_features.hpp"
+#include "fastconvexrelu/parallel.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -145,28 +146,7 @@ bool cpu_has_avx2() { return false; }
 template <class Fn>
 void parallel_over(Index n, int n_threads, Fn&& fn) {
     const int nt = static_cast<int>(std::max<Index>(1, std::min<Index>(n_threads, n)));
-    std::atomic<Index> next{0};
-    std::atomic<bool> failed{false};
-    std::exception_ptr error;
-    std::mutex mu;
-    auto work = [&](int worker) {
-        try {
-            for (Index i; !failed.load() && (i = next.fetch_add(1)) < n;) fn(worker, i);
-        } catch (...) {
-            std::lock_guard<std::mutex> lock(mu);
-            if (!error) error = std::current_exception();
-            failed.store(true);
-        }
-    };
-    if (nt == 1) {
-        work(0);
-    } else {
-        std::vector<std::thread> threads;
-        threads.reserve(static_cast<std::size_t>(nt));
-        for (int t = 0; t < nt; ++t) threads.emplace_back(work, t);
-        for (auto& t : threads) t.join();
-    }
-    if (error) std::rethrow_exception(error);
+    fcr::parallel_for(n, nt, fn);  // checks for interrupts between items
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 // whose optimal value is minus the optimum.  The multipliers of the box constraints are the
 // ramp weights (w = lambda_lower - lambda_upper).
 #include "fastconvexrelu/spline_1d.hpp"
+#include "fastconvexrelu/interrupt.hpp"
 
 #include <algorithm>
 #include <array>
@@ -1071,6 +1072,7 @@ Spline1DResult SplineDualIPM::run(const Spline1DOptions& opt, const Eigen::Ref<c
     double last_rel_gap = kInf;
     bool stalled = false, best_ok = false;
     for (it = 1; it <= opt.max_iter; ++it) {
+        check_interrupt();
         const double mu = complementarity() / m_;
         const auto tf0 = std::chrono::steady_clock::now();
         factor();
@@ -1326,6 +1328,7 @@ Spline1DResult fit_logistic_prox_newton(const Knots& k, double beta, const Splin
         }
 
         if (best_gap <= opt.tol * std::abs(best.primal) || outer >= opt.max_iter || no_progress) break;
+        check_interrupt();
         // ---- quadratic model and the weighted squared-loss subproblem, solved to an absolute
         // accuracy that is a small fraction of the current certified gap
         Knots kq = k;

@@ -477,3 +477,8 @@ def dual_oracle(
     1^T v = 0) or max_{||u|| <= 1} |v^T (X u)_+|; upper >= sigma (and >= floor), lower the value
     of the returned neuron (u unit norm, b, sign). cand_U (k, d), cand_b (k,): candidates.
     progress(nodes, open, lower, upper, seconds) every progress_interval seconds."""
+
+def _interrupt_test_loop(seconds: float) -> int:
+    """Busy loop of `seconds` on two threads that polls for interrupts (tests only): a signal
+    whose handler raises during it unwinds the C++ loop with the handler's exception (SIGINT:
+    KeyboardInterrupt). Returns the number of inner blocks run."""

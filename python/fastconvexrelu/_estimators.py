@@ -44,6 +44,114 @@ _DEFAULT_MAX_ITER = {"extreme_points": 200, "cutting_plane": 200, "arrangements"
 _VALID_PATTERNS = ("auto", "enumerate", "sample", "seeded")
 
 
+def _input_scale(X):
+    """1.0 for inputs of ordinary magnitude; else the power of 2 nearest to max |X| (so that
+    X / s is exact), for max |X| outside [2^-20, 2^20] (~1e-6 .. 1e6): the kernels work in
+    float32 in places and square entries, which would overflow or underflow there."""
+    amax = float(np.max(np.abs(X))) if X.size else 0.0
+    if amax == 0.0 or 2.0 ** -20 <= amax <= 2.0 ** 20:
+        return 1.0
+    return float(2.0 ** round(math.log2(amax)))
+
+
+def _intercept_fits_exactly(y, params, sample_weight):
+    """True when the intercept alone gives f(X) = y on every sample of positive weight: a
+    squared or Huber loss with a bias and each target column constant there (e.g. a
+    constant y).  The network without neurons is then the exact global optimum (J = 0)."""
+    if not params.bias or params.loss not in ("squared", "huber"):
+        return False
+    if params.beta == 0 and (params.loss == "huber" or params.solver in ("arrangements", "seeded")):
+        return False  # invalid combinations: the route raises its ValueError
+    if params.loss == "huber" and params.solver in ("cutting_plane", "extreme_points"):
+        return False
+    Y = y if y.ndim == 2 else y[:, None]
+    if sample_weight is not None:
+        Y = Y[np.asarray(sample_weight) > 0]
+    return Y.shape[0] > 0 and bool(np.all(Y == Y[:1]))
+
+
+def _intercept_only_optimum(X, y, params, sample_weight):
+    """(c*, V): the optimal intercept c* (float, or (o,) array) and its dual point when the network without neurons is the
+    global optimum, else None.  With a bias, f = c* (c* minimizing the loss alone: squared ->
+    weighted means, logistic -> log-odds, softmax -> log class weights, hinge -> the sign of
+    the weightier class) is optimal iff its
+    dual point V = -grad_f L(c*) (rows sum to 0) satisfies sigma(V) <= beta (no neuron can
+    enter).  For any u with ||u|| <= 1 and b, (X u + b)_+ - t 1 (t = the entry at the sample
+    with the smallest X u) has entries in [0, diam(X)], so with sum_i V_i = 0,
+    ||V^T (X u + b)_+|| <= sum_i ||V_i||_2 diam(X) <= sum_i ||V_i||_2 2 max_i ||x_i - x_bar||;
+    that bound <= beta certifies the intercept-only network (always so for constant X).
+    Also the exact fits of :func:`_intercept_fits_exactly` (V = 0)."""
+    if _intercept_fits_exactly(y, params, sample_weight):
+        keep = slice(None) if sample_weight is None else np.asarray(sample_weight) > 0
+        c = np.asarray(y[keep][0], dtype=np.float64) if y.ndim == 2 else float(y[keep][0])
+        return c, np.zeros(y.shape)
+    if not params.bias or params.beta <= 0 or params.loss not in ("squared", "logistic", "hinge"):
+        return None
+    n = X.shape[0]
+    s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    Y = np.asarray(y, dtype=np.float64)
+    Y = Y[:, None] if Y.ndim == 1 else Y
+    S = float(np.sum(s))
+    if not S > 0:
+        return None
+    if params.loss == "squared":
+        c = (s @ Y) / S
+        V = s[:, None] * (Y - c)
+    elif params.loss == "hinge":  # per +-1 column: c = sign(S+ - S-), V = -(a subgradient)
+        c = np.zeros(Y.shape[1])
+        V = np.zeros(Y.shape)
+        for k in range(Y.shape[1]):
+            pos = Y[:, k] > 0
+            sp, sm = float(np.sum(s[pos])), float(np.sum(s[~pos]))
+            if sp > sm:  # c = 1: the -1 samples have slope s_i, the +1 ones a share of theirs
+                c[k] = 1.0
+                V[:, k] = np.where(pos, s * (sm / sp), -s)
+            elif sp < sm:
+                c[k] = -1.0
+                V[:, k] = np.where(pos, s, -s * (sp / sm))
+            else:
+                V[:, k] = s * Y[:, k]
+    elif Y.shape[1] == 1:  # binary logistic, y in {-1, +1}
+        sp, sm = float(np.sum(s[Y[:, 0] > 0])), float(np.sum(s[Y[:, 0] < 0]))
+        if not (sp > 0 and sm > 0):
+            return None  # one class only: no minimizer
+        c = np.array([math.log(sp / sm)])
+        V = (s * Y[:, 0] / (1.0 + np.exp(Y[:, 0] * c[0])))[:, None]
+    else:  # softmax on one-hot rows
+        Sk = s @ Y
+        if not np.all(Sk > 0):
+            return None
+        c = np.log(Sk / S)
+        c -= c.mean()
+        p = np.exp(c - c.max())
+        p /= p.sum()
+        V = s[:, None] * (Y - p)
+    diam = 2.0 * float(np.max(np.linalg.norm(X - X.mean(axis=0), axis=1)))
+    bound = float(np.sum(np.linalg.norm(V, axis=1))) * diam
+    if not bound <= params.beta:
+        return None
+    return (float(c[0]), V[:, 0]) if np.ndim(y) == 1 else (c, V)
+
+
+def _restore_on_error(fit):
+    """``fit`` is all or nothing: on any exception (a ValueError, or KeyboardInterrupt from a
+    signal during the C++ kernels) the estimator's attributes are restored to what they were
+    before the call, so an interrupted fit leaves no half-set fitted attributes."""
+    import functools
+
+    @functools.wraps(fit)
+    def wrapper(self, *args, **kwargs):
+        before = dict(self.__dict__)
+        try:
+            return fit(self, *args, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+
+    return wrapper
+
+
 class _Params(NamedTuple):
     beta: float
     loss: str
@@ -330,6 +438,21 @@ class _BaseConvexReLU(_ParamsMixin):
         return self
 
     def _fit_network(self, X, y, params, sample_weight=None):
+        """Fit on ``X / s`` with ``beta / s`` for inputs of extreme magnitude (s a power of 2,
+        see :func:`_input_scale`) and map the hidden weights back, u = u' / s: the networks
+        compute the same outputs, J(X, beta) of the mapped network equals J(X / s, beta / s)
+        of the fitted one (||u|| = ||u'|| / s), and a dual point v certifies both (sigma_X(v)
+        = s sigma_{X/s}(v)), so objective_, duality_gap_ and dual_coef_ carry over."""
+        s = _input_scale(X)
+        if s == 1.0:
+            return self._fit_network_scaled(X, y, params, sample_weight)
+        self._fit_network_scaled(X / s, y, params._replace(beta=params.beta / s), sample_weight)
+        self.hidden_weights_ = self.hidden_weights_ / s
+        self.input_scale_ = s
+        self.__dict__.pop("_warm_", None)  # warm starts of the scaled problem do not carry over
+        return self
+
+    def _fit_network_scaled(self, X, y, params, sample_weight=None):
         beta, loss, tol, max_iter, bias, verbose, solver = params[:7]
         vector = y.ndim == 2
         self.penalty_ = self._resolve_penalty(loss, vector)
@@ -338,6 +461,11 @@ class _BaseConvexReLU(_ParamsMixin):
                 "patterns='seeded' supports scalar outputs only (y of shape (n,)); use "
                 "patterns='auto', 'enumerate' or 'sample' for vector outputs / multiclass."
             )
+        c_only = _intercept_only_optimum(X, y, params, sample_weight)
+        if c_only is not None and (
+            sample_weight is None or self._use_seeded(X, y, params, weighted=True)
+        ):
+            return self._fit_intercept_only(X, y, params, sample_weight, *c_only)
         if self._use_seeded(X, y, params, weighted=sample_weight is not None):
             return self._fit_weight_decay_seeded(X, y, params, sample_weight)
         if sample_weight is not None:
@@ -400,6 +528,45 @@ class _BaseConvexReLU(_ParamsMixin):
         if verbose:
             self._print_history(res.history_gap, res.message)
         self._warn_if_not_converged(used, max_iter, tol, res.message)
+        return self
+
+    def _fit_intercept_only(self, X, y, params, sample_weight, c, V):
+        """The network without neurons, f = c, when it is the global optimum (see
+        :func:`_intercept_only_optimum`): either c fits every (weighted) target exactly (J = 0,
+        the minimum of the non-negative objective; dual point V = 0), or the dual point
+        V = -grad L(c) of the loss-optimal intercept satisfies sigma(V) <= beta.  Then
+        D(V) = L(c) (Fenchel-Young with sum_i V_i = 0), so the certified gap is 0."""
+        from ._objective import network_objective
+
+        d = X.shape[1]
+        W = np.zeros((0, y.shape[1])) if y.ndim == 2 else np.zeros(0)
+
+        class _Res(NamedTuple):
+            hidden_weights: Any
+            hidden_bias: Any
+            output_weights: Any
+            intercept: Any
+            objective: float
+            duality_gap: float
+            dual_coef: Any
+            n_iter: int
+            converged: bool
+
+        if params.beta > 0:
+            loss = "softmax" if params.loss == "logistic" and y.ndim == 2 else params.loss
+            J = network_objective(X, y, np.zeros((d, 0)), np.zeros(0), W, c, params.beta,
+                                  loss, huber_delta=params.huber_delta,
+                                  sample_weight=sample_weight)
+        else:  # minimum-norm interpolation: the intercept interpolates, norm 0
+            J = 0.0
+        self._store(_Res(np.zeros((d, 0)), np.zeros(0), W, c, float(J), 0.0,
+                         V, 0, True), "intercept_only", X)
+        if y.ndim == 2:
+            self.relaxation_gap_ = 0.0
+        self.restricted_gap_ = 0.0
+        if params.verbose:
+            print(f"[{type(self).__name__}] no neuron can lower J (sigma(dual) <= beta): "
+                  f"intercept-only network, objective={self.objective_:.3g}, duality_gap=0")
         return self
 
     def _store(self, res, used, X):
@@ -890,6 +1057,7 @@ class ConvexReLURegressor(_BaseConvexReLU):
         self.patterns = patterns
         self.penalty = penalty
 
+    @_restore_on_error
     def fit(self, X, y, sample_weight=None):
         r"""Train the network to global optimality.
 
@@ -1115,6 +1283,7 @@ class ConvexReLUClassifier(_BaseConvexReLU):
         self.penalty = penalty
         self.class_weight = class_weight
 
+    @_restore_on_error
     def fit(self, X, y, sample_weight=None):
         r"""Train the classifier.
 

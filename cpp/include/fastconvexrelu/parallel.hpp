@@ -5,6 +5,7 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
@@ -13,42 +14,70 @@
 #include <thread>
 #include <vector>
 
+#include "fastconvexrelu/interrupt.hpp"
+
 namespace fcr {
 
 // fn(worker, item) for every item in [0, n), dynamically scheduled over n_threads threads
-// (worker in [0, n_threads)).  The first exception thrown by fn is re-thrown here.
+// (worker in [0, n_threads)).  The first exception thrown by fn is re-thrown here, after all
+// workers have stopped.  No item starts once an interrupt is pending (fcr::Interrupted is
+// thrown); the calling thread keeps polling the interrupt hook while it waits for the workers.
 template <class Fn>
 inline void parallel_for(Eigen::Index n, int n_threads, Fn&& fn) {
     if (n <= 0) return;
     const int nt = static_cast<int>(std::min<Eigen::Index>(std::max(1, n_threads), n));
     if (nt == 1) {
-        for (Eigen::Index i = 0; i < n; ++i) fn(0, i);
+        for (Eigen::Index i = 0; i < n; ++i) {
+            check_interrupt();
+            fn(0, i);
+        }
         return;
     }
     std::atomic<Eigen::Index> next{0};
     std::atomic<bool> failed{false};
     std::exception_ptr error;
-    std::mutex error_mutex;
+    std::mutex mutex;
+    std::condition_variable finished_cv;
+    int finished = 0;  // workers (not the caller) done; guarded by mutex
     auto work = [&](int worker) {
         try {
             for (;;) {
-                if (failed.load(std::memory_order_relaxed)) return;
+                if (failed.load(std::memory_order_relaxed)) break;
+                if (worker == 0) poll_interrupt();
+                if (interrupt_pending()) throw Interrupted();
                 const Eigen::Index i = next.fetch_add(1, std::memory_order_relaxed);
-                if (i >= n) return;
+                if (i >= n) break;
                 fn(worker, i);
             }
         } catch (...) {
-            std::lock_guard<std::mutex> lock(error_mutex);
+            std::lock_guard<std::mutex> lock(mutex);
             if (!error) error = std::current_exception();
             failed.store(true);
+        }
+        if (worker != 0) {
+            std::lock_guard<std::mutex> lock(mutex);
+            ++finished;
+            finished_cv.notify_all();
         }
     };
     std::vector<std::thread> threads;
     threads.reserve(static_cast<std::size_t>(nt - 1));
     for (int w = 1; w < nt; ++w) threads.emplace_back(work, w);
     work(0);
+    {
+        std::unique_lock<std::mutex> lock(mutex);
+        while (finished < nt - 1) {
+            finished_cv.wait_for(lock, std::chrono::milliseconds(20));
+            if (finished < nt - 1) {
+                lock.unlock();
+                poll_interrupt();  // the workers see the flag at their next check
+                lock.lock();
+            }
+        }
+    }
     for (auto& th : threads) th.join();
     if (error) std::rethrow_exception(error);
+    if (interrupt_pending()) throw Interrupted();  // a poll said stop: never swallow it
 }
 
 inline int resolve_threads(int requested, Eigen::Index work_items) {
@@ -105,10 +134,16 @@ public:
         }
         if (!spin_until([this] { return pending_.load(std::memory_order_acquire) == 0; })) {
             std::unique_lock<std::mutex> lock(mutex_);
-            done_.wait(lock, [this] { return pending_.load(std::memory_order_acquire) == 0; });
+            while (!done_.wait_for(lock, std::chrono::milliseconds(20),
+                                   [this] { return pending_.load(std::memory_order_acquire) == 0; })) {
+                lock.unlock();
+                poll_interrupt();  // members that check interrupts see the flag and return early
+                lock.lock();
+            }
         }
         if (mine) std::rethrow_exception(mine);
         if (error_) std::rethrow_exception(error_);
+        if (interrupt_pending()) throw Interrupted();
     }
 
 private:
