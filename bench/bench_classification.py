@@ -151,47 +151,47 @@ def run_torch(Xtr, ytr, Xte, yte, beta, classes, seed, epochs):
                 time=t, J=J, seed=seed, epochs=epochs)
 
 
-def run_pyscnn(Xtr, ytr, Xte, yte, classes, relu_lam=None):
-    """pyscnn's gated ReLU model with lambda chosen on a 20% validation split; then (unless
-    ``relu_lam is False``) its ReLU model (augmented Lagrangian) at the lambda the gated model
-    chose (one fit: the AL solver is about 100x slower, so no search of its own)."""
-    from scnn.models import ConvexGatedReLU, ConvexReLU
-    from scnn.optimize import optimize_model
-    from scnn.regularizers import NeuronGL1
-    from scnn.solvers import RFISTA, AL
+def _pyscnn_fit(Model, Solver, X, Y, lam, n_classes):
+    """One pyscnn fit of ``Model`` (100 gates, one-hot squared loss) with group-l1 ``lam``."""
     from scnn.activations import sample_gate_vectors
     from scnn.metrics import Metrics
+    from scnn.optimize import optimize_model
+    from scnn.regularizers import NeuronGL1
 
+    model = Model(sample_gate_vectors(0, X.shape[1], 100), c=n_classes)
+    model, _ = optimize_model(model, Solver(model), Metrics(), X, Y, None, None,
+                              regularizer=NeuronGL1(lam), verbose=False)
+    return model
+
+
+def run_pyscnn(Xtr, ytr, Xte, yte, classes, relu=True):
+    """pyscnn's gated ReLU model with lambda chosen on a 20% validation split; then (``relu``)
+    its ReLU model (augmented Lagrangian) at the lambda the gated model chose (one fit: the AL
+    solver is about 100x slower, so no search of its own)."""
+    from scnn.models import ConvexGatedReLU, ConvexReLU
+    from scnn.solvers import RFISTA, AL
+
+    K = len(classes)
     idx = np.searchsorted(classes, ytr)
-    Y = np.eye(len(classes))[idx]
-    rng = np.random.default_rng(0)
-    perm = rng.permutation(len(ytr))
+    Y = np.eye(K)[idx]
+    perm = np.random.default_rng(0).permutation(len(ytr))
     nv = len(ytr) // 5
     va, tr = perm[:nv], perm[nv:]
     t0 = time.perf_counter()
     best = None
     for lam in (1e-6, 1e-5, 1e-4, 1e-3):
-        G = sample_gate_vectors(0, Xtr.shape[1], 100)
-        model = ConvexGatedReLU(G, c=len(classes))
-        model, _ = optimize_model(model, RFISTA(model), Metrics(), Xtr[tr], Y[tr], None, None,
-                                  regularizer=NeuronGL1(lam), verbose=False)
+        model = _pyscnn_fit(ConvexGatedReLU, RFISTA, Xtr[tr], Y[tr], lam, K)
         acc = np.mean(model(Xtr[va]).argmax(1) == idx[va])
         if best is None or acc > best[0]:
             best = (acc, lam)
-    G = sample_gate_vectors(0, Xtr.shape[1], 100)
-    model = ConvexGatedReLU(G, c=len(classes))
-    model, _ = optimize_model(model, RFISTA(model), Metrics(), Xtr, Y, None, None,
-                              regularizer=NeuronGL1(best[1]), verbose=False)
+    model = _pyscnn_fit(ConvexGatedReLU, RFISTA, Xtr, Y, best[1], K)
     t = time.perf_counter() - t0
     acc = float(np.mean(classes[model(Xte).argmax(1)] == yte))
     out = [dict(method="pyscnn 0.0.10 gated ReLU (lambda on validation)", acc=acc, time=t,
                 J=float("nan"), lam=best[1])]
-    if relu_lam is not False:
+    if relu:
         t0 = time.perf_counter()
-        G = sample_gate_vectors(0, Xtr.shape[1], 100)
-        model = ConvexReLU(G, c=len(classes))
-        model, _ = optimize_model(model, AL(model), Metrics(), Xtr, Y, None, None,
-                                  regularizer=NeuronGL1(best[1]), verbose=False)
+        model = _pyscnn_fit(ConvexReLU, AL, Xtr, Y, best[1], K)
         t = time.perf_counter() - t0
         acc = float(np.mean(classes[model(Xte).argmax(1)] == yte))
         out.append(dict(method="pyscnn 0.0.10 ReLU (AL, the gated model's lambda)", acc=acc,
@@ -239,8 +239,7 @@ def main():
             print("  ", r, flush=True)
         if args.pyscnn and "pyscnn" not in args.skip:
             try:
-                for r in run_pyscnn(Xtr, ytr, Xte, yte, classes,
-                                    relu_lam=None if args.pyscnn_relu else False):
+                for r in run_pyscnn(Xtr, ytr, Xte, yte, classes, relu=args.pyscnn_relu):
                     res.append(r)
                     print("  ", r, flush=True)
             except Exception as e:  # pragma: no cover - optional peer
