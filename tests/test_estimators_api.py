@@ -378,7 +378,8 @@ def test_get_set_params_roundtrip(Est):
     params = est.get_params()
     expected = {"beta": 0.5, "bias": False, "loss": est.loss, "max_iter": 7,
                 "solver": "auto", "tol": 1e-8, "verbose": False, "n_patterns": None,
-                "random_state": None, "patterns": "auto", "penalty": "auto"}
+                "random_state": None, "patterns": "auto", "penalty": "auto",
+                "max_time": None}
     if Est is ConvexReLURegressor:
         expected["huber_delta"] = 1.0
     else:

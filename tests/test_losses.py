@@ -129,3 +129,19 @@ def test_bad_targets():
         check_targets(np.array([1.0]), "cubic")
     with pytest.raises(ValueError):
         _core.loss_eval("logistic", F_(np.zeros((2, 1))), F_(np.array([[1.0], [0.5]])), 1.0)
+
+
+@pytest.mark.parametrize("loss", ["logistic", "hinge"])
+def test_pm1_losses_sum_over_columns(loss):
+    # one-vs-rest +-1 columns (multiclass hinge): L and L* are sums over the columns (the
+    # Python version once kept column 0 only); the C++ loss takes one column and says so
+    rng = np.random.default_rng(5)
+    F = rng.standard_normal((6, 3)) * 2
+    Y = np.where(rng.random((6, 3)) < 0.5, -1.0, 1.0)
+    cols = sum(loss_value(F[:, [k]], Y[:, [k]], loss) for k in range(3))
+    assert loss_value(F, Y, loss) == pytest.approx(cols, rel=1e-13)
+    with pytest.raises(ValueError, match="one column"):
+        _core.loss_eval(loss, F_(F), F_(Y), 1.0)
+    Lam = -Y * rng.random((6, 3))  # in the domain: -Y * Lam in [0, 1]
+    colc = sum(loss_conjugate(Lam[:, [k]], Y[:, [k]], loss) for k in range(3))
+    assert loss_conjugate(Lam, Y, loss) == pytest.approx(colc, rel=1e-13)

@@ -209,6 +209,15 @@ def test_sample_weight_bad_input():
         ConvexReLUClassifier(class_weight={7: 1.0}).fit(X, y)
     with pytest.raises(ValueError, match="class_weight"):
         ConvexReLUClassifier(class_weight={0: -1.0}).fit(X, y)
+    # weights that leave one class only: no classifier to fit (issue 20)
+    with pytest.raises(ValueError, match="class_weight.*one class"):
+        ConvexReLUClassifier(class_weight={0: 0.0}).fit(X, y)
+    with pytest.raises(ValueError, match="sample_weight.*one class"):
+        clf.fit(X, y, sample_weight=(y == y[0]).astype(float))
+    X3, y3 = _blobs(n=30, k=3)
+    with pytest.raises(ValueError, match="class_weight.*one class"):
+        ConvexReLUClassifier(class_weight={0: 0.0, 1: 0.0}).fit(X3, y3)
+    ConvexReLUClassifier(beta=0.5, class_weight={0: 0.0}).fit(X3, y3)  # two classes left: fine
     # routes without weights say so
     with pytest.raises(ValueError, match="sample_weight"):
         ConvexReLUClassifier(beta=0.5, loss="hinge").fit(X, y, sample_weight=np.ones(30))

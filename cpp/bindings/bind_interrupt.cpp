@@ -56,6 +56,18 @@ void bind_interrupt(py::module_& m) {
         }
     });
     m.def(
+        "_set_time_limit",
+        [](double seconds) {
+            const double previous = fcr::thread_deadline().remaining();
+            fcr::set_thread_deadline(fcr::Deadline::after(seconds));
+            return previous;
+        },
+        py::arg("seconds"),
+        "Set this thread's soft time limit to `seconds` from now (inf: none) and return the "
+        "previous one's remaining seconds (inf: none).  Iterative kernels called from this "
+        "thread stop at the end of an iteration once it has passed and return their current "
+        "iterate as not converged (the estimators' max_time).");
+    m.def(
         "_interrupt_test_loop",
         [](double seconds) {
             // A busy loop that checks for interrupts only through fcr::check_interrupt() and

@@ -789,7 +789,12 @@ ArrangementProgramResult solve_arrangement_program(const Eigen::Ref<const Matrix
     std::vector<std::pair<int, double>> gap_hist;  // (FISTA iterations, gap) per outer iteration (hinge)
     std::string why = "maximum number of iterations reached";
 
+    const Deadline deadline = thread_deadline();  // max_time of the caller
     for (int outer = 0; total < opt.max_iter; ++outer) {
+        if (outer > 0 && deadline.passed()) {  // (outer 0 still certifies the start)
+            why = "time limit (max_time) reached";
+            break;
+        }
         res.n_outer = outer + 1;
         const double L = lipschitz();
         // ---- FISTA on the augmented-Lagrangian subproblem
@@ -802,6 +807,7 @@ ArrangementProgramResult solve_arrangement_program(const Eigen::Ref<const Matrix
         const int inner_cap = 2000;
         while (total < opt.max_iter) {
             check_interrupt();
+            if (deadline.passed()) break;  // max_time: the current iterate
             const double tn = 0.5 * (1.0 + std::sqrt(1.0 + 4.0 * tk * tk));
             const double bet = (tk - 1.0) / tn;
             tk = tn;

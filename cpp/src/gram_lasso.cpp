@@ -80,6 +80,7 @@ GramLassoResult gram_lasso(const Eigen::Ref<const Eigen::MatrixXd>& G,
                            const Eigen::Ref<const Eigen::VectorXd>& yy,
                            const GramLassoOptions& o,
                            const Eigen::Ref<const Eigen::MatrixXd>& W0) {
+    const Deadline deadline = thread_deadline();  // max_time of the caller (workers use it)
     const Index p = G.rows(), m = Cm.cols();
     if (G.cols() != p) throw std::invalid_argument("gram_lasso: G must be square");
     if (Cm.rows() != p) throw std::invalid_argument("gram_lasso: Cm must have p rows");
@@ -182,6 +183,7 @@ GramLassoResult gram_lasso(const Eigen::Ref<const Eigen::MatrixXd>& G,
         int epoch = 0;
         while (!(st.gap <= o.tol * st.primal) && epoch < o.max_epochs) {
             check_interrupt();
+            if (deadline.passed()) break;  // max_time: the current iterate
             sweep(false);
             ++epoch;
             for (int inner = 0; inner < 10; ++inner)

@@ -296,9 +296,11 @@ GroupLassoResult group_lasso(const Eigen::Ref<const MatrixXd>& Phi, const Eigen:
         return false;
     };
 
+    const Deadline deadline = thread_deadline();  // max_time of the caller
     int epochs = 0;
     while (epochs < opt.max_epochs) {
         check_interrupt();
+        if (deadline.passed()) break;  // max_time: the current iterate
         for (Index j = 0; j < m; ++j) block(j);
         intercept_step();
         ++epochs;

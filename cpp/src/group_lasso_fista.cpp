@@ -93,8 +93,10 @@ void group_lasso_fista(const Eigen::Ref<const Eigen::MatrixXd>& Phi, const Eigen
     }
     Eigen::MatrixXd GZ, gW, A, Wn, Fn, dW;
     Eigen::VectorXd gc = Eigen::VectorXd::Zero(o), cn(o), dc(o);
+    const Deadline deadline = thread_deadline();
     for (int it = 0; it < n_iter; ++it) {
         check_interrupt();
+        if (deadline.passed()) break;  // max_time: the current iterate
         const double fZ = loss.value_and_gradient(st.FZ, Y, GZ);
         correlations(Phi, GZ, rb, nt, parts, gW);
         if (intercept) gc = GZ.colwise().sum().transpose();

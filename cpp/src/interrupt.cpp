@@ -1,7 +1,9 @@
 #include "fastconvexrelu/interrupt.hpp"
 
 #include <atomic>
+#include <algorithm>
 #include <chrono>
+#include <limits>
 
 namespace fcr {
 
@@ -13,6 +15,7 @@ std::atomic<int> g_scopes{0};  // scopes open in the process (all threads)
 
 thread_local int t_depth = 0;  // InterruptScopes held by this thread
 thread_local std::chrono::steady_clock::time_point t_last{};
+thread_local Deadline t_deadline{};
 
 constexpr auto kInterval = std::chrono::milliseconds(50);
 
@@ -58,5 +61,32 @@ bool poll_interrupt() noexcept {
 void check_interrupt() {
     if (poll_interrupt()) throw Interrupted();
 }
+
+namespace {
+long long now_ns() noexcept {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+}  // namespace
+
+Deadline Deadline::after(double seconds) {
+    Deadline d;
+    if (!(seconds < 1e9)) return d;  // inf, NaN or absurdly far: no limit
+    d.finite_ = true;
+    d.ns_ = now_ns() + static_cast<long long>(std::max(seconds, 0.0) * 1e9);
+    return d;
+}
+
+bool Deadline::passed() const noexcept { return finite_ && now_ns() >= ns_; }
+
+double Deadline::remaining() const noexcept {
+    if (!finite_) return std::numeric_limits<double>::infinity();
+    return std::max(0.0, static_cast<double>(ns_ - now_ns()) * 1e-9);
+}
+
+void set_thread_deadline(const Deadline& d) noexcept { t_deadline = d; }
+
+Deadline thread_deadline() noexcept { return t_deadline; }
 
 }  // namespace fcr

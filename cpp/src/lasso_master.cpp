@@ -478,9 +478,11 @@ LassoMasterResult lasso_master(const Eigen::Ref<const MatrixXd>& Phi,
     }
     const bool sq = opt.loss == Loss::Squared;
     const double curv = sq ? 1.0 : 0.25;
+    const Deadline deadline = thread_deadline();  // max_time of the caller
     int epoch = 0;
     for (epoch = 1; epoch <= opt.max_epochs; ++epoch) {
         check_interrupt();
+        if (deadline.passed()) break;  // max_time: the current iterate
         // a proximal Newton step (squared: the model is exact), then the coordinate sweep
         if (prox_newton_step(c, w, cc, z, P)) {
             ++r.n_newton;

@@ -32,7 +32,7 @@ void adam_step(P& p, const G& g, AdamState& s, float lr, float bc1, float bc2) {
 MinibatchFitResult fit_one(const Eigen::Ref<const RowMatrixXf>& X, const Eigen::Ref<const Eigen::VectorXi>& labels,
                            const Eigen::Ref<const Eigen::VectorXf>& sw, const Eigen::MatrixXf& U0,
                            const Eigen::VectorXf& b0, const Eigen::MatrixXf& W0, const Eigen::VectorXf& c0,
-                           std::uint64_t seed, const MinibatchFitOptions& opt) {
+                           std::uint64_t seed, const MinibatchFitOptions& opt, const Deadline& deadline) {
     const Eigen::Index n = X.rows(), d = X.cols(), m = U0.cols(), o = W0.cols();
     const bool softmax = opt.loss == "softmax";
     const Eigen::Index B = std::min<Eigen::Index>(opt.batch_size, n);
@@ -53,10 +53,15 @@ MinibatchFitResult fit_one(const Eigen::Ref<const RowMatrixXf>& X, const Eigen::
     const double total = static_cast<double>(steps_per_epoch) * opt.epochs;
     const bool weighted = sw.size() == n;
     long long t = 0;
-    for (int ep = 0; ep < opt.epochs; ++ep) {
+    bool out_of_time = false;
+    for (int ep = 0; ep < opt.epochs && !out_of_time; ++ep) {
         std::shuffle(perm.begin(), perm.end(), rng);
         for (Eigen::Index s0 = 0; s0 < n; s0 += B) {
             check_interrupt();
+            if (deadline.passed()) {  // max_time: stop with the current network
+                out_of_time = true;
+                break;
+            }
             const Eigen::Index nb = std::min<Eigen::Index>(B, n - s0);
             for (Eigen::Index k = 0; k < nb; ++k)  // gather the batch rows (contiguous in X)
                 std::memcpy(Xb.row(k).data(), X.row(perm[static_cast<std::size_t>(s0 + k)]).data(),
@@ -158,10 +163,11 @@ std::vector<MinibatchFitResult> minibatch_fit_batch(const Eigen::Ref<const RowMa
             throw std::invalid_argument("minibatch_fit: labels out of range (softmax: 0..o-1, logistic: 0/1)");
     }
     std::vector<MinibatchFitResult> out(k);
+    const Deadline deadline = thread_deadline();  // the caller's (read on this thread)
     const int nt = resolve_threads(opt.n_threads, static_cast<Eigen::Index>(k));
     parallel_for(static_cast<Eigen::Index>(k), nt, [&](int, Eigen::Index s) {
         const auto i = static_cast<std::size_t>(s);
-        out[i] = fit_one(X, labels, sample_weight, U0[i], b0[i], W0[i], c0[i], seeds[i], opt);
+        out[i] = fit_one(X, labels, sample_weight, U0[i], b0[i], W0[i], c0[i], seeds[i], opt, deadline);
     });
     return out;
 }

@@ -192,13 +192,15 @@ private:
 
 // Full-batch Adam on scale * J (steps depend on the gradient's sign pattern, which moves
 // between activation regions that L-BFGS alone does not leave); keeps the best iterate.
-double adam(Objective& J, VectorXd& x, int iters, double lr, double scale, int& evals) {
+double adam(Objective& J, VectorXd& x, int iters, double lr, double scale, int& evals,
+            const Deadline& deadline) {
     constexpr double b1 = 0.9, b2 = 0.999, eps = 1e-8;
     VectorXd mom = VectorXd::Zero(x.size()), vel = VectorXd::Zero(x.size()), g, best = x;
     double best_f = std::numeric_limits<double>::infinity();
     double p1 = 1.0, p2 = 1.0;
     for (int t = 1; t <= iters; ++t) {
         check_interrupt();
+        if (deadline.passed()) break;  // max_time: the best point so far
         const double f = J(x, g);
         ++evals;
         if (f < best_f) {
@@ -221,7 +223,8 @@ double adam(Objective& J, VectorXd& x, int iters, double lr, double scale, int& 
 
 // L-BFGS (two-loop recursion over a circular history, Armijo backtracking); returns the
 // final value, iterations in nit.
-double lbfgs(Objective& J, VectorXd& x, int max_iter, int history, double rtol, int& nit, int& evals) {
+double lbfgs(Objective& J, VectorXd& x, int max_iter, int history, double rtol, int& nit, int& evals,
+             const Deadline& deadline) {
     const Index N = x.size(), H = history;
     MatrixXd S(N, H), Yh(N, H);  // pairs s_k = x_{k+1} - x_k, y_k = g_{k+1} - g_k
     VectorXd R(H), alpha(H), g, gn, xn, q, p;
@@ -231,6 +234,7 @@ double lbfgs(Objective& J, VectorXd& x, int max_iter, int history, double rtol, 
     nit = 0;
     for (int it = 1; it <= max_iter; ++it) {
         check_interrupt();
+        if (deadline.passed()) break;  // max_time: the current iterate
         nit = it;
         q = g;
         for (Index i = count - 1; i >= 0; --i) {
@@ -336,7 +340,8 @@ void check_start(Index d, Index o, const Eigen::Ref<const MatrixXd>& U0, const E
 NonconvexFitResult fit_checked(const Eigen::Ref<const MatrixXd>& X, const Eigen::Ref<const MatrixXd>& Y,
                                const Eigen::Ref<const MatrixXd>& U0, const Eigen::Ref<const VectorXd>& b0,
                                const Eigen::Ref<const MatrixXd>& W0, const Eigen::Ref<const VectorXd>& c0,
-                               const NonconvexFitOptions& opt, int threads_per_fit) {
+                               const NonconvexFitOptions& opt, int threads_per_fit,
+                               const Deadline& deadline) {
     const Index d = X.cols(), m = U0.cols(), o = Y.cols();
     // threads inside one fit only when there are several column blocks (enough work per section)
     SpinTeam team(static_cast<int>(std::min<Index>(threads_per_fit, Objective::n_blocks(X.rows(), m))));
@@ -349,9 +354,9 @@ NonconvexFitResult fit_checked(const Eigen::Ref<const MatrixXd>& X, const Eigen:
     NonconvexFitResult r;
     double f = 0.0;
     if (opt.adam_iter > 0)
-        f = adam(J, x, opt.adam_iter, opt.adam_lr, 1.0 / static_cast<double>(X.rows()), r.n_evals);
+        f = adam(J, x, opt.adam_iter, opt.adam_lr, 1.0 / static_cast<double>(X.rows()), r.n_evals, deadline);
     if (opt.lbfgs_iter > 0) {
-        f = lbfgs(J, x, opt.lbfgs_iter, opt.history, opt.rtol, r.n_iter, r.n_evals);
+        f = lbfgs(J, x, opt.lbfgs_iter, opt.history, opt.rtol, r.n_iter, r.n_evals, deadline);
     } else if (opt.adam_iter == 0) {
         VectorXd g;
         f = J(x, g);
@@ -374,7 +379,8 @@ NonconvexFitResult nonconvex_fit(const Eigen::Ref<const MatrixXd>& X, const Eige
     check_options(opt);
     check_data(X, Y, opt);
     check_start(X.cols(), Y.cols(), U0, b0, W0, c0);
-    return fit_checked(X, Y, U0, b0, W0, c0, opt, resolve_threads(opt.n_threads, 1 << 20));
+    return fit_checked(X, Y, U0, b0, W0, c0, opt, resolve_threads(opt.n_threads, 1 << 20),
+                       thread_deadline());
 }
 
 std::vector<NonconvexFitResult> nonconvex_fit_batch(const Eigen::Ref<const MatrixXd>& X,
@@ -394,9 +400,10 @@ std::vector<NonconvexFitResult> nonconvex_fit_batch(const Eigen::Ref<const Matri
     const int nt = resolve_threads(opt.n_threads, 1 << 20);
     const int outer = std::max(1, std::min(nt, static_cast<int>(kk)));
     const int inner = std::max(1, nt / outer);
+    const Deadline deadline = thread_deadline();  // the caller's (read on this thread)
     parallel_for(kk, outer, [&](int, Index i) {
         const auto s = static_cast<std::size_t>(i);
-        out[s] = fit_checked(X, Y, U0[s], b0[s], W0[s], c0[s], opt, inner);
+        out[s] = fit_checked(X, Y, U0[s], b0[s], W0[s], c0[s], opt, inner, deadline);
     });
     return out;
 }

@@ -478,6 +478,7 @@ def dual_oracle(
     of the returned neuron (u unit norm, b, sign). cand_U (k, d), cand_b (k,): candidates.
     progress(nodes, open, lower, upper, seconds) every progress_interval seconds."""
 
+def _set_time_limit(seconds: float) -> float: ...
 def _interrupt_test_loop(seconds: float) -> int:
     """Busy loop of `seconds` on two threads that polls for interrupts (tests only): a signal
     whose handler raises during it unwinds the C++ loop with the handler's exception (SIGINT:

@@ -104,9 +104,9 @@ def _row_values(F, Y, loss, huber_delta):
     if loss == "squared":
         return 0.5 * np.sum((F - Y) ** 2, axis=1)
     if loss == "logistic":
-        return np.logaddexp(0.0, -Y * F)[:, 0]
+        return np.sum(np.logaddexp(0.0, -Y * F), axis=1)  # per +-1 column, summed
     if loss == "hinge":
-        return np.maximum(0.0, 1.0 - Y * F)[:, 0]
+        return np.sum(np.maximum(0.0, 1.0 - Y * F), axis=1)  # one-vs-rest columns, summed
     if loss == "huber":
         r = np.abs(F - Y)
         d = float(huber_delta)
@@ -147,7 +147,7 @@ def loss_gradient(F, Y, loss, huber_delta=1.0, sample_weight=None):
 
 
 def _xlogx(a):
-    """:math:`a\log a` on :math:`[0, 1]` (0 at 0), ``a`` clipped to it."""
+    r""":math:`a\log a` on :math:`[0, 1]` (0 at 0), ``a`` clipped to it."""
     a = np.clip(a, 0.0, 1.0)
     out = np.zeros_like(a)
     np.log(a, out=out, where=a > 0)
@@ -163,8 +163,8 @@ def _row_conjugates(L, Y, loss, huber_delta):
         a = -Y * L
         if np.any(a < -_SLACK) or np.any(a > 1 + _SLACK):
             return None
-        a = np.clip(a, 0.0, 1.0)[:, 0]
-        return -a if loss == "hinge" else _xlogx(a) + _xlogx(1.0 - a)
+        a = np.clip(a, 0.0, 1.0)
+        return np.sum(-a if loss == "hinge" else _xlogx(a) + _xlogx(1.0 - a), axis=1)
     if loss == "huber":
         if np.any(np.abs(L) > huber_delta * (1 + _SLACK)):
             return None

@@ -30,6 +30,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ._deadline import expired
 from ._objective import network_output
 from ._validation import ConvergenceWarning
 
@@ -612,7 +613,7 @@ def fit_seeded(X, y, *, loss, beta, bias, tol, max_iter, random_state=None, hube
                       f"{comb['w'].size} neurons ({time.perf_counter() - t0:.2f}s)")
             if comb["J"] < best["J"]:
                 best = dict(comb, source="seed master" if k == 0 else f"polish round {k}")
-        if k == int(opts["polish_rounds"]):
+        if k == int(opts["polish_rounds"]) or expired():
             break
         ref = refine_network(X, y, best["U"], best["b"], best["w"], best["c"], beta=beta, loss=loss,
                              bias=bias, huber_delta=huber_delta, max_iter=int(opts["polish_iter"]))
@@ -672,7 +673,7 @@ def fit_seeded(X, y, *, loss, beta, bias, tol, max_iter, random_state=None, hube
                   f"{res.objective:.10g} ({'converged' if res.converged else 'not converged'}, "
                   f"{res.n_iter} iterations, restricted gap {res.restricted_gap:.3e}); best J = "
                   f"{best['J']:.10g} ({time.perf_counter() - t0:.2f}s)")
-        if rounds > int(opts["max_rounds"]) or total_iter >= budget:
+        if rounds > int(opts["max_rounds"]) or total_iter >= budget or expired():
             break
         if not improved and not res.converged:
             # the budgeted program did not get below its own warm start: re-solving the same

@@ -102,6 +102,7 @@ from typing import List
 import numpy as np
 
 from . import _core
+from ._deadline import expired
 from ._objective import _loss_value, network_objective, network_output
 from ._validation import ConvergenceWarning, check_nonneg_real, check_X_y, check_bool
 from ._solver_arrangements import arrangement_is_small
@@ -728,6 +729,9 @@ def cutting_plane(
     P_master = math.nan
     rounds = 0
     for it in range(1, max_iter + 1):
+        if it > 1 and expired():  # max_time: the network of the last master
+            status = "max_time"
+            break
         rounds = it
         # ---- oracle
         orc = spike_free_oracle(X, lam, warm_start=warm)
@@ -1345,6 +1349,9 @@ def cutting_plane_bias(
     M_found = math.nan
     lam_c = None
     for it in range(1, max_iter + 1):
+        if it > 1 and expired():  # max_time: the network of the last master
+            status = "max_time"
+            break
         rounds = it
         Phi = np.maximum(X @ U + B, 0.0)
         w, c, lam, P_master, ok, msg = _master_bias(Phi, y, loss, beta, master_tol,

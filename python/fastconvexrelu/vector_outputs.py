@@ -48,6 +48,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import _core
+from ._deadline import expired
 from ._losses import loss_gradient
 from ._validation import ConvergenceWarning, check_bool
 
@@ -247,6 +248,8 @@ def _group_lasso_fista(Phi, Y, loss, beta, intercept, huber_delta, tol, max_iter
         if gap <= tol * max(1.0, abs(float(state["objective"]))):
             converged = True
             break
+        if expired():  # max_time: the current iterate (not converged)
+            break
     if "F" not in state:  # max_iter = 0: the start itself
         state = _core.group_lasso_fista(Phi, Y, loss, beta, bool(intercept), 0,
                                         huber_delta=huber_delta, n_threads=nt, state=state,
@@ -422,6 +425,7 @@ def fit_weight_decay(X, Y, *, loss="squared", beta, bias=True, tol=1e-8, max_ite
     history = []
     relax_gap = math.inf
     found_violation = True
+    timed_out = False
     ms = None
     it = 0
     thresh = beta * (1.0 + max(tol, 1e-9))
@@ -433,6 +437,9 @@ def fit_weight_decay(X, Y, *, loss="squared", beta, bias=True, tol=1e-8, max_ite
     Xf = X.astype(np.float32) if fista else None  # the ascent's working copy, made once
     master_tol, final_master_tol = (1e-3, max(0.1 * tol, 1e-7)) if fista else (1e-6, min(1e-9, tol))
     for it in range(1, max_iter + 1):
+        if it > 1 and expired():  # max_time: the network of the last master
+            timed_out = True
+            break
         ms = group_lasso_master(_relu_features(X, U, b), Y, loss=loss, beta=beta,
                                 intercept=bias, huber_delta=huber_delta,
                                 tol=master_tol, W0=W, c0=c, method="fista" if fista else "bcd",
@@ -519,7 +526,8 @@ def fit_weight_decay(X, Y, *, loss="squared", beta, bias=True, tol=1e-8, max_ite
     final = gap if pats.exact else relax_gap
     converged = (not found_violation) and final <= tol * scale
     if found_violation:
-        message = f"max_iter={max_iter} rounds reached with violated dual constraints"
+        message = ("time limit (max_time) reached" if timed_out else
+                   f"max_iter={max_iter} rounds reached") + " with violated dual constraints"
     elif not converged:
         message = f"gap {final:.3e} above tol * max(1, J) = {tol * scale:.3e}"
     else:

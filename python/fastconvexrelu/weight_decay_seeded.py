@@ -41,6 +41,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._deadline import expired
 from .nonconvex_seed import fit_minibatch_seeds, fit_nonconvex_seeds, refine_network
 from .vector_outputs import WeightDecayFit, group_lasso_master
 
@@ -195,7 +196,7 @@ def fit_weight_decay_seeded(X, Y, *, loss, beta, bias=True, tol=1e-6, random_sta
         f"{best.U.shape[1]} active, restricted gap {ms.gap:.2e}")
     n_steps = sum(f.n_iter for f in fits)
     for k in range(int(opts["polish_rounds"])):
-        if best.U.shape[1] == 0:
+        if best.U.shape[1] == 0 or expired():
             break
         if regression:
             pol = [refine_network(X, Y[:, 0], best.U, best.b, best.W[:, 0], float(best.c[0]),
@@ -222,7 +223,7 @@ def fit_weight_decay_seeded(X, Y, *, loss, beta, bias=True, tol=1e-6, random_sta
             best, ms = cand, ms_c
         else:
             break
-    if ms.gap > master_tol * max(1.0, abs(best.J)) and best.U.shape[1] > 0:
+    if ms.gap > master_tol * max(1.0, abs(best.J)) and best.U.shape[1] > 0 and not expired():
         # final solve over the surviving neurons only (fewer columns: cheaper iterations),
         # warm-started at the network, up to final_master_iter more iterations
         cand, ms_c = _combine(X, Y, [best], loss, beta, bias, master_tol,

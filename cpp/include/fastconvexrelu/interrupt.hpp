@@ -46,4 +46,25 @@ bool poll_interrupt() noexcept;
 // loops whose iterations cost a microsecond or more.
 void check_interrupt();
 
+// A soft time limit (the estimators' `max_time`).  Unlike an interrupt it does not unwind:
+// an iterative kernel that sees its deadline passed stops at the end of an iteration and
+// returns its current iterate as not converged, exactly as at its iteration limit.  Each
+// thread has its own deadline (set by the host around a fit, default: none); a kernel reads
+// the caller's with thread_deadline() on entry and hands that value to its worker threads.
+class Deadline {
+public:
+    Deadline() = default;                        // no limit
+    static Deadline after(double seconds);       // now + seconds (inf / NaN: no limit)
+    bool finite() const noexcept { return finite_; }
+    bool passed() const noexcept;                // a steady_clock read when finite
+    double remaining() const noexcept;           // seconds (inf without a limit, >= 0)
+
+private:
+    long long ns_ = 0;  // steady_clock time since epoch, nanoseconds
+    bool finite_ = false;
+};
+
+void set_thread_deadline(const Deadline& d) noexcept;
+Deadline thread_deadline() noexcept;
+
 }  // namespace fcr
