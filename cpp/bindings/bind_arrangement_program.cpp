@@ -102,6 +102,7 @@ rho_hinge (for warm starts; a warm-start intercept is ignored when c = 0 is fixe
             fcr::LossFunction lf(fcr::loss_kind_from_string(loss), huber_delta);
             if (sample_weight.size()) lf.set_sample_weight(sample_weight);
             lf.check_targets(Y);
+            if (!F.allFinite()) throw std::invalid_argument("loss_eval: F must be finite");
             py::dict d;
             d["value"] = lf.value(F, Y);
             d["lipschitz"] = lf.gradient_lipschitz();
@@ -121,6 +122,7 @@ rho_hinge (for warm starts; a warm-start intercept is ignored when c = 0 is fixe
         [](const std::string& loss, ColRef Lam, ColRef Y, double huber_delta, const Eigen::VectorXd& sample_weight) {
             fcr::LossFunction lf(fcr::loss_kind_from_string(loss), huber_delta);
             if (sample_weight.size()) lf.set_sample_weight(sample_weight);
+            if (!Lam.allFinite()) throw std::invalid_argument("loss_conjugate: Lam must be finite");
             return lf.conjugate(Lam, Y);
         },
         py::arg("loss"), py::arg("Lam"), py::arg("Y"), py::arg("huber_delta") = 1.0,
@@ -131,6 +133,7 @@ rho_hinge (for warm starts; a warm-start intercept is ignored when c = 0 is fixe
         "loss_prox",
         [](const std::string& loss, ColRef Z, ColRef Y, double t, double huber_delta) {
             const fcr::LossFunction lf(fcr::loss_kind_from_string(loss), huber_delta);
+            if (!Z.allFinite()) throw std::invalid_argument("loss_prox: Z must be finite");
             Eigen::MatrixXd out;
             lf.prox(Z, Y, t, out);
             return to_array(out);

@@ -57,6 +57,7 @@ void group_lasso_fista(const Eigen::Ref<const Eigen::MatrixXd>& Phi, const Eigen
     if (!(beta > 0.0) || !std::isfinite(beta)) throw std::invalid_argument("group_lasso_fista: beta must be finite and > 0");
     if (!loss.smooth()) throw std::invalid_argument("group_lasso_fista: the loss must be smooth (not the hinge)");
     if (n_iter < 0) throw std::invalid_argument("group_lasso_fista: n_iter must be >= 0");
+    if (!Phi.allFinite()) throw std::invalid_argument("group_lasso_fista: Phi must be finite");
     if (st.W.rows() != m || st.W.cols() != o) {
         if (st.W.size() != 0) throw std::invalid_argument("group_lasso_fista: W must be empty or (m, o)");
         st.W = Eigen::MatrixXd::Zero(m, o);
