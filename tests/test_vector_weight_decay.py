@@ -424,3 +424,32 @@ def test_vector_seed_fits_softmax_and_scoring():
         fit_nonconvex_seeds(X, labels.astype(float), beta=0.2, loss="softmax")
     with pytest.raises(ValueError, match="scalar labels"):
         fit_nonconvex_seeds(X, Y, beta=0.2, loss="logistic")
+
+
+@pytest.mark.parametrize("loss", ["squared", "softmax"])
+def test_fista_master_float32_features(loss, monkeypatch):
+    # large masters at tol >= 1e-4 iterate on float32 features; the result is re-evaluated in
+    # float64: its objective is the exact one of (W, c), its gap a true bound, and it matches
+    # the float64 iterations and CVXPY to the tolerance
+    import fastconvexrelu.vector_outputs as vo
+    from fastconvexrelu import _core
+
+    Phi, Y = _master_problem(loss, 22)
+    J_ref, _, _ = _cvx_group_lasso(Phi, Y, 0.3, loss, True)
+    f64 = group_lasso_master(Phi, Y, loss=loss, beta=0.3, tol=1e-4, method="fista")
+    monkeypatch.setattr(vo, "_FLOAT32_ENTRIES", 1)
+    calls = []
+    real = _core.group_lasso_fista
+    monkeypatch.setattr(vo._core, "group_lasso_fista",
+                        lambda P, *a, **k: calls.append(P.dtype) or real(P, *a, **k))
+    f32 = group_lasso_master(Phi, Y, loss=loss, beta=0.3, tol=1e-4, method="fista")
+    assert np.float32 in calls and calls[-1] == np.float64  # float iterations, float64 result
+    assert f32.converged and f32.gap <= 1e-4 * max(1.0, f32.objective)
+    F = Phi @ f32.output_weights + f32.intercept
+    L = 0.5 * np.sum((F - Y) ** 2) if loss == "squared" else float(
+        np.sum(np.log(np.exp(F - F.max(1, keepdims=True)).sum(1)) + F.max(1) - np.sum(F * Y, 1)))
+    J = L + 0.3 * np.sum(np.linalg.norm(f32.output_weights, axis=1))
+    assert f32.objective == pytest.approx(J, rel=1e-12)
+    assert f32.gap >= f32.objective - J_ref - 1e-8
+    assert f32.objective == pytest.approx(f64.objective, rel=2e-4)
+    assert f32.objective == pytest.approx(J_ref, rel=2e-4)

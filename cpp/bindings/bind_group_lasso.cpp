@@ -7,6 +7,53 @@
 
 namespace py = pybind11;
 
+// n_iter FISTA iterations from / into the Python state dict (Phi float64 or float32).
+template <class S>
+py::dict group_lasso_fista_py(Eigen::Ref<const Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>> Phi,
+                              Eigen::Ref<const Eigen::MatrixXd> Y, const std::string& loss, double beta,
+                              bool intercept, int n_iter, double huber_delta, int n_threads, py::dict state,
+                              const Eigen::VectorXd& sample_weight) {
+    fcr::LossFunction lf(fcr::loss_kind_from_string(loss), huber_delta);
+    if (sample_weight.size() != 0) {
+        if (sample_weight.size() != Phi.rows())
+            throw std::invalid_argument("group_lasso_fista: sample_weight must be empty or have one entry per row of Phi");
+        lf.set_sample_weight(sample_weight);
+    }
+    fcr::GroupLassoFistaState st;
+    auto get_m = [&](const char* k) {
+        return state.contains(k) ? state[k].cast<Eigen::MatrixXd>() : Eigen::MatrixXd();
+    };
+    auto get_v = [&](const char* k) {
+        return state.contains(k) ? state[k].cast<Eigen::VectorXd>() : Eigen::VectorXd();
+    };
+    st.W = get_m("W");
+    st.Zw = get_m("Zw");
+    st.F = get_m("F");
+    st.FZ = get_m("FZ");
+    st.c = get_v("c");
+    st.Zc = get_v("Zc");
+    if (state.contains("t")) st.t = state["t"].cast<double>();
+    if (state.contains("Lc")) st.Lc = state["Lc"].cast<double>();
+    if (state.contains("objective")) st.objective = state["objective"].cast<double>();
+    if (state.contains("n_iter")) st.n_iter = state["n_iter"].cast<int>();
+    {
+        fcr_py::nogil release;
+        fcr::group_lasso_fista(Phi, Y, lf, beta, intercept, n_iter, n_threads, st);
+}
+    py::dict d;
+    d["W"] = st.W;
+    d["Zw"] = st.Zw;
+    d["c"] = st.c;
+    d["Zc"] = st.Zc;
+    d["F"] = st.F;
+    d["FZ"] = st.FZ;
+    d["t"] = st.t;
+    d["Lc"] = st.Lc;
+    d["objective"] = st.objective;
+    d["n_iter"] = st.n_iter;
+    return d;
+}
+
 void bind_group_lasso(py::module_& m) {
     m.def(
         "group_lasso",
@@ -63,51 +110,14 @@ dict with W (m, o), c (o,), F (Phi W + 1 c^T), grad (grad L(F)), primal, kkt, n_
 converged, message.
 )doc");
 
+    // a Fortran-ordered float32 Phi (noconvert: nothing else) takes the float kernel, any other
+    // array the float64 one
+    m.def("group_lasso_fista", &group_lasso_fista_py<float>, py::arg("Phi").noconvert(), py::arg("Y"), py::arg("loss"), py::arg("beta"), py::arg("intercept"),
+        py::arg("n_iter"), py::arg("huber_delta") = 1.0, py::arg("n_threads") = 1, py::arg("state") = py::dict(),
+        py::arg("sample_weight") = Eigen::VectorXd(),
+        "The same on float32 features (the products in float32).");
     m.def(
-        "group_lasso_fista",
-        [](Eigen::Ref<const Eigen::MatrixXd> Phi, Eigen::Ref<const Eigen::MatrixXd> Y, const std::string& loss,
-           double beta, bool intercept, int n_iter, double huber_delta, int n_threads, py::dict state,
-           const Eigen::VectorXd& sample_weight) {
-            fcr::LossFunction lf(fcr::loss_kind_from_string(loss), huber_delta);
-            if (sample_weight.size() != 0) {
-                if (sample_weight.size() != Phi.rows())
-                    throw std::invalid_argument("group_lasso_fista: sample_weight must be empty or have one entry per row of Phi");
-                lf.set_sample_weight(sample_weight);
-            }
-            fcr::GroupLassoFistaState st;
-            auto get_m = [&](const char* k) {
-                return state.contains(k) ? state[k].cast<Eigen::MatrixXd>() : Eigen::MatrixXd();
-            };
-            auto get_v = [&](const char* k) {
-                return state.contains(k) ? state[k].cast<Eigen::VectorXd>() : Eigen::VectorXd();
-            };
-            st.W = get_m("W");
-            st.Zw = get_m("Zw");
-            st.F = get_m("F");
-            st.FZ = get_m("FZ");
-            st.c = get_v("c");
-            st.Zc = get_v("Zc");
-            if (state.contains("t")) st.t = state["t"].cast<double>();
-            if (state.contains("Lc")) st.Lc = state["Lc"].cast<double>();
-            if (state.contains("objective")) st.objective = state["objective"].cast<double>();
-            if (state.contains("n_iter")) st.n_iter = state["n_iter"].cast<int>();
-            {
-                fcr_py::nogil release;
-                fcr::group_lasso_fista(Phi, Y, lf, beta, intercept, n_iter, n_threads, st);
-            }
-            py::dict d;
-            d["W"] = st.W;
-            d["Zw"] = st.Zw;
-            d["c"] = st.c;
-            d["Zc"] = st.Zc;
-            d["F"] = st.F;
-            d["FZ"] = st.FZ;
-            d["t"] = st.t;
-            d["Lc"] = st.Lc;
-            d["objective"] = st.objective;
-            d["n_iter"] = st.n_iter;
-            return d;
-        },
+        "group_lasso_fista", &group_lasso_fista_py<double>,
         py::arg("Phi"), py::arg("Y"), py::arg("loss"), py::arg("beta"), py::arg("intercept"),
         py::arg("n_iter"), py::arg("huber_delta") = 1.0, py::arg("n_threads") = 1, py::arg("state") = py::dict(),
         py::arg("sample_weight") = Eigen::VectorXd(),

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <type_traits>
 #include <vector>
 
 namespace fcr {
@@ -22,24 +23,34 @@ struct RowBlocks {
     Eigen::Index len(Eigen::Index i) const { return std::min(size, n - i * size); }
 };
 
+// Phi is double or float (float: half the memory traffic of these memory-bound products;
+// W and G are rounded to float for the product, the sums come back as double).
+template <class S>
+using MatS = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>;
+
 // out = Phi W + 1 c^T
-void outputs(const Eigen::Ref<const Eigen::MatrixXd>& Phi, const Eigen::MatrixXd& W, const Eigen::VectorXd& c,
+template <class S>
+void outputs(const Eigen::Ref<const MatS<S>>& Phi, const Eigen::MatrixXd& W, const Eigen::VectorXd& c,
              bool intercept, const RowBlocks& rb, int nt, Eigen::MatrixXd& out) {
     out.resize(Phi.rows(), W.cols());
+    const MatS<S> Ws = W.template cast<S>();
     parallel_for(rb.count, nt, [&](int, Eigen::Index i) {
         auto blk = out.middleRows(rb.start(i), rb.len(i));
-        blk.noalias() = Phi.middleRows(rb.start(i), rb.len(i)) * W;
+        blk.noalias() = (Phi.middleRows(rb.start(i), rb.len(i)) * Ws).template cast<double>();
         if (intercept) blk.rowwise() += c.transpose();
     });
 }
 
 // out = Phi^T G, summed over row blocks in block order
-void correlations(const Eigen::Ref<const Eigen::MatrixXd>& Phi, const Eigen::MatrixXd& G, const RowBlocks& rb,
+template <class S>
+void correlations(const Eigen::Ref<const MatS<S>>& Phi, const Eigen::MatrixXd& G, const RowBlocks& rb,
                   int nt, std::vector<Eigen::MatrixXd>& parts, Eigen::MatrixXd& out) {
     parts.resize(static_cast<std::size_t>(rb.count));
+    const MatS<S> Gs = G.template cast<S>();
     parallel_for(rb.count, nt, [&](int, Eigen::Index i) {
         auto& p = parts[static_cast<std::size_t>(i)];
-        p.noalias() = Phi.middleRows(rb.start(i), rb.len(i)).transpose() * G.middleRows(rb.start(i), rb.len(i));
+        p.noalias() = (Phi.middleRows(rb.start(i), rb.len(i)).transpose() * Gs.middleRows(rb.start(i), rb.len(i)))
+                          .template cast<double>();
     });
     out = parts[0];
     for (std::size_t i = 1; i < parts.size(); ++i) out += parts[i];
@@ -49,9 +60,10 @@ double penalty(const Eigen::MatrixXd& W, double beta) { return beta * W.rowwise(
 
 }  // namespace
 
-void group_lasso_fista(const Eigen::Ref<const Eigen::MatrixXd>& Phi, const Eigen::Ref<const Eigen::MatrixXd>& Y,
-                       const LossFunction& loss, double beta, bool intercept, int n_iter, int n_threads,
-                       GroupLassoFistaState& st) {
+template <class S>
+void fista_impl(const Eigen::Ref<const MatS<S>>& Phi, const Eigen::Ref<const Eigen::MatrixXd>& Y,
+                const LossFunction& loss, double beta, bool intercept, int n_iter, int n_threads,
+                GroupLassoFistaState& st) {
     const Eigen::Index n = Phi.rows(), m = Phi.cols(), o = Y.cols();
     if (Y.rows() != n) throw std::invalid_argument("group_lasso_fista: Phi and Y must have the same number of rows");
     if (!(beta > 0.0) || !std::isfinite(beta)) throw std::invalid_argument("group_lasso_fista: beta must be finite and > 0");
@@ -77,7 +89,7 @@ void group_lasso_fista(const Eigen::Ref<const Eigen::MatrixXd>& Phi, const Eigen
     if (fresh) {  // start: Z = W, outputs recomputed
         st.Zw = st.W;
         st.Zc = st.c;
-        outputs(Phi, st.W, st.c, intercept, rb, nt, st.F);
+        outputs<S>(Phi, st.W, st.c, intercept, rb, nt, st.F);
         st.FZ = st.F;
         st.t = 1.0;
         st.objective = loss.value(st.F, Y) + penalty(st.W, beta);
@@ -86,12 +98,17 @@ void group_lasso_fista(const Eigen::Ref<const Eigen::MatrixXd>& Phi, const Eigen
         Eigen::VectorXd v = Eigen::VectorXd::Ones(m) / std::sqrt(static_cast<double>(std::max<Eigen::Index>(m, 1)));
         double sq = 1.0;
         for (int k = 0; k < 8 && m > 0; ++k) {
-            const Eigen::VectorXd w = Phi.transpose() * (Phi * v);
+            const Eigen::Matrix<S, Eigen::Dynamic, 1> vs = v.template cast<S>();
+            const Eigen::VectorXd w = (Phi.transpose() * (Phi * vs)).template cast<double>();
             sq = w.norm() / std::max(v.norm(), 1e-300);
             v = w / std::max(w.norm(), 1e-300);
         }
         st.Lc = std::max(loss.gradient_lipschitz() * (sq + (intercept ? static_cast<double>(n) : 0.0)), 1e-12);
     }
+    // float products: the loss values carry their rounding (~1e-7 relative, more with the
+    // cancellations of centred features); the backtracking and restart tests allow it, or they
+    // would shrink the step to nothing on noise
+    constexpr double kRound = std::is_same<S, float>::value ? 1e-5 : 0.0;
     Eigen::MatrixXd GZ, gW, A, Wn, Fn, dW;
     Eigen::VectorXd gc = Eigen::VectorXd::Zero(o), cn(o), dc(o);
     const Deadline deadline = thread_deadline();
@@ -99,7 +116,7 @@ void group_lasso_fista(const Eigen::Ref<const Eigen::MatrixXd>& Phi, const Eigen
         check_interrupt();
         if (deadline.passed()) break;  // max_time: the current iterate
         const double fZ = loss.value_and_gradient(st.FZ, Y, GZ);
-        correlations(Phi, GZ, rb, nt, parts, gW);
+        correlations<S>(Phi, GZ, rb, nt, parts, gW);
         if (intercept) gc = GZ.colwise().sum().transpose();
         double fn = 0.0;
         for (;;) {
@@ -111,19 +128,19 @@ void group_lasso_fista(const Eigen::Ref<const Eigen::MatrixXd>& Phi, const Eigen
                 Wn.row(j) *= nr > thr ? 1.0 - thr / nr : 0.0;
             }
             cn = intercept ? Eigen::VectorXd(st.Zc - gc / st.Lc) : Eigen::VectorXd::Zero(o);
-            outputs(Phi, Wn, cn, intercept, rb, nt, Fn);
+            outputs<S>(Phi, Wn, cn, intercept, rb, nt, Fn);
             fn = loss.value(Fn, Y);
             dW = Wn - st.Zw;
             dc = cn - st.Zc;
             const double model = fZ + (gW.array() * dW.array()).sum() + gc.dot(dc) +
                                  0.5 * st.Lc * (dW.squaredNorm() + dc.squaredNorm()) * (1.0 + 1e-12) +
-                                 1e-12 * std::abs(fZ);
+                                 (1e-12 + kRound) * std::abs(fZ);
             if (fn <= model || !std::isfinite(st.Lc) || st.Lc > 1e300) break;
             st.Lc *= 2.0;
         }
         ++st.n_iter;
         const double Jn = fn + penalty(Wn, beta);
-        if (Jn > st.objective && st.t > 1.0) {  // restart the momentum from the last iterate
+        if (Jn > st.objective + kRound * std::abs(st.objective) && st.t > 1.0) {  // restart the momentum from the last iterate
             st.Zw = st.W;
             st.Zc = st.c;
             st.FZ = st.F;
@@ -142,6 +159,18 @@ void group_lasso_fista(const Eigen::Ref<const Eigen::MatrixXd>& Phi, const Eigen
         st.t = t_new;
         st.Lc *= 0.9;
     }
+}
+
+void group_lasso_fista(const Eigen::Ref<const Eigen::MatrixXd>& Phi, const Eigen::Ref<const Eigen::MatrixXd>& Y,
+                       const LossFunction& loss, double beta, bool intercept, int n_iter, int n_threads,
+                       GroupLassoFistaState& st) {
+    fista_impl<double>(Phi, Y, loss, beta, intercept, n_iter, n_threads, st);
+}
+
+void group_lasso_fista(const Eigen::Ref<const Eigen::MatrixXf>& Phi, const Eigen::Ref<const Eigen::MatrixXd>& Y,
+                       const LossFunction& loss, double beta, bool intercept, int n_iter, int n_threads,
+                       GroupLassoFistaState& st) {
+    fista_impl<float>(Phi, Y, loss, beta, intercept, n_iter, n_threads, st);
 }
 
 }  // namespace fcr

@@ -197,6 +197,10 @@ def _master_gap(Phi, Y, grad, J, loss, beta, intercept, huber_delta, sample_weig
     return scaled_dual_gap(loss, G, Y, rho * (1.0 + 1e-12), beta, J, huber_delta, sample_weight)
 
 
+#: n * m from which the FISTA master iterates on float32 features (when tol >= 1e-4)
+_FLOAT32_ENTRIES = 2_000_000
+
+
 def _group_lasso_fista(Phi, Y, loss, beta, intercept, huber_delta, tol, max_iter, W0, c0,
                        sample_weight=None):
     r"""FISTA on the group lasso master (C++ ``_core.group_lasso_fista``): gradient step on
@@ -237,10 +241,16 @@ def _group_lasso_fista(Phi, Y, loss, beta, intercept, huber_delta, tol, max_iter
                            float(state["objective"]), loss, beta, intercept, huber_delta,
                            sample_weight)
 
+    # large masters at tol >= 1e-4 iterate on float32 features (the products are memory
+    # bound: ~1.6x faster per iteration at n = 60 000, m = 512); the returned W, c are then
+    # re-evaluated in float64, so objective, gap and converged are those of the result
+    Phi_it = Phi
+    if n * m >= _FLOAT32_ENTRIES and tol >= 1e-4 and max_iter > 0:
+        Phi_it = np.asfortranarray(Phi, dtype=np.float32)
     gap, dual, it, converged = math.inf, None, 0, False
     while it < max_iter:
         k = min(25, max_iter - it)
-        state = _core.group_lasso_fista(Phi, Y, loss, beta, bool(intercept), int(k),
+        state = _core.group_lasso_fista(Phi_it, Y, loss, beta, bool(intercept), int(k),
                                         huber_delta=huber_delta, n_threads=nt, state=state,
                                         sample_weight=sw)
         it += k
@@ -250,6 +260,8 @@ def _group_lasso_fista(Phi, Y, loss, beta, intercept, huber_delta, tol, max_iter
             break
         if expired():  # max_time: the current iterate (not converged)
             break
+    if Phi_it is not Phi and "F" in state:  # the float64 values of the float32 iterate
+        state = {"W": state["W"], "c": state["c"]} if intercept else {"W": state["W"]}
     if "F" not in state:  # max_iter = 0: the start itself
         state = _core.group_lasso_fista(Phi, Y, loss, beta, bool(intercept), 0,
                                         huber_delta=huber_delta, n_threads=nt, state=state,

@@ -85,5 +85,11 @@ void group_lasso_fista(const Eigen::Ref<const Eigen::MatrixXd>& Phi,
                        const Eigen::Ref<const Eigen::MatrixXd>& Y, const LossFunction& loss,
                        double beta, bool intercept, int n_iter, int n_threads,
                        GroupLassoFistaState& state);
+// The same iterations with float features (the products in float, everything else in double:
+// about 2x faster on large Phi; the objective carries the products' rounding, ~1e-7 relative).
+void group_lasso_fista(const Eigen::Ref<const Eigen::MatrixXf>& Phi,
+                       const Eigen::Ref<const Eigen::MatrixXd>& Y, const LossFunction& loss,
+                       double beta, bool intercept, int n_iter, int n_threads,
+                       GroupLassoFistaState& state);
 
 }  // namespace fcr
