@@ -160,3 +160,55 @@ def test_certify_not_certified_and_errors():
         est = fcr.ConvexReLURegressor(beta=0.5, max_iter=50).fit(X, Y)
     est.certify(X, Y)
     assert est.duality_gap_ == math.inf and "vector outputs" in est.certificate_.message
+
+
+@pytest.mark.parametrize("loss,bias", [("squared", True), ("squared", False), ("logistic", True)])
+def test_exact_column_generation_reaches_the_enumerated_optimum(loss, bias):
+    # issue 17 item 4: from a deliberately bad network, the rounds (exact oracle, lasso master,
+    # local descent) reach the optimum of the program over all patterns (CVXPY), J never above
+    # the start, and every certificate on the way is a true bound
+    from fastconvexrelu.exact_column_generation import exact_column_generation
+
+    rng = np.random.default_rng(3)
+    n, d, beta = 9, 2, 0.3
+    X = rng.standard_normal((n, d))
+    if loss == "squared":
+        y = np.sin(2 * X[:, 0]) + 0.5 * X[:, 1]
+    else:
+        y = np.where(X[:, 0] * X[:, 1] + 0.2 * rng.standard_normal(n) > 0, 1.0, -1.0)
+    J_star = solve_arrangement_reference(X, y, loss, beta, bias,
+                                         patterns=enumerate_patterns(X, bias=bias).patterns)
+    U, b = rng.standard_normal((d, 2)), (rng.standard_normal(2) if bias else np.zeros(2))
+    w = rng.standard_normal(2)
+    J0 = fcr.network_objective(X, y, U, b, w, 0.0, beta, loss)
+    res = exact_column_generation(X, y, U, b, w, 0.0, beta=beta, loss=loss, bias=bias,
+                                  tol=1e-5, time_limit=30.0)
+    cert = res.certificate
+    J = fcr.network_objective(X, y, res.hidden_weights, res.hidden_bias, res.output_weights,
+                              res.intercept, beta, loss)
+    assert J == pytest.approx(cert.objective, rel=1e-12)
+    assert J <= J0 and res.n_rounds >= 1
+    assert cert.duality_gap >= J - J_star - 1e-7 * max(1.0, J_star)  # a true bound
+    assert cert.duality_gap <= 1e-4 * J  # and a small one: the optimum is reached
+    assert J == pytest.approx(J_star, rel=2e-4)
+    assert all(h[1] >= h[0] - J_star - 1e-7 * max(1.0, J_star) for h in res.history)
+
+
+def test_certify_improve_replaces_the_network():
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((40, 2))
+    y = np.sin(2 * X[:, 0]) + X[:, 1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = fcr.ConvexReLURegressor(beta=0.1, random_state=0).fit(X, y)
+    J0, gap0 = est.objective_, est.certify(X, y).duality_gap_
+    est.certify(X, y, time_limit=20, improve=True)
+    assert est.objective_ <= J0 and est.duality_gap_ <= gap0
+    assert np.isfinite(est.duality_gap_) and est.duality_gap_ <= 1e-3 * est.objective_
+    F = np.maximum(X @ est.hidden_weights_ + est.hidden_bias_, 0) @ est.output_weights_
+    np.testing.assert_allclose(est.predict(X), F + est.intercept_, rtol=1e-12, atol=1e-12)
+    assert est.objective_ == pytest.approx(fcr.network_objective(
+        X, y, est.hidden_weights_, est.hidden_bias_, est.output_weights_, est.intercept_, 0.1,
+        "squared"), rel=1e-12)
+    with pytest.raises(ValueError, match="improve"):
+        fcr.ConvexReLURegressor(beta=0.1, loss="huber").fit(X, y).certify(X, y, improve=True)

@@ -770,7 +770,7 @@ class _BaseConvexReLU(_ParamsMixin):
 
     # -- certificate on general data (issue 17) --------------------------------------------
     def certify(self, X, y, time_limit=None, node_limit=None, rel_tol=1e-4, n_threads=0,
-                verbose=False):
+                verbose=False, improve=False):
         r"""Prove how far the fitted network is from the global optimum on ``(X, y)``: the
         exact, anytime dual oracle of :func:`fastconvexrelu.certify_network` (branch and bound
         for :math:`\sigma(g) = \max_{\|u\|\le1, b}|g^\top(Xu + b\mathbf 1)_+|`).
@@ -792,6 +792,15 @@ class _BaseConvexReLU(_ParamsMixin):
             Relative accuracy of the bound on :math:`\sigma`.
         n_threads : int, default=0 (all cores)
         verbose : bool or float
+        improve : bool, default=False
+            Also drive the network towards the global optimum
+            (:func:`fastconvexrelu.exact_column_generation.exact_column_generation`): while
+            the certified gap is above ``tol * J`` and ``time_limit`` (default 60 s) lasts,
+            add the most violated neuron the oracle finds, re-solve the convex master and
+            move the neurons by local descent. The fitted network (``hidden_weights_``, ...,
+            ``objective_``, ``n_active_``) is replaced by the best certified one; J never
+            increases. Scalar outputs, ``loss="squared"`` or ``"logistic"``, ``beta > 0``; the
+            oracle is exact (and the rounds fast) for few features (d <= 3).
 
         Returns
         -------
@@ -821,7 +830,30 @@ class _BaseConvexReLU(_ParamsMixin):
         dual = None if dual is None else np.asarray(dual, dtype=np.float64).ravel()
         if dual is not None and not np.all(np.isfinite(dual)):
             dual = None
-        if np.ndim(y_enc) == 1 and W.ndim == 1 and params.beta > 0:
+        scalar = np.ndim(y_enc) == 1 and W.ndim == 1 and params.beta > 0
+        if improve and not (scalar and params.loss in ("squared", "logistic")):
+            raise ValueError("certify(improve=True) needs scalar outputs (a regressor with y of "
+                             "shape (n,) or two classes), loss 'squared' or 'logistic' and "
+                             f"beta > 0; got loss={params.loss!r}, beta={params.beta:g}.")
+        if improve:
+            from .exact_column_generation import exact_column_generation
+
+            tl = 60.0 if time_limit is None else time_limit
+            res = exact_column_generation(
+                X, y_enc, self.hidden_weights_, self.hidden_bias_, W, self.intercept_,
+                beta=params.beta, loss=params.loss, bias=params.bias, tol=params.tol,
+                time_limit=tl, n_threads=n_threads, verbose=bool(verbose))
+            cert = res.certificate  # of the returned network, whose J is at most the start's
+            self.hidden_weights_ = res.hidden_weights
+            self.hidden_bias_ = res.hidden_bias
+            self.output_weights_ = res.output_weights
+            self.intercept_ = res.intercept if params.bias else 0.0
+            self.objective_ = float(cert.objective)
+            self.n_active_ = int(np.count_nonzero(res.output_weights))
+            self.dual_coef_ = None
+            self.converged_ = bool(cert.duality_gap <= params.tol * max(cert.objective, 0.0))
+            self.n_rounds_ = res.n_rounds
+        elif scalar:
             cert = certify_network(
                 X, y_enc, self.hidden_weights_, self.hidden_bias_, W, self.intercept_,
                 beta=params.beta, loss=params.loss, bias=params.bias,
