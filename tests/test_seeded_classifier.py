@@ -207,3 +207,27 @@ def test_default_binary_classifier_and_explicit_solver():
         ConvexReLUClassifier(solver="seeded", loss="hinge").fit(X, y)
     with pytest.raises(ValueError, match="beta"):
         ConvexReLUClassifier(beta="big").fit(X, y)
+
+
+def test_every_seed_died_falls_back_to_the_intercept(monkeypatch):
+    # when no seed keeps a neuron the route starts from the network without neurons and the
+    # master returns the loss-optimal intercept (softmax: log class frequencies)
+    import fastconvexrelu.weight_decay_seeded as wds
+    from fastconvexrelu.nonconvex_seed import SeedFit
+
+    X, y = _blobs(n=90, k=3)
+    Y = np.eye(3)[y]
+    o = Y.shape[1]
+
+    def dead(X, Y, **kw):
+        return [SeedFit(np.zeros((X.shape[1], 0)), np.zeros(0), np.zeros((0, o)), np.zeros(o),
+                        float(X.shape[0] * np.log(o)), 1, s) for s in range(2)]
+
+    monkeypatch.setattr(wds, "fit_minibatch_seeds", dead)
+    fit = fit_weight_decay_seeded(X, Y, loss="softmax", beta=1.0, random_state=0)
+    assert fit.hidden_weights.shape[1] == 0
+    N = Y.sum(axis=0)
+    J_star = -float(np.sum(N * np.log(N / N.sum())))
+    assert fit.objective == pytest.approx(J_star, rel=1e-6)
+    p = np.exp(fit.intercept - np.max(fit.intercept))
+    np.testing.assert_allclose(p / p.sum(), N / N.sum(), rtol=1e-4)

@@ -150,6 +150,7 @@ std::vector<MinibatchFitResult> minibatch_fit_batch(const Eigen::Ref<const RowMa
     const std::size_t k = U0.size();
     if (b0.size() != k || W0.size() != k || c0.size() != k || seeds.size() != k)
         throw std::invalid_argument("minibatch_fit: U0, b0, W0, c0 and seeds must have the same length");
+    const int label_min = labels.minCoeff(), label_max = labels.maxCoeff();  // once, O(n)
     for (std::size_t s = 0; s < k; ++s) {
         const Eigen::Index m = U0[s].cols(), o = W0[s].cols();
         if (U0[s].rows() != d || b0[s].size() != m || W0[s].rows() != m || c0[s].size() != o || m < 1)
@@ -159,7 +160,7 @@ std::vector<MinibatchFitResult> minibatch_fit_batch(const Eigen::Ref<const RowMa
         if (!U0[s].allFinite() || !b0[s].allFinite() || !W0[s].allFinite() || !c0[s].allFinite())
             throw std::invalid_argument("minibatch_fit: starts must be finite");
         const int hi = opt.loss == "softmax" ? static_cast<int>(o) : 2;
-        if (labels.minCoeff() < 0 || labels.maxCoeff() >= hi)
+        if (label_min < 0 || label_max >= hi)
             throw std::invalid_argument("minibatch_fit: labels out of range (softmax: 0..o-1, logistic: 0/1)");
     }
     std::vector<MinibatchFitResult> out(k);
