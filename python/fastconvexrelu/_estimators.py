@@ -878,6 +878,17 @@ class _BaseConvexReLU(_ParamsMixin):
         return self
 
 
+#: the ``max_time`` parameter, shared by both estimators' docstrings
+_MAX_TIME_DOC = r"""    max_time : float or None, default=None
+        A time limit in seconds for ``fit`` (None: none). When it passes, every loop of the
+        route (seeds, convex master, pattern or neuron generation) stops at the end of its
+        current iteration and ``fit`` returns the best network found so far with
+        ``converged_ = False`` and a ``ConvergenceWarning`` that names ``max_time``; a finite
+        ``duality_gap_`` is still a true bound for that network. The final steps after the
+        loops (combination of the seeds, the certificate) add up to about a second at
+        n = 20 000.
+"""
+
 _OBJECTIVE_DOC = r"""
     The network is
 
@@ -1045,15 +1056,9 @@ class ConvexReLURegressor(_BaseConvexReLU):
         column generation (``solver_ = "cutting_plane"``); ``n_patterns`` /
         ``random_state`` then set its oracle's patterns.
 
-    max_time : float or None, default=None
-        A time limit in seconds for ``fit`` (None: none). When it passes, every loop of the
-        route (seeds, convex master, pattern or neuron generation) stops at the end of its
-        current iteration and ``fit`` returns the best network found so far with
-        ``converged_ = False`` and a ``ConvergenceWarning`` that names ``max_time``; a finite
-        ``duality_gap_`` is still a true bound for that network. The final steps after the
-        loops (combination of the seeds, the certificate) add up to about a second at
-        n = 20 000.
-
+"""
+        + _MAX_TIME_DOC
+        + r"""
     Attributes
     ----------
     hidden_weights_ : ndarray of shape (n_features, n_neurons)
@@ -1315,15 +1320,9 @@ class ConvexReLUClassifier(_BaseConvexReLU):
         a dict maps labels to weights (missing labels: 1). Supported by the seeded
         cross-entropy route, like ``sample_weight``.
 
-    max_time : float or None, default=None
-        A time limit in seconds for ``fit`` (None: none). When it passes, every loop of the
-        route (seeds, convex master, pattern or neuron generation) stops at the end of its
-        current iteration and ``fit`` returns the best network found so far with
-        ``converged_ = False`` and a ``ConvergenceWarning`` that names ``max_time``; a finite
-        ``duality_gap_`` is still a true bound for that network. The final steps after the
-        loops (combination of the seeds, the certificate) add up to about a second at
-        n = 20 000.
-
+"""
+        + _MAX_TIME_DOC
+        + r"""
     Attributes
     ----------
     classes_ : ndarray of shape (2,)
